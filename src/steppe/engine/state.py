@@ -1,0 +1,159 @@
+"""Building the initial state of a run: stances, committed agents, the run's generator.
+
+Examples
+--------
+>>> import numpy as np
+>>> from steppe.models import get_model
+>>> from steppe.networks import complete_graph
+>>> model = get_model("voter")()
+>>> st = init_state(model, complete_graph(100), shares={"A": 0.3, "B": 0.7},
+...                 committed=Committed(stance="A", fraction=0.1), seed=1)
+>>> st.counts.tolist(), int(st.committed.sum())
+([37, 63], 10)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..models.base import Model, State
+from ..networks.base import Network
+from ..rng import make_state
+
+__all__ = ["Committed", "apportion", "init_state"]
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Agents who never change their stance.
+
+    Either ``fraction`` of all agents, or ``by_group``: a fraction per group label (the
+    network's ``groups``, e.g. the blocks of a stochastic block model). The committed agents
+    are drawn uniformly at random (within each group) and hold ``stance``.
+    """
+
+    stance: str
+    fraction: float = 0.0
+    by_group: Mapping[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ParameterError("committed fraction out of range", field="committed.fraction",
+                                 allowed="0 <= fraction <= 1", given=self.fraction)
+        for g, f in self.by_group.items():
+            if not 0.0 <= f <= 1.0:
+                raise ParameterError("committed fraction out of range",
+                                     field=f"committed.by_group.{g}",
+                                     allowed="0 <= fraction <= 1", given=f)
+
+
+def apportion(total: int, shares: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integer counts proportional to ``shares`` (largest remainder).
+
+    Examples
+    --------
+    >>> apportion(10, np.array([0.34, 0.33, 0.33])).tolist()
+    [4, 3, 3]
+    """
+    shares = np.asarray(shares, dtype=float)
+    raw = shares / shares.sum() * total
+    counts = np.floor(raw).astype(np.int64)
+    rest = total - int(counts.sum())
+    if rest > 0:
+        order = np.argsort(-(raw - counts), kind="stable")
+        counts[order[:rest]] += 1
+    return counts
+
+
+def _committed_mask(network: Network, committed: Committed | None,
+                    gen: np.random.Generator) -> np.ndarray:
+    n = network.n
+    mask = np.zeros(n, dtype=np.bool_)
+    if committed is None:
+        return mask
+    if committed.by_group:
+        if network.groups is None:
+            raise ParameterError(
+                "committed agents per group need a network with groups "
+                "(e.g. a stochastic block model)", field="committed.by_group",
+                given=network.name)
+        for g, frac in sorted(committed.by_group.items()):
+            members = np.flatnonzero(network.groups == int(g))
+            if len(members) == 0:
+                present = sorted(np.unique(network.groups).tolist())
+                raise ParameterError("no agent in this group", field=f"committed.by_group.{g}",
+                                     allowed=f"groups {present}", given=g)
+            k = round(frac * len(members))
+            mask[gen.choice(members, size=k, replace=False)] = True
+    if committed.fraction > 0:
+        k = round(committed.fraction * n)
+        candidates = np.flatnonzero(~mask)
+        k = min(k, len(candidates))
+        mask[gen.choice(candidates, size=k, replace=False)] = True
+    return mask
+
+
+def init_state(
+    model: Model,
+    network: Network,
+    *,
+    shares: Mapping[str, float] | None = None,
+    committed: Committed | None = None,
+    seed: int | np.random.SeedSequence = 0,
+    exact: bool = True,
+) -> State:
+    """The initial :class:`~steppe.models.base.State` of one run.
+
+    Parameters
+    ----------
+    model, network
+        What will run, and on what.
+    shares
+        Initial share of each stance among the *uncommitted* agents (labels from
+        ``model.stances``; missing labels mean 0). Defaults to ``model.default_initial``.
+    committed
+        Committed agents and their stance, or None.
+    seed
+        Seed of this run: stances are placed, and the kernel generator seeded, from it.
+    exact
+        If True, the counts are exactly ``shares * n_uncommitted`` (largest-remainder
+        rounding) in random positions; if False each agent draws its stance independently.
+    """
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    place_ss, kernel_ss = ss.spawn(2)
+    gen = np.random.default_rng(place_ss)
+    k = len(model.stances)
+    shares = dict(model.default_initial if shares is None else shares)
+    vec = np.zeros(k)
+    for label, value in shares.items():
+        code = model.stance_code(label)
+        if not (0.0 <= value <= 1.0):
+            raise ParameterError("share out of range", field=f"initial.shares.{label}",
+                                 allowed="0 <= share <= 1", given=value)
+        vec[code] = value
+    if not np.isclose(vec.sum(), 1.0, atol=1e-9):
+        raise ParameterError("initial shares must sum to 1", field="initial.shares",
+                             given=dict(shares))
+
+    n = network.n
+    mask = _committed_mask(network, committed, gen)
+    stance = np.empty(n, dtype=np.int8)
+    if committed is not None:
+        stance[mask] = model.stance_code(committed.stance)
+    free = np.flatnonzero(~mask)
+    m = len(free)
+    if exact:
+        codes = np.repeat(np.arange(k, dtype=np.int8), apportion(m, vec))
+        gen.shuffle(codes)
+    else:
+        codes = gen.choice(k, size=m, p=vec).astype(np.int8)
+    stance[free] = codes
+    counts = np.bincount(stance, minlength=k).astype(np.int64)
+    state = State(stance=stance, committed=mask, counts=counts, rng=make_state(kernel_ss))
+    model.check_network(network)
+    model.init_aux(state, network)
+    return state

@@ -1,0 +1,79 @@
+"""Errors that reach the user as one clear message (and exit status 2 on the command line).
+
+Examples
+--------
+>>> print(ScenarioError("must be >= 0", file="s.toml", field="model.p", given=-1,
+...                     allowed=">= 0"))
+s.toml: model.p: must be >= 0 (allowed: >= 0; given: -1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ParameterError", "ScenarioError", "SteppeError"]
+
+
+class SteppeError(Exception):
+    """Base class of errors caused by the user's input rather than by a bug in steppe."""
+
+
+class ParameterError(SteppeError, ValueError):
+    """An impossible or unknown parameter value passed to a model or builder."""
+
+    def __init__(self, message: str, *, field: str | None = None, allowed: Any = None,
+                 given: Any = None) -> None:
+        self.field = field
+        self.allowed = allowed
+        self.given = given
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = []
+        if self.field:
+            parts.append(f"{self.field}: ")
+        parts.append(self.message)
+        extra = []
+        if self.allowed is not None:
+            extra.append(f"allowed: {self.allowed}")
+        if self.given is not None:
+            extra.append(f"given: {self.given!r}")
+        if extra:
+            parts.append(f" ({'; '.join(extra)})")
+        return "".join(parts)
+
+
+class ScenarioError(SteppeError, ValueError):
+    """A scenario file that cannot be read or does not validate.
+
+    The message names the file, the field path, what is allowed and what was given.
+    ``problems`` holds one line per problem when several were found at once.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 allowed: Any = None, given: Any = None,
+                 problems: list[str] | None = None) -> None:
+        self.file = file
+        self.field = field
+        self.allowed = allowed
+        self.given = given
+        self.message = message
+        self.problems = problems or []
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"{self.file}: " if self.file else ""
+        if self.field:
+            head += f"{self.field}: "
+        text = head + self.message
+        extra = []
+        if self.allowed is not None:
+            extra.append(f"allowed: {self.allowed}")
+        if self.given is not None:
+            extra.append(f"given: {self.given!r}")
+        if extra:
+            text += f" ({'; '.join(extra)})"
+        for p in self.problems:
+            text += f"\n  - {p}"
+        return text

@@ -1,0 +1,192 @@
+"""The voter model (Clifford & Sudbury 1973; Holley & Liggett 1975), three update variants.
+
+- ``node`` (direct voter): pick a random agent i, pick a random neighbour j, ``s_i <- s_j``.
+- ``link``: pick a random edge and a random orientation (i, j), ``s_i <- s_j``. Degree
+  heterogeneity changes what is conserved (Suchecki, Eguíluz & San Miguel 2005).
+- ``invasion`` (reverse voter): pick a random agent i, a random neighbour j, ``s_j <- s_i``.
+
+On the complete graph, j is a uniformly random agent other than i. The exit probability
+(the chance that stance A wins) equals its initial share, and the mean consensus time from
+share ρ is T(ρ) = −N[ρ ln ρ + (1−ρ) ln(1−ρ)] sweeps for large N (Redner 2001).
+``update = "synchronous"`` (node variant only) lets every agent copy a random neighbour's
+stance from the previous step at once — a different process (Wright–Fisher-like), about
+twice as slow to consensus on the complete graph.
+
+Examples
+--------
+>>> from steppe.models import get_model
+>>> from steppe.networks import complete_graph
+>>> from steppe.engine.state import init_state
+>>> m = get_model("voter")()
+>>> g = complete_graph(200)
+>>> st = init_state(m, g, shares={"A": 0.5, "B": 0.5}, seed=0)
+>>> dt = m.advance(st, g, sweeps=5, stop_at_consensus=False)
+>>> dt, int(st.counts.sum())
+(5.0, 200)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numba import njit
+
+from ..rng import randint
+from ..errors import ParameterError
+from ..networks.base import Network, random_neighbor
+from .base import Model, ModelParams, State, register
+
+__all__ = ["Voter"]
+
+
+class VoterParams(ModelParams):
+    variant: Literal["node", "link", "invasion"] = "node"
+    """Which agent copies whom: node (i copies a neighbour), link (random edge), invasion
+    (a neighbour copies i)."""
+    update: Literal["random_sequential", "synchronous"] = "random_sequential"
+    """Random-sequential (one sweep = N elementary updates) or synchronous (node only)."""
+
+
+@njit(cache=True)
+def _voter_node(stance, committed, counts, complete, indptr, indices, n_updates, stop,
+                cmask, s):
+    n = stance.shape[0]
+    for u in range(n_updates):
+        i = randint(s, n)
+        if committed[i]:
+            continue
+        j = random_neighbor(s, i, n, complete, indptr, indices)
+        if j < 0:
+            continue
+        new = stance[j]
+        old = stance[i]
+        if new != old:
+            stance[i] = new
+            counts[old] -= 1
+            counts[new] += 1
+            if stop and cmask[new] and counts[new] == n:
+                return u + 1
+    return n_updates
+
+
+@njit(cache=True)
+def _voter_invasion(stance, committed, counts, complete, indptr, indices, n_updates, stop,
+                    cmask, s):
+    n = stance.shape[0]
+    for u in range(n_updates):
+        i = randint(s, n)
+        j = random_neighbor(s, i, n, complete, indptr, indices)
+        if j < 0 or committed[j]:
+            continue
+        new = stance[i]
+        old = stance[j]
+        if new != old:
+            stance[j] = new
+            counts[old] -= 1
+            counts[new] += 1
+            if stop and cmask[new] and counts[new] == n:
+                return u + 1
+    return n_updates
+
+
+@njit(cache=True)
+def _voter_link(stance, committed, counts, indptr, indices, n_updates, stop, cmask, s):
+    n = stance.shape[0]
+    m = indptr[n]
+    for u in range(n_updates):
+        e = randint(s, m)
+        i = np.searchsorted(indptr, e, side="right") - 1
+        if committed[i]:
+            continue
+        new = stance[indices[e]]
+        old = stance[i]
+        if new != old:
+            stance[i] = new
+            counts[old] -= 1
+            counts[new] += 1
+            if stop and cmask[new] and counts[new] == n:
+                return u + 1
+    return n_updates
+
+
+@njit(cache=True)
+def _voter_sync(stance, committed, counts, complete, indptr, indices, steps, stop, cmask,
+                buffer, s):
+    n = stance.shape[0]
+    k = counts.shape[0]
+    for t in range(steps):
+        for i in range(n):
+            buffer[i] = stance[i]
+            if committed[i]:
+                continue
+            j = random_neighbor(s, i, n, complete, indptr, indices)
+            if j >= 0:
+                buffer[i] = stance[j]
+        for c in range(k):
+            counts[c] = 0
+        for i in range(n):
+            stance[i] = buffer[i]
+            counts[buffer[i]] += 1
+        if stop:
+            for c in range(k):
+                if cmask[c] and counts[c] == n:
+                    return t + 1
+    return steps
+
+
+@register
+class Voter(Model):
+    name = "voter"
+    title = "Voter model (node, link and invasion updates)"
+    summary = (
+        "An agent adopts the stance of a random neighbour (node update); or a random edge "
+        "is chosen and one end copies the other (link update); or a random agent imposes "
+        "its stance on a random neighbour (invasion)."
+    )
+    references = (
+        "Clifford & Sudbury 1973, Biometrika 60, 581",
+        "Holley & Liggett 1975, Ann. Probab. 3, 643",
+        "Suchecki, Eguíluz & San Miguel 2005, Phys. Rev. E 72, 036132 (link and invasion)",
+        "Redner 2001, A Guide to First-Passage Processes (consensus time)",
+    )
+    stances = ("A", "B")
+    Params = VoterParams
+
+    def check_network(self, network: Network) -> None:
+        p = self.params
+        if p.update == "synchronous" and p.variant != "node":
+            raise ParameterError("synchronous updates are defined for the node variant only",
+                                 field="voter.update", allowed="'random_sequential' for "
+                                 f"variant {p.variant!r}", given=p.update)
+        if p.variant == "link" and not network.complete and network.indptr[-1] == 0:
+            raise ParameterError("the link update needs a network with edges",
+                                 field="voter.variant", given=p.variant)
+
+    def init_aux(self, state: State, network: Network) -> None:
+        if self.params.update == "synchronous":
+            state.aux["buffer"] = np.empty_like(state.stance)
+
+    def advance(self, state: State, network: Network, sweeps: int,
+                stop_at_consensus: bool) -> float:
+        p = self.params
+        complete, indptr, indices = network.kernel_args()
+        cmask = self.consensus_mask()
+        n = state.n
+        if p.update == "synchronous":
+            done = _voter_sync(state.stance, state.committed, state.counts, complete, indptr,
+                               indices, sweeps, stop_at_consensus, cmask, state.aux["buffer"],
+                               state.rng)
+            return float(done)
+        n_updates = sweeps * n
+        if p.variant == "invasion":
+            done = _voter_invasion(state.stance, state.committed, state.counts, complete,
+                                   indptr, indices, n_updates, stop_at_consensus, cmask,
+                                   state.rng)
+        elif p.variant == "link" and not complete:
+            done = _voter_link(state.stance, state.committed, state.counts, indptr, indices,
+                               n_updates, stop_at_consensus, cmask, state.rng)
+        else:  # node; on the complete graph the link update is the node update
+            done = _voter_node(state.stance, state.committed, state.counts, complete, indptr,
+                               indices, n_updates, stop_at_consensus, cmask, state.rng)
+        return done / n
