@@ -1,5 +1,31 @@
-"""steppe: country-scale simulation of how a population's stance moves under pressure."""
+"""steppe: country-scale simulation of how a population's stance moves under pressure.
+
+Examples
+--------
+>>> import steppe
+>>> res = steppe.run({"name": "demo", "seed": 1, "network": {"kind": "complete", "n": 50},
+...                   "model": {"name": "voter"}, "stop": {"max_sweeps": 5}})
+>>> list(res.summary["run"])
+[0]
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .errors import ParameterError, ScenarioError, SteppeError  # noqa: E402
+from .experiments.runner import Result, run  # noqa: E402
+from .models.base import available_models, get_model  # noqa: E402
+from .scenario.loader import load_scenario  # noqa: E402
+
+__all__ = [
+    "ParameterError",
+    "Result",
+    "ScenarioError",
+    "SteppeError",
+    "__version__",
+    "available_models",
+    "get_model",
+    "load_scenario",
+    "run",
+]

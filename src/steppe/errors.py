@@ -29,6 +29,10 @@ class ParameterError(SteppeError, ValueError):
         self.message = message
         super().__init__(self._render())
 
+    def __reduce__(self):  # picklable across worker processes
+        return (_rebuild, (type(self), self.message, {
+            "field": self.field, "allowed": self.allowed, "given": self.given}))
+
     def _render(self) -> str:
         parts = []
         if self.field:
@@ -62,6 +66,11 @@ class ScenarioError(SteppeError, ValueError):
         self.problems = problems or []
         super().__init__(self._render())
 
+    def __reduce__(self):  # picklable across worker processes
+        return (_rebuild, (type(self), self.message, {
+            "file": self.file, "field": self.field, "allowed": self.allowed,
+            "given": self.given, "problems": self.problems}))
+
     def _render(self) -> str:
         head = f"{self.file}: " if self.file else ""
         if self.field:
@@ -77,3 +86,7 @@ class ScenarioError(SteppeError, ValueError):
         for p in self.problems:
             text += f"\n  - {p}"
         return text
+
+
+def _rebuild(cls: type, message: str, kwargs: dict[str, Any]) -> Exception:
+    return cls(message, **kwargs)

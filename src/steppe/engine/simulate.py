@@ -65,6 +65,7 @@ def simulate(
     max_sweeps: float | None = None,
     stop_at_consensus: bool = True,
     record_every: int = 1,
+    consensus_share: float = 1.0,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
@@ -78,19 +79,27 @@ def simulate(
         stances).
     record_every
         Record the stance counts every this many sweeps (and at the start and the end).
+    consensus_share
+        Count as consensus a consensus stance held by at least this share of the agents
+        (default 1: all of them). Below 1 it is checked at each record, so its time has the
+        resolution of ``record_every``; full consensus is still detected exactly. Useful on
+        networks with isolated agents, which never change.
     progress
         Called with the current time after each chunk.
     """
     if max_sweeps is None and not stop_at_consensus:
         raise ParameterError("a run needs a stop condition: max_sweeps, consensus, or both",
                              field="stop")
+    if not 0.5 < consensus_share <= 1.0:
+        raise ParameterError("consensus share out of range", field="stop.consensus_share",
+                             allowed="0.5 < share <= 1", given=consensus_share)
     if record_every < 1:
         raise ParameterError("record interval must be at least one sweep",
                              field="record.every", allowed=">= 1", given=record_every)
     limit = math.inf if max_sweeps is None else float(max_sweeps)
     times = [state.time]
     counts = [state.counts.copy()]
-    consensus = model.consensus_stance(state)
+    consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None
     while state.time < limit and not (stop_at_consensus and consensus is not None):
         chunk = record_every if limit == math.inf else int(
@@ -99,7 +108,7 @@ def simulate(
         state.time += dt
         times.append(state.time)
         counts.append(state.counts.copy())
-        consensus = model.consensus_stance(state)
+        consensus = model.consensus_stance(state, consensus_share)
         if consensus is not None and consensus_time is None:
             consensus_time = state.time
         elif consensus is None:

@@ -170,10 +170,12 @@ class Model:
         mask[list(self.consensus_codes())] = 1
         return mask
 
-    def consensus_stance(self, state: State) -> int | None:
-        """The stance everybody holds, if the state is a consensus, else None."""
+    def consensus_stance(self, state: State, share: float = 1.0) -> int | None:
+        """The consensus stance held by at least ``share`` of the agents (all of them by
+        default), or None."""
+        need = state.n if share >= 1.0 else max(1, int(np.ceil(share * state.n - 1e-9)))
         for k in self.consensus_codes():
-            if state.counts[k] == state.n:
+            if state.counts[k] >= need:
                 return k
         return None
 
@@ -265,7 +267,7 @@ def parameter_error_from(exc: ValidationError, *, prefix: str,
     elif err["type"] == "extra_forbidden" and params is not None:
         allowed = "parameters " + ", ".join(params.model_fields) if params.model_fields else (
             "no parameters")
-    message = err["msg"]
+    message = "invalid value" if allowed is not None else err["msg"]
     if err["type"] == "extra_forbidden":
         message = "unknown parameter"
     return ParameterError(message, field=f"{prefix}.{loc}" if prefix else loc,

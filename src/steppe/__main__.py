@@ -1,0 +1,5 @@
+"""``python -m steppe`` is the ``steppe`` command."""
+
+from .cli import main
+
+main()

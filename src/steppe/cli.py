@@ -1,0 +1,235 @@
+"""The ``steppe`` command line: ``run``, ``models``, ``validate``.
+
+Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
+message and exits with status 2, without a traceback and without writing anything.
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> result = CliRunner().invoke(app, ["models"])
+>>> result.exit_code, "voter" in result.output
+(0, True)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import SteppeError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="steppe",
+    help="Simulate how a population's stance moves under pressure, one agent per person.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"steppe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """steppe: opinion dynamics at the size of a country."""
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o",
+                                             help="Output folder (default: the scenario's "
+                                                  "output.dir, or results/<name>).")] = None,
+    runs: Annotated[int | None, typer.Option("--runs", "-r", min=1,
+                                             help="Number of runs (overrides the file).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0,
+                                             help="Seed (overrides the file).")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=0,
+                                         help="Worker processes; 0 = one per core.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a scenario; write series.parquet, summary.parquet and metadata.json."""
+    from .experiments.runner import run as run_scenario
+    from .scenario.loader import load_scenario
+
+    over = {}
+    if runs is not None:
+        over["runs"] = runs
+    if seed is not None:
+        over["seed"] = seed
+    loaded = load_scenario(scenario, over)
+    spec = loaded.spec
+    out_dir = loaded.output_dir(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SteppeError(f"--out: {out_dir} exists and is not a folder")
+    model = loaded.model()
+    console.print(f"[bold]{spec.name}[/]: {model.title}; network {spec.network.kind}; "
+                  f"{spec.runs} run(s), seed {spec.seed}")
+
+    max_sweeps = spec.stop.max_sweeps
+    per_run = float(max_sweeps) if max_sweeps is not None else 1.0
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn() if max_sweeps is None else TextColumn(
+                      "{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  disable=quiet, transient=True) as bar:
+        task = bar.add_task("running", total=spec.runs * per_run)
+        seen: dict[int, float] = {}
+
+        def progress(r: int, t: float, finished: bool) -> None:
+            if max_sweeps is None:
+                if finished:
+                    bar.advance(task, 1)
+                return
+            last = seen.get(r, 0.0)
+            now = per_run if finished else min(t, per_run)
+            bar.advance(task, now - last)
+            seen[r] = now
+
+        result = run_scenario(loaded, workers=workers, progress=progress)
+    paths = result.save(out_dir)
+    _print_summary(result)
+    console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{out_dir}[/] "
+                  f"in {result.metadata['wall_seconds']:.1f} s")
+
+
+def _print_summary(result) -> None:  # noqa: ANN001 - Result
+    s = result.summary
+    stances = result.metadata["model"]["stances"]
+    table = Table(title="final shares over runs", title_justify="left")
+    table.add_column("stance")
+    table.add_column("mean", justify="right")
+    table.add_column("sd", justify="right")
+    table.add_column("min", justify="right")
+    table.add_column("max", justify="right")
+    table.add_column("runs ending in consensus on it", justify="right")
+    for label in stances:
+        col = s[f"final_share_{label}"]
+        wins = int((s["consensus_stance"] == label).sum())
+        sd = col.std(ddof=1) if len(col) > 1 else math.nan
+        table.add_row(label, f"{col.mean():.4f}", f"{sd:.4f}", f"{col.min():.4f}",
+                      f"{col.max():.4f}", f"{wins} / {len(s)}")
+    console.print(table)
+    reached = s["consensus"].sum()
+    share = result.scenario.spec.stop.consensus_share
+    if share < 1:
+        console.print(f"(consensus here means one stance held by at least {share:.4g} of "
+                      "the agents)")
+    if reached:
+        t = s.loc[s["consensus"], "consensus_time"]
+        se = t.std(ddof=1) / math.sqrt(len(t)) if len(t) > 1 else math.nan
+        console.print(f"consensus in {reached} of {len(s)} runs; mean consensus time "
+                      f"{t.mean():.2f} ± {se:.2f} sweeps (mean ± se)")
+    else:
+        console.print(f"no consensus in any of {len(s)} runs "
+                      f"(ran {s['sweeps'].max():g} sweeps)")
+
+
+@app.command()
+def models(
+    name: Annotated[str | None, typer.Argument(help="Show one model in detail.")] = None,
+) -> None:
+    """List the models with their parameters, allowed ranges and references."""
+    from .models.base import available_models, describe_field, get_model
+
+    chosen = {name: get_model(name)} if name else available_models()
+    for key, cls in chosen.items():
+        console.print(f"[bold cyan]{key}[/] — {cls.title}", highlight=False)
+        if name is not None:
+            console.print(cls.summary, highlight=False)
+        console.print(f"  stances: {', '.join(cls.stances)}", highlight=False)
+        table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_column()
+        for f, info in cls.Params.model_fields.items():
+            row = [f"  {f}", f"= {info.default!r}", describe_field(info, f)]
+            table.add_row(*row)
+            if name is not None and info.description:
+                table.add_row("", "", f"[dim]{' '.join(info.description.split())}[/]")
+        console.print(table)
+        refs = cls.references if name is not None else cls.references[:2]
+        for ref in refs:
+            console.print(f"  [dim]{ref}[/]", highlight=False)
+        console.print()
+    if name is None:
+        console.print("steppe models NAME shows one model in detail.")
+
+
+@app.command()
+def validate(
+    quick: Annotated[bool, typer.Option("--quick", help="Only the fast subset "
+                                                        "(under a minute).")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m",
+                                              help="Only the checks of this model.")] = None,
+) -> None:
+    """Reproduce published results and print a table; non-zero exit if any check fails."""
+    from .validation import all_checks
+
+    checks = all_checks(quick=quick)
+    if model is not None:
+        from .models.base import get_model
+
+        get_model(model)
+        checks = [c for c in checks if c.model == model]
+    table = Table(title="steppe validate" + (" --quick" if quick else ""), show_lines=True)
+    for col, just in (("#", "right"), ("model", "left"), ("check", "left"),
+                      ("expected", "right"), ("measured ± se", "right"), ("result", "center"),
+                      ("s", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    failed = 0
+    notes = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("validating", total=len(checks))
+        for i, c in enumerate(checks, start=1):
+            bar.update(task, description=c.name[:60])
+            res = c.run()
+            failed += not res.passed
+            measured = f"{res.measured:.4g}" + (f" ± {res.se:.2g}" if res.se else "")
+            verdict = "[green]pass[/]" if res.passed else "[red]FAIL[/]"
+            table.add_row(str(i), c.model, c.name, res.expected, measured, verdict,
+                          f"{c.seconds:.1f}")
+            notes.append(f"[bold]{i}[/] {c.reference}" + (f". {res.detail}" if res.detail
+                                                           else ""))
+            bar.advance(task)
+    console.print(table)
+    console.print("references and details:")
+    for note in notes:
+        console.print("  " + note, highlight=False)
+    console.print(f"{len(checks) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one message and exit status 2."""
+    try:
+        app()
+    except SteppeError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

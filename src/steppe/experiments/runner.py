@@ -1,0 +1,332 @@
+"""Running a scenario: R independent runs, in this process or in worker processes.
+
+Each run depends only on the scenario and its run index: run ``r`` draws from
+``SeedSequence(seed, spawn_key=(1, r))`` and the network from ``spawn_key=(0,)`` (or
+``(0, r + 1)`` when resampled per run). Results are therefore identical whatever the number
+of workers and whatever order they finish in.
+
+Examples
+--------
+>>> from steppe import run
+>>> res = run({"name": "demo", "seed": 1, "runs": 3,
+...            "network": {"kind": "complete", "n": 100},
+...            "model": {"name": "voter"}, "stop": {"max_sweeps": 20}})
+>>> sorted(res.summary.columns)[:3]
+['consensus', 'consensus_stance', 'consensus_time']
+>>> res.series.groupby(["run", "step"])["share"].sum().round(12).eq(1).all()
+np.True_
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..engine.simulate import simulate
+from ..engine.state import init_state
+from ..errors import ParameterError
+from ..networks.base import Network
+from ..observe.writers import write_json_atomic, write_npz_atomic, write_parquet_atomic
+from ..scenario.loader import LoadedScenario, load_scenario, run_seed
+
+__all__ = ["Result", "RunOutput", "execute_run", "run"]
+
+#: called as progress(run, time_in_sweeps, finished)
+Progress = Callable[[int, float, bool], None]
+
+
+@dataclass
+class RunOutput:
+    """Everything one run produced."""
+
+    run: int
+    time: np.ndarray
+    counts: np.ndarray
+    consensus_stance: int | None
+    consensus_time: float | None
+    final_time: float
+    final_stance: np.ndarray | None
+    wall_seconds: float
+
+
+@dataclass
+class Result:
+    """The results of a scenario: tidy series, per-run summary, final states, metadata.
+
+    Attributes
+    ----------
+    series : pandas.DataFrame
+        One row per run, record and stance: ``run, step, time, stance, count, share``.
+    summary : pandas.DataFrame
+        One row per run: final share of each stance, consensus reached, its stance and time.
+    final_states : dict[int, numpy.ndarray]
+        Each run's final stance codes (int8), by run index, when kept.
+    metadata : dict
+        The resolved scenario, seed, versions, timings.
+    """
+
+    scenario: LoadedScenario
+    series: pd.DataFrame
+    summary: pd.DataFrame
+    final_states: dict[int, np.ndarray] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
+        """Write ``series.parquet``, ``summary.parquet``, ``metadata.json`` (and
+        ``final_states.npz``) into ``out_dir``, each atomically. Returns the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [
+            write_parquet_atomic(self.series, out / "series.parquet"),
+            write_parquet_atomic(self.summary, out / "summary.parquet"),
+        ]
+        keep = self.scenario.spec.record.final_state if final_states is None else final_states
+        if keep and self.final_states:
+            arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
+            paths.append(write_npz_atomic(arrays, out / "final_states.npz"))
+        meta = dict(self.metadata)
+        meta["files"] = [p.name for p in paths] + ["metadata.json"]
+        paths.append(write_json_atomic(meta, out / "metadata.json"))
+        return paths
+
+
+# -- one run ------------------------------------------------------------------------------
+def execute_run(scenario: LoadedScenario, run: int, network: Network | None = None, *,
+                keep_state: bool = True, progress: Progress | None = None) -> RunOutput:
+    """Run one replicate of ``scenario``; ``network`` is built if not given."""
+    spec = scenario.spec
+    t0 = time.perf_counter()
+    model = scenario.model()
+    net = network if network is not None else scenario.build_network(run)
+    try:
+        state = init_state(model, net, shares=spec.initial.shares,
+                           committed=scenario.committed(), seed=run_seed(spec.seed, run),
+                           exact=spec.initial.method == "exact")
+        cb = None if progress is None else (lambda t: progress(run, t, False))
+        traj = simulate(model, net, state, max_sweeps=spec.stop.max_sweeps,
+                        stop_at_consensus=spec.stop.at_consensus,
+                        record_every=spec.record.every,
+                        consensus_share=spec.stop.consensus_share, progress=cb)
+    except ParameterError as exc:
+        raise scenario.error_from(exc) from None
+    out = RunOutput(run=run, time=traj.time, counts=traj.counts,
+                    consensus_stance=traj.consensus_stance,
+                    consensus_time=traj.consensus_time, final_time=traj.final_time,
+                    final_stance=state.stance if keep_state else None,
+                    wall_seconds=time.perf_counter() - t0)
+    if progress is not None:
+        progress(run, traj.final_time, True)
+    return out
+
+
+_WORKER_NETWORKS: dict[tuple[str, int | None], Network] = {}
+
+
+def _worker_run(scenario: LoadedScenario, run: int, keep_state: bool) -> RunOutput:
+    """Entry point in worker processes: the shared network is built once per process."""
+    key_run = run if scenario.spec.network.resample else None
+    key = (scenario.spec.network.model_dump_json(), key_run)
+    net = _WORKER_NETWORKS.get(key)
+    if net is None:
+        if scenario.spec.network.resample:
+            _WORKER_NETWORKS.clear()
+        net = scenario.build_network(run)
+        _WORKER_NETWORKS[key] = net
+    return execute_run(scenario, run, net, keep_state=keep_state)
+
+
+# -- many runs ----------------------------------------------------------------------------
+def run(
+    scenario: str | Path | Mapping[str, Any] | LoadedScenario,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    network: Network | None = None,
+    keep_final_states: bool = True,
+    progress: Progress | None = None,
+) -> Result:
+    """Run a scenario and return its results (and write them if ``out`` is given).
+
+    Parameters
+    ----------
+    scenario
+        A TOML file path, a dict with the same structure, or a loaded scenario.
+    runs, seed
+        Override the scenario's number of runs and seed.
+    workers
+        Worker processes (1: run in this process; 0: one per CPU core).
+    out
+        If given, write the results there (see :meth:`Result.save`).
+    overrides
+        Dotted-path overrides, e.g. ``{"model.p": 0.1}``.
+    network
+        Use this network instead of building the scenario's (Python API only; e.g. from
+        :func:`steppe.networks.from_networkx`).
+    keep_final_states
+        Keep each run's final stance array in memory (``Result.final_states``).
+    progress
+        Called as ``progress(run, time, finished)``.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario is invalid (nothing is written).
+    """
+    over = dict(overrides or {})
+    if runs is not None:
+        over["runs"] = runs
+    if seed is not None:
+        over["seed"] = seed
+    if isinstance(scenario, LoadedScenario):
+        loaded = scenario if not over else load_scenario(
+            scenario.spec.model_dump(mode="json", exclude_none=True), over)
+    else:
+        loaded = load_scenario(scenario, over)
+    spec = loaded.spec
+    if workers < 0:
+        raise ParameterError("number of workers must be >= 0", field="workers",
+                             allowed="0 (all cores) or more", given=workers)
+    n_workers = (os.cpu_count() or 1) if workers == 0 else workers
+    n_workers = max(1, min(n_workers, spec.runs))
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+
+    # Build the network and run 0's initial state here first: a bad scenario fails now,
+    # cleanly, before any worker starts and before anything is written.
+    net = network if network is not None else loaded.build_network(
+        0 if spec.network.resample else None)
+    try:
+        init_state(loaded.model(), net, shares=spec.initial.shares,
+                   committed=loaded.committed(), seed=run_seed(spec.seed, 0),
+                   exact=spec.initial.method == "exact")
+    except ParameterError as exc:
+        raise loaded.error_from(exc) from None
+    net_info = _network_info(net)
+
+    outputs: dict[int, RunOutput] = {}
+    if n_workers == 1 or network is not None:
+        for r in range(spec.runs):
+            if network is None and spec.network.resample and r > 0:
+                net = loaded.build_network(r)
+            outputs[r] = execute_run(loaded, r, net, keep_state=keep_final_states,
+                                     progress=progress)
+    else:
+        del net
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_worker_run, loaded, r, keep_final_states): r
+                       for r in range(spec.runs)}
+            for fut in as_completed(futures):
+                o = fut.result()
+                outputs[o.run] = o
+                if progress is not None:
+                    progress(o.run, o.final_time, True)
+
+    ordered = [outputs[r] for r in range(spec.runs)]
+    model = loaded.model()
+    series = _series_frame(ordered, model.stances)
+    summary = _summary_frame(ordered, model.stances, spec.seed)
+    finished = datetime.now(UTC)
+    meta = {
+        "steppe_version": __version__,
+        "scenario": loaded.resolved(),
+        "source": loaded.source,
+        "source_sha256": loaded.sha256,
+        "seed": spec.seed,
+        "runs": spec.runs,
+        "workers": n_workers,
+        "network": net_info,
+        "model": {"name": model.name, "title": model.title, "stances": list(model.stances),
+                  "references": list(model.references)},
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": finished.isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "dependencies": _versions(),
+    }
+    result = Result(scenario=loaded, series=series, summary=summary,
+                    final_states={o.run: o.final_stance for o in ordered
+                                  if o.final_stance is not None},
+                    metadata=meta)
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def _network_info(net: Network) -> dict[str, Any]:
+    return {"name": net.name, "n": net.n, "edges": net.n_edges,
+            "mean_degree": round(net.mean_degree(), 6), "directed": net.directed,
+            "params": {k: v for k, v in net.params.items() if _jsonable(v)}}
+
+
+def _jsonable(v: Any) -> bool:
+    return isinstance(v, str | int | float | bool | list | tuple | type(None))
+
+
+def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.DataFrame:
+    k = len(stances)
+    frames = []
+    for o in outputs:
+        n = int(o.counts[0].sum())
+        recs = len(o.time)
+        steps = np.ceil(o.time - 1e-9).astype(np.int64)
+        frames.append(pd.DataFrame({
+            "run": np.full(recs * k, o.run, dtype=np.int32),
+            "step": np.repeat(steps, k),
+            "time": np.repeat(o.time, k),
+            "stance": np.tile(np.arange(k), recs),
+            "count": o.counts.reshape(-1).astype(np.int64),
+            "share": (o.counts / n).reshape(-1),
+        }))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["run", "step", "time", "stance", "count", "share"])
+    df["stance"] = pd.Categorical.from_codes(df["stance"].to_numpy(dtype=np.int64),
+                                             categories=list(stances))
+    return df
+
+
+def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],
+                   seed: int) -> pd.DataFrame:
+    rows = []
+    for o in outputs:
+        n = int(o.counts[-1].sum())
+        row: dict[str, Any] = {"run": o.run, "seed": seed}
+        for code, label in enumerate(stances):
+            row[f"final_share_{label}"] = o.counts[-1][code] / n
+        row["consensus"] = o.consensus_stance is not None
+        row["consensus_stance"] = None if o.consensus_stance is None else stances[
+            o.consensus_stance]
+        row["consensus_time"] = math.nan if o.consensus_time is None else o.consensus_time
+        row["sweeps"] = o.final_time
+        row["wall_seconds"] = o.wall_seconds
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("numpy", "numba", "pandas", "pyarrow", "pydantic", "scipy", "networkx"):
+        try:
+            out[pkg] = importlib_metadata.version(pkg)
+        except importlib_metadata.PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "not installed"
+    return out

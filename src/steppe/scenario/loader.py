@@ -1,0 +1,315 @@
+"""Reading, validating and resolving scenario files.
+
+Every problem becomes a :class:`~steppe.errors.ScenarioError` naming the file, the field path,
+what is allowed and what was given; nothing in a file is ever executed.
+
+Examples
+--------
+>>> sc = load_scenario({"name": "demo", "seed": 7, "network": {"kind": "complete", "n": 50},
+...                     "model": {"name": "voter", "variant": "link"},
+...                     "stop": {"max_sweeps": 5}})
+>>> sc.model().params.variant
+'link'
+>>> load_scenario({"name": "demo", "seed": 7, "network": {"kind": "complete", "n": 1},
+...                "model": {"name": "voter"}})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+steppe.errors.ScenarioError: <dict>: ...network.n: Input should be greater than or equal to 2 (given: 1)
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from ..engine.state import Committed
+from ..errors import ParameterError, ScenarioError
+from ..models.base import Model, get_model
+from ..networks.base import Network
+from .schema import Scenario
+
+__all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "network_seed", "run_seed"]
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario and where it came from.
+
+    Attributes
+    ----------
+    spec : Scenario
+        The validated data.
+    source : str
+        The file path, or ``"<dict>"`` for a scenario given as a mapping.
+    base_dir : Path
+        Folder that relative paths inside the scenario are relative to.
+    sha256 : str or None
+        Hash of the file's bytes (None for a mapping).
+    """
+
+    spec: Scenario
+    source: str
+    base_dir: Path
+    sha256: str | None = None
+
+    def model(self) -> Model:
+        """A model instance with the scenario's parameters."""
+        try:
+            return get_model(self.spec.model.name)(self.spec.model.params())
+        except ParameterError as exc:
+            raise self.error_from(exc) from None
+
+    def committed(self) -> Committed | None:
+        c = self.spec.committed
+        if c is None:
+            return None
+        return Committed(stance=c.stance, fraction=c.fraction, by_group=dict(c.by_group))
+
+    def output_dir(self, override: str | Path | None = None) -> Path:
+        if override is not None:
+            return Path(override)
+        if self.spec.output.dir is not None:
+            return Path(self.spec.output.dir)
+        return Path("results") / self.spec.name
+
+    def build_network(self, run: int | None = None) -> Network:
+        """Build the scenario's network (for ``run`` when it is resampled per run)."""
+        from .networks import build_network
+
+        seed = network_seed(self.spec.seed, run if self.spec.network.resample else None)
+        try:
+            return build_network(self.spec.network, seed=seed, base_dir=self.base_dir)
+        except ParameterError as exc:
+            raise self.error_from(exc, prefix="network") from None
+
+    def error_from(self, exc: ParameterError, prefix: str | None = None) -> ScenarioError:
+        """Re-address a parameter error to this scenario's file and field path."""
+        fld = exc.field or ""
+        if prefix and not fld.startswith(prefix):
+            fld = f"{prefix}.{fld}" if fld else prefix
+        if fld.startswith(f"{self.spec.model.name}."):
+            fld = "model." + fld[len(self.spec.model.name) + 1 :]
+        return ScenarioError(exc.message, file=self.source, field=fld or None,
+                             allowed=exc.allowed, given=exc.given)
+
+    def check(self) -> None:
+        """Validate everything that needs the model: parameters, stance labels."""
+        model = self.model()
+        stances = ", ".join(repr(s) for s in model.stances)
+        if self.spec.initial.shares is not None:
+            for label in self.spec.initial.shares:
+                if label not in model.stances:
+                    raise ScenarioError(f"unknown stance for model {model.name!r}",
+                                        file=self.source, field=f"initial.shares.{label}",
+                                        allowed=stances, given=label)
+            total = sum(self.spec.initial.shares.values())
+            if abs(total - 1.0) > 1e-9:
+                raise ScenarioError("initial shares must sum to 1", file=self.source,
+                                    field="initial.shares", allowed="a sum of 1",
+                                    given=round(total, 12))
+        if self.spec.committed is not None and self.spec.committed.stance not in model.stances:
+            raise ScenarioError(f"unknown stance for model {model.name!r}", file=self.source,
+                                field="committed.stance", allowed=stances,
+                                given=self.spec.committed.stance)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario with every default filled in, model parameters included."""
+        data = self.spec.model_dump(mode="json")
+        data["model"] = {"name": self.spec.model.name, **self.model().params.model_dump()}
+        return data
+
+
+def network_seed(seed: int, run: int | None = None) -> np.random.SeedSequence:
+    """The seed of the network: shared by all runs, or one per run when resampled."""
+    key = (0,) if run is None else (0, run + 1)
+    return np.random.SeedSequence(seed, spawn_key=key)
+
+
+def run_seed(seed: int, run: int) -> np.random.SeedSequence:
+    """The seed of run ``run``: independent of how many runs there are and who runs them."""
+    return np.random.SeedSequence(seed, spawn_key=(1, run))
+
+
+def _network_kinds() -> set[str]:
+    import typing
+
+    from . import schema
+
+    union = typing.get_args(schema.NetworkSpec)[0]
+    return {typing.get_args(m.model_fields["kind"].annotation)[0]
+            for m in typing.get_args(union)}
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    # inside the network union pydantic puts the kind tag in the path: network.complete.n
+    if len(parts) > 1 and parts[0] == "network" and parts[1] in _network_kinds():
+        del parts[1]
+    return ".".join(str(x) for x in parts)
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = _format_loc(err["loc"])
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        given = err.get("input")
+        if err["type"] == "union_tag_invalid":
+            kinds = ", ".join(sorted(_network_kinds()))
+            line = f"{loc}.kind: unknown network kind (allowed: {kinds}; given: " \
+                   f"{err['ctx']['tag']!r})"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+            given = err["loc"][-1]
+            line = f"{loc}: {msg} (given: {given!r})"
+        elif err["type"] == "missing":
+            line = f"{loc}: missing required field"
+        elif isinstance(given, dict | list):
+            line = f"{loc}: {msg}"
+        else:
+            line = f"{loc}: {msg} (given: {given!r})"
+        out.append(line)
+    return out
+
+
+def _allowed_fields(exc: ValidationError) -> list[str]:
+    """For unknown fields, say which fields the table allows."""
+    from . import schema
+
+    hints = []
+    for err in exc.errors():
+        if err["type"] != "extra_forbidden":
+            continue
+        loc = err["loc"][:-1]
+        cls: Any = schema.Scenario
+        for part in loc:
+            fld = getattr(cls, "model_fields", {}).get(part)
+            if fld is None:
+                # inside a discriminated union the location carries the tag
+                cls = _union_member(part)
+                if cls is None:
+                    break
+                continue
+            cls = _model_class(fld.annotation)
+            if cls is None:
+                break
+        if cls is not None and hasattr(cls, "model_fields"):
+            names = ", ".join(f for f in cls.model_fields if f != "kind")
+            where = _format_loc(loc) or "top level"
+            hints.append(f"{where} allows: {names}")
+    return hints
+
+
+def _model_class(ann: Any) -> Any:
+    import typing
+
+    if isinstance(ann, type) and hasattr(ann, "model_fields"):
+        return ann
+    for arg in typing.get_args(ann):
+        c = _model_class(arg)
+        if c is not None:
+            return c
+    return None
+
+
+def _union_member(tag: Any) -> Any:
+    import typing
+
+    from . import schema
+
+    union = typing.get_args(schema.NetworkSpec)[0]
+    for member in typing.get_args(union):
+        if typing.get_args(member.model_fields["kind"].annotation) == (tag,):
+            return member
+    return None
+
+
+def _validate(data: Mapping[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        hints = _allowed_fields(exc)
+        if len(problems) == 1:
+            raise ScenarioError("; ".join(problems + hints), file=source) from None
+        raise ScenarioError(f"{len(problems)} problems", file=source,
+                            problems=problems + hints) from None
+
+
+def load_scenario(src: str | Path | Mapping[str, Any],
+                  overrides: Mapping[str, Any] | None = None) -> LoadedScenario:
+    """Read and validate a scenario from a TOML file or a mapping.
+
+    Parameters
+    ----------
+    src
+        Path of a ``.toml`` file, or the scenario as a dict.
+    overrides
+        Dotted field paths and values applied before validation, e.g.
+        ``{"runs": 10, "model.p": 0.1}``.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing or unreadable, is not valid TOML, or does not validate.
+    """
+    if isinstance(src, Mapping):
+        data = copy.deepcopy(dict(src))
+        source, base_dir, digest = "<dict>", Path.cwd(), None
+    else:
+        path = Path(src)
+        source = str(path)
+        if not path.exists():
+            raise ScenarioError("file not found", file=source)
+        if path.is_dir():
+            raise ScenarioError("is a folder, not a scenario file", file=source)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ScenarioError(f"cannot read the file ({exc.strerror})", file=source) from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ScenarioError("not a UTF-8 text file", file=source) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"not valid TOML: {exc}", file=source) from None
+        base_dir = path.resolve().parent
+        digest = hashlib.sha256(raw).hexdigest()
+    if overrides:
+        data = apply_overrides(data, overrides)
+    spec = _validate(data, source)
+    loaded = LoadedScenario(spec=spec, source=source, base_dir=base_dir, sha256=digest)
+    loaded.check()
+    return loaded
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set dotted paths in a nested dict (a copy), creating tables as needed.
+
+    Examples
+    --------
+    >>> apply_overrides({"model": {"name": "voter"}}, {"model.variant": "link", "runs": 3})
+    {'model': {'name': 'voter', 'variant': 'link'}, 'runs': 3}
+    """
+    out = copy.deepcopy(dict(data))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = {}
+                node[part] = nxt
+            node = nxt
+        node[parts[-1]] = value
+    return out

@@ -1,0 +1,285 @@
+"""The scenario schema: what a scenario file may contain, with defaults and allowed values.
+
+A scenario is pure data. It is validated here and never executed: no field is evaluated as
+code. The top-level tables are ``[network]``, ``[model]``, ``[initial]``, ``[committed]``,
+``[stop]``, ``[record]`` and ``[output]``; see ``scenarios/`` for examples.
+
+Examples
+--------
+>>> s = Scenario.model_validate({
+...     "name": "demo", "seed": 1,
+...     "network": {"kind": "complete", "n": 100},
+...     "model": {"name": "voter"},
+...     "stop": {"max_sweeps": 10},
+... })
+>>> s.network.kind, s.runs, s.record.every
+('complete', 1, 1)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "BarabasiAlbertSpec",
+    "CommittedSpec",
+    "CompleteSpec",
+    "EdgeListSpec",
+    "ErdosRenyiSpec",
+    "InitialSpec",
+    "LatticeSpec",
+    "ModelSpec",
+    "NetworkSpec",
+    "OutputSpec",
+    "RandomRegularSpec",
+    "RecordSpec",
+    "RingSpec",
+    "Scenario",
+    "StarSpec",
+    "StochasticBlockSpec",
+    "StopSpec",
+    "WattsStrogatzSpec",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class _NetworkBase(_Strict):
+    resample: bool = False
+    """Draw a new random network for every run (default: one network, shared by all runs)."""
+
+
+class CompleteSpec(_NetworkBase):
+    """Everyone is everyone's neighbour (stored implicitly: no memory for edges)."""
+
+    kind: Literal["complete"]
+    n: int = Field(ge=2)
+    """Number of agents."""
+
+
+class ErdosRenyiSpec(_NetworkBase):
+    """Erdős–Rényi G(n, p) with p = mean_degree / (n − 1)."""
+
+    kind: Literal["erdos_renyi"]
+    n: int = Field(ge=2)
+    """Number of agents."""
+    mean_degree: float = Field(gt=0)
+    """Expected number of neighbours per agent."""
+
+    @model_validator(mode="after")
+    def _degree_fits(self) -> ErdosRenyiSpec:
+        if self.mean_degree > self.n - 1:
+            raise ValueError(f"mean_degree must be at most n - 1 = {self.n - 1}, "
+                             f"given {self.mean_degree}")
+        return self
+
+
+class RandomRegularSpec(_NetworkBase):
+    """Random k-regular graph (edge switching)."""
+
+    kind: Literal["random_regular"]
+    n: int = Field(ge=2)
+    """Number of agents."""
+    k: int = Field(ge=1)
+    """Degree of every agent (n * k must be even, k < n)."""
+
+
+class BarabasiAlbertSpec(_NetworkBase):
+    """Barabási–Albert preferential attachment."""
+
+    kind: Literal["barabasi_albert"]
+    n: int = Field(ge=2)
+    """Number of agents."""
+    m: int = Field(ge=1)
+    """Edges brought by each new agent (m < n)."""
+
+
+class WattsStrogatzSpec(_NetworkBase):
+    """Watts–Strogatz small world: a ring of k nearest neighbours, each edge rewired w.p. p."""
+
+    kind: Literal["watts_strogatz"]
+    n: int = Field(ge=3)
+    """Number of agents."""
+    k: int = Field(ge=2)
+    """Neighbours on the ring before rewiring (even, k < n)."""
+    p: float = Field(ge=0, le=1)
+    """Rewiring probability."""
+
+
+class LatticeSpec(_NetworkBase):
+    """Square lattice (two dimensions) or chain (one dimension), periodic by default."""
+
+    kind: Literal["lattice"]
+    shape: list[Annotated[int, Field(ge=3)]] = Field(min_length=1, max_length=2)
+    """Side lengths: [L] for a ring, [L1, L2] for a square lattice."""
+    periodic: bool = True
+    """Periodic boundaries (a torus)."""
+
+
+class RingSpec(_NetworkBase):
+    """A ring of n agents, each linked to its two neighbours (a periodic chain)."""
+
+    kind: Literal["ring"]
+    n: int = Field(ge=3)
+    """Number of agents."""
+
+
+class StarSpec(_NetworkBase):
+    """One hub (agent 0) linked to everyone else."""
+
+    kind: Literal["star"]
+    n: int = Field(ge=2)
+    """Number of agents."""
+
+
+class StochasticBlockSpec(_NetworkBase):
+    """Stochastic block model: groups of given sizes, edge probability per pair of groups.
+
+    Give either ``probabilities`` (a symmetric matrix) or ``mean_degree`` and ``mixing``
+    (row a: the share of a group-a member's edges that go to each group).
+    """
+
+    kind: Literal["sbm"]
+    sizes: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    """Number of agents in each group."""
+    probabilities: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Edge probability between a member of group a and one of group b."""
+    mean_degree: float | None = Field(default=None, gt=0)
+    """Mean degree (with ``mixing``)."""
+    mixing: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Share of a group-a member's edges that go to group b (rows sum to 1)."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> StochasticBlockSpec:
+        k = len(self.sizes)
+        if self.probabilities is not None:
+            if self.mixing is not None or self.mean_degree is not None:
+                raise ValueError("give either probabilities, or mean_degree with mixing, "
+                                 "not both")
+            _square(self.probabilities, k, "probabilities")
+        else:
+            if self.mixing is None or self.mean_degree is None:
+                raise ValueError("give probabilities, or both mean_degree and mixing")
+            _square(self.mixing, k, "mixing")
+        return self
+
+
+def _square(matrix: list[list[float]], k: int, name: str) -> None:
+    if len(matrix) != k or any(len(row) != k for row in matrix):
+        raise ValueError(f"{name} must be a {k} x {k} matrix (one row and column per group)")
+
+
+class EdgeListSpec(_NetworkBase):
+    """A network read from a CSV or Parquet edge list (node ids 0 .. n−1)."""
+
+    kind: Literal["edgelist"]
+    path: str
+    """File path, relative to the scenario file."""
+    source: str = "source"
+    """Column with the first end of each edge."""
+    target: str = "target"
+    """Column with the second end of each edge."""
+    directed: bool = False
+    """If true, agent `source` listens to agent `target` only."""
+    n: int | None = Field(default=None, ge=1)
+    """Number of agents (default: largest id + 1)."""
+
+
+NetworkSpec = Annotated[
+    CompleteSpec | ErdosRenyiSpec | RandomRegularSpec | BarabasiAlbertSpec | WattsStrogatzSpec
+    | LatticeSpec | RingSpec | StarSpec | StochasticBlockSpec | EdgeListSpec,
+    Field(discriminator="kind"),
+]
+
+
+class ModelSpec(BaseModel):
+    """The update rule by registered name, and its parameters (checked by the model)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    """A registered model (see ``steppe models``)."""
+
+    def params(self) -> dict[str, Any]:
+        """The model's parameters: every field except ``name``."""
+        return dict(self.model_extra or {})
+
+
+class InitialSpec(_Strict):
+    """Initial stances of the agents who are not committed."""
+
+    shares: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Share of each stance (labels as the model names them); default: the model's."""
+    method: Literal["exact", "random"] = "exact"
+    """exact: counts are exactly shares x agents, in random places; random: each agent
+    draws its stance independently."""
+
+
+class CommittedSpec(_Strict):
+    """Agents who never change their stance."""
+
+    stance: str
+    """The stance they hold."""
+    fraction: float = Field(default=0.0, ge=0, le=1)
+    """Share of all agents that are committed."""
+    by_group: dict[int, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    """Share committed within each network group (e.g. SBM block): {0 = 0.2, 1 = 0.0}."""
+
+
+class StopSpec(_Strict):
+    """When a run ends: after max_sweeps, at consensus, or whichever comes first."""
+
+    max_sweeps: float | None = Field(default=None, gt=0)
+    """Stop after this many sweeps (one sweep = N elementary updates)."""
+    at_consensus: bool = True
+    """Stop as soon as every agent holds the same stance."""
+    consensus_share: float = Field(default=1.0, gt=0.5, le=1)
+    """What counts as consensus: one stance held by at least this share of agents (1: all).
+    Below 1 it is checked at each record. Isolated agents of a sparse random network never
+    change, so full consensus may never come there."""
+
+    @model_validator(mode="after")
+    def _some_stop(self) -> StopSpec:
+        if self.max_sweeps is None and not self.at_consensus:
+            raise ValueError("a run needs a stop condition: set max_sweeps, or "
+                             "at_consensus = true, or both")
+        return self
+
+
+class RecordSpec(_Strict):
+    """What to record and how often."""
+
+    every: int = Field(default=1, ge=1)
+    """Record stance shares every this many sweeps (and at the start and the end)."""
+    final_state: bool = False
+    """Also save every run's final stances (final_states.npz)."""
+
+
+class OutputSpec(_Strict):
+    """Where results go."""
+
+    dir: str | None = None
+    """Output folder, relative to the working directory (default: results/<name>)."""
+
+
+class Scenario(_Strict):
+    """A whole scenario: one network, one model, initial condition, stop rule, runs, seed."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    """Short identifier (letters, digits, _ . -), used for the default output folder."""
+    description: str = ""
+    """Free text: what the scenario asks."""
+    seed: int = Field(ge=0)
+    """The one seed of the scenario; runs get independent streams split from it."""
+    runs: int = Field(default=1, ge=1)
+    """Number of independent runs."""
+    network: NetworkSpec
+    model: ModelSpec
+    initial: InitialSpec = Field(default_factory=InitialSpec)
+    committed: CommittedSpec | None = None
+    stop: StopSpec = Field(default_factory=StopSpec)
+    record: RecordSpec = Field(default_factory=RecordSpec)
+    output: OutputSpec = Field(default_factory=OutputSpec)

@@ -1,0 +1,100 @@
+"""The command line as a user meets it: exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCEN = """
+name = "cli-test"
+seed = 2
+runs = 3
+[network]
+kind = "complete"
+n = 200
+[model]
+name = "voter"
+[stop]
+max_sweeps = 30
+"""
+
+
+def steppe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "steppe", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_run_writes_outputs_and_summary(tmp_path):
+    (tmp_path / "s.toml").write_text(SCEN)
+    p = steppe("run", "s.toml", "--out", "out", "--runs", "2", "--seed", "5", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "final shares" in p.stdout and "wrote" in p.stdout
+    out = tmp_path / "out"
+    assert sorted(x.name for x in out.iterdir()) == ["metadata.json", "series.parquet",
+                                                    "summary.parquet"]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["runs"] == 2 and meta["seed"] == 5
+    assert len(pd.read_parquet(out / "summary.parquet")) == 2
+
+
+def test_default_output_folder(tmp_path):
+    (tmp_path / "s.toml").write_text(SCEN)
+    p = steppe("run", "s.toml", "-q", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "results" / "cli-test" / "series.parquet").exists()
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    (SCEN.replace("n = 200", "n = 1"), "s.toml: network.n"),
+    (SCEN.replace('name = "voter"', 'name = "voter"\nvariant = "x"'), "s.toml: model.variant"),
+    (SCEN.replace("runs = 3", "runs = -1"), "s.toml: runs"),
+    ("this is not toml", "s.toml: not valid TOML"),
+])
+def test_bad_input_exit_2_one_message_nothing_written(tmp_path, text, expect):
+    (tmp_path / "s.toml").write_text(text)
+    p = steppe("run", "s.toml", "--out", "out", cwd=tmp_path)
+    assert p.returncode == 2
+    assert expect in p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_exit_2(tmp_path):
+    p = steppe("run", "missing.toml", cwd=tmp_path)
+    assert p.returncode == 2 and "missing.toml: file not found" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_bad_option_exit_2(tmp_path):
+    (tmp_path / "s.toml").write_text(SCEN)
+    p = steppe("run", "s.toml", "--runs", "0", cwd=tmp_path)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_models_lists_every_model_with_parameters(tmp_path):
+    from steppe.models import available_models
+
+    p = steppe("models", cwd=tmp_path)
+    assert p.returncode == 0
+    for name in available_models():
+        assert name in p.stdout
+    one = steppe("models", "qvoter", cwd=tmp_path)
+    assert "Nyczka" in one.stdout and "nonconformity" in one.stdout
+    bad = steppe("models", "nope", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown model" in bad.stderr
+
+
+def test_validate_one_model(tmp_path):
+    p = steppe("validate", "--quick", "--model", "voter", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "2 passed, 0 failed" in p.stdout
+
+
+def test_version(tmp_path):
+    p = steppe("--version", cwd=tmp_path)
+    assert p.returncode == 0 and "steppe" in p.stdout

@@ -1,0 +1,126 @@
+"""Running scenarios: outputs, reproducibility across worker counts, atomic writes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import steppe
+from steppe.errors import ScenarioError
+
+SCEN = {
+    "name": "runner-test", "seed": 12, "runs": 4,
+    "network": {"kind": "complete", "n": 300},
+    "model": {"name": "voter"},
+    "initial": {"shares": {"A": 0.3, "B": 0.7}},
+    "stop": {"max_sweeps": 40},
+    "record": {"every": 4},
+}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return steppe.run(SCEN)
+
+
+def test_series_is_tidy(result):
+    s = result.series
+    assert list(s.columns) == ["run", "step", "time", "stance", "count", "share"]
+    assert set(s["stance"].cat.categories) == {"A", "B"}
+    assert np.allclose(s.groupby(["run", "time"])["share"].sum(), 1.0)
+    first = s[s["time"] == 0]
+    assert np.allclose(first.loc[first["stance"] == "A", "share"], 0.3)
+    # recorded every 4 sweeps (plus the final record of runs that stopped early)
+    steps = s.loc[s["run"] == 0, "step"].unique()
+    assert steps[0] == 0 and all(x % 4 == 0 for x in steps[:-1])
+
+
+def test_summary_matches_final_states(result):
+    summ = result.summary
+    assert len(summ) == 4 and list(summ["run"]) == [0, 1, 2, 3]
+    for _, row in summ.iterrows():
+        final = result.final_states[row["run"]]
+        assert row["final_share_A"] == pytest.approx(np.mean(final == 0))
+        assert row["consensus"] == (row["final_share_A"] in (0.0, 1.0))
+        if row["consensus"]:
+            assert row["consensus_time"] == row["sweeps"] <= 40
+        else:
+            assert np.isnan(row["consensus_time"]) and row["sweeps"] == 40
+
+
+def test_same_seed_identical_whatever_the_workers(result):
+    two = steppe.run(SCEN, workers=2)
+    pd.testing.assert_frame_equal(result.series, two.series)
+    cols = [c for c in result.summary.columns if c != "wall_seconds"]
+    pd.testing.assert_frame_equal(result.summary[cols], two.summary[cols])
+    for r in range(4):
+        assert np.array_equal(result.final_states[r], two.final_states[r])
+
+
+def test_more_runs_keep_the_first_ones(result):
+    six = steppe.run(SCEN, runs=6)
+    first = six.series[six.series["run"] < 4].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, result.series)
+
+
+def test_seed_changes_results(result):
+    other = steppe.run(SCEN, seed=13)
+    assert not other.series.equals(result.series)
+
+
+def test_resampled_network_per_run_reproducible():
+    scen = dict(SCEN, network={"kind": "erdos_renyi", "n": 200, "mean_degree": 6,
+                               "resample": True}, runs=3)
+    a = steppe.run(scen)
+    b = steppe.run(scen, workers=2)
+    pd.testing.assert_frame_equal(a.series, b.series)
+
+
+def test_save_writes_all_files_atomically(result, tmp_path):
+    paths = result.save(tmp_path / "out", final_states=True)
+    names = sorted(p.name for p in paths)
+    assert names == ["final_states.npz", "metadata.json", "series.parquet", "summary.parquet"]
+    meta = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert meta["seed"] == 12 and meta["runs"] == 4
+    assert meta["scenario"]["model"]["variant"] == "node"
+    assert meta["steppe_version"] == steppe.__version__
+    assert "numba" in meta["dependencies"]
+    back = pd.read_parquet(tmp_path / "out" / "series.parquet")
+    assert len(back) == len(result.series)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    with np.load(tmp_path / "out" / "final_states.npz") as z:
+        assert np.array_equal(z["run_0002"], result.final_states[2])
+
+
+def test_bad_scenario_writes_nothing(tmp_path):
+    bad = dict(SCEN, model={"name": "voter", "variant": "nope"})
+    with pytest.raises(ScenarioError, match="model.variant"):
+        steppe.run(bad, out=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
+def test_committed_by_group_needs_groups():
+    scen = dict(SCEN, committed={"stance": "A", "by_group": {0: 0.5}})
+    with pytest.raises(ScenarioError, match="committed.by_group"):
+        steppe.run(scen)
+
+
+def test_committed_by_group_on_sbm():
+    scen = dict(SCEN, network={"kind": "sbm", "sizes": [100, 200],
+                               "probabilities": [[0.1, 0.01], [0.01, 0.1]]},
+                committed={"stance": "A", "by_group": {0: 0.5, 1: 0.0}}, runs=1)
+    res = steppe.run(scen)
+    assert res.summary["final_share_A"].iloc[0] >= 50 / 300
+
+
+def test_user_network_through_the_api():
+    import networkx as nx
+
+    from steppe.networks import from_networkx
+
+    net = from_networkx(nx.karate_club_graph())
+    res = steppe.run(dict(SCEN, runs=2), network=net)
+    assert res.metadata["network"]["n"] == 34
