@@ -1,0 +1,384 @@
+"""Speed of steppe's voter and q-voter models against NDlib, Mesa 3 and a hand-written loop.
+
+Run ``python benchmarks/bench_models.py`` (after ``pip install -e '.[bench]'``); see
+``benchmarks/README.md`` for what is measured and the numbers on the reference machine.
+
+Every implementation runs on the same Erdős–Rényi graph G(N, p = k/(N−1)) (networkx's
+``fast_gnp_random_graph``), from the same initial stances (half A, half B, placed by
+``steppe.engine.init_state``). The figure of merit is *elementary updates per second*: one
+elementary update is one randomly chosen agent applying the rule once, whether or not its
+stance changes (one sweep = N of them).
+
+- steppe: ``model.advance(state, network, sweeps, stop_at_consensus=False)``.
+- hand-written: plain Numba loops over the same CSR arrays (``_handwritten.py``).
+- NDlib: ``VoterModel`` / ``QVoterModel``; one ``iteration()`` updates exactly one agent
+  (the first call only reports the initial status and is not timed).
+- Mesa 3: an idiomatic model (``FixedAgent`` on a ``discrete_space.Network``,
+  ``model.agents.shuffle_do("step")``); one ``model.step()`` updates all N agents.
+
+Compilation (Numba) and model construction are excluded from the timings; construction
+times are reported separately. Each figure is the median over repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from _handwritten import qvoter_loop, voter_loop
+from steppe.engine import init_state
+from steppe.models import get_model
+from steppe.networks.base import Network
+
+Q = 4
+P_INDEPENDENCE = 0.1
+MODELS = ("voter", "qvoter")
+MODEL_LABEL = {"voter": "voter", "qvoter": f"q-voter (q={Q}, p={P_INDEPENDENCE})"}
+
+
+@dataclass
+class Result:
+    implementation: str
+    model: str
+    rates: list[float]  # elementary updates per second, one per repeat
+    updates: list[int]  # elementary updates timed, one per repeat
+    setup_seconds: float = 0.0
+    note: str = ""
+    median: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.median = statistics.median(self.rates) if self.rates else math.nan
+
+
+# -- the graph ------------------------------------------------------------------------------
+def build_graph(n: int, mean_degree: float, seed: int) -> tuple[nx.Graph, Network]:
+    """The benchmark graph, as networkx (for NDlib and Mesa) and as a steppe CSR Network."""
+    g = nx.fast_gnp_random_graph(n, mean_degree / (n - 1), seed=seed)
+    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    adj = sp.csr_array((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    adj.sort_indices()
+    net = Network.from_csr(adj.indptr, adj.indices, name="erdos_renyi",
+                           params={"n": n, "mean_degree": mean_degree, "seed": seed})
+    return g, net
+
+
+def make_model(name: str):
+    if name == "voter":
+        return get_model("voter")()
+    return get_model("qvoter")(q=Q, p=P_INDEPENDENCE, nonconformity="independence")
+
+
+# -- steppe and the hand-written loop (fast: timed in alternation) ---------------------------
+def bench_fast(name: str, net: Network, stance0: np.ndarray, seed: int, sweeps: int,
+               warmup_sweeps: int, repeats: int) -> list[Result]:
+    """steppe and the hand-written loop, each from a copy of the same initial stances.
+
+    Both first run ``warmup_sweeps`` sweeps untimed (this also compiles the kernels), then
+    alternate timed chunks of ``sweeps`` sweeps, so that machine noise hits both alike.
+    """
+    n = net.n
+    model = make_model(name)
+    state = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=seed)
+    state.stance[:] = stance0
+    state.recount(len(model.stances))
+    hand_stance = stance0.copy()
+    indptr, indices = net.indptr, net.indices
+    counter = np.uint64(seed)
+
+    def run_hand(n_updates: int) -> None:
+        nonlocal counter
+        if name == "voter":
+            counter = np.uint64(voter_loop(hand_stance, indptr, indices, n_updates, counter))
+        else:
+            counter = np.uint64(qvoter_loop(hand_stance, indptr, indices, Q, P_INDEPENDENCE,
+                                            n_updates, counter))
+
+    model.advance(state, net, max(warmup_sweeps, 1), False)
+    run_hand(max(warmup_sweeps, 1) * n)
+    n_updates = sweeps * n
+    steppe_rates, hand_rates = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.advance(state, net, sweeps, False)
+        steppe_rates.append(n_updates / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        run_hand(n_updates)
+        hand_rates.append(n_updates / (time.perf_counter() - t0))
+    return [
+        Result("steppe", name, steppe_rates, [n_updates] * repeats),
+        Result("hand-written Numba", name, hand_rates, [n_updates] * repeats),
+    ]
+
+
+# -- slow implementations: time whole calls against a wall-clock budget ---------------------
+def time_budgeted(call: Callable[[], int], budget: float, repeats: int) -> tuple[list, list]:
+    """Run ``call`` (returns the elementary updates it did) until each repeat has used
+    ``budget / repeats`` seconds (at least one call per repeat)."""
+    per_repeat = budget / repeats
+    rates, counts = [], []
+    for _ in range(repeats):
+        done = 0
+        t0 = time.perf_counter()
+        while True:
+            done += call()
+            elapsed = time.perf_counter() - t0
+            if elapsed >= per_repeat:
+                break
+        rates.append(done / elapsed)
+        counts.append(done)
+    return rates, counts
+
+
+def bench_ndlib(name: str, g: nx.Graph, stance0: np.ndarray, seed: int, budget: float,
+                repeats: int) -> Result:
+    import ndlib.models.ModelConfig as mc
+    import ndlib.models.opinions as op
+
+    t0 = time.perf_counter()
+    model = op.VoterModel(g, seed=seed) if name == "voter" else op.QVoterModel(g, seed=seed)
+    config = mc.Configuration()
+    if name == "qvoter":
+        config.add_model_parameter("q", Q)
+    config.add_model_initial_configuration("Infected", np.flatnonzero(stance0 == 1).tolist())
+    model.set_initial_status(config)
+    model.iteration(node_status=False)  # iteration 0 only reports the initial status
+    setup = time.perf_counter() - t0
+
+    def one() -> int:
+        # One iteration = one randomly chosen agent updated once. NDlib raises ValueError
+        # when the chosen agent has no neighbour (np.random.randint(0, 0)); that is still
+        # one elementary update (steppe and the loops skip such agents too).
+        try:
+            model.iteration(node_status=False)
+        except ValueError:
+            pass
+        return 1
+
+    rates, counts = time_budgeted(one, budget, repeats)
+    note = "" if name == "voter" else (
+        f"NDlib {_version('ndlib')} QVoterModel: q={Q} drawn with repetition, no "
+        "independence (it has no nonconformity parameter)")
+    return Result("NDlib", name, rates, counts, setup, note)
+
+
+def _mesa_models():
+    import mesa
+    from mesa.discrete_space import FixedAgent
+    from mesa.discrete_space import Network as MesaNetwork
+
+    class VoterAgent(FixedAgent):
+        """Copies the opinion of a random neighbour."""
+
+        def __init__(self, model, cell, opinion):
+            super().__init__(model)
+            self.cell = cell
+            self.opinion = opinion
+
+        def step(self):
+            neighbourhood = self.cell.neighborhood
+            if len(neighbourhood) > 0:
+                self.opinion = neighbourhood.select_random_agent().opinion
+
+    class QVoterAgent(VoterAgent):
+        """q-voter with independence: flip w.p. 1/2 with probability p, else follow a
+        unanimous panel of q distinct neighbours (nothing if it has fewer than q)."""
+
+        def step(self):
+            model = self.model
+            if self.random.random() < model.p:
+                if self.random.random() < 0.5:
+                    self.opinion = 1 - self.opinion
+                return
+            neighbours = list(self.cell.neighborhood.agents)
+            if len(neighbours) < model.q:
+                return
+            panel = self.random.sample(neighbours, model.q)
+            first = panel[0].opinion
+            if all(a.opinion == first for a in panel[1:]):
+                self.opinion = first
+
+    class OpinionModel(mesa.Model):
+        def __init__(self, graph, opinions, agent_class, q=Q, p=P_INDEPENDENCE, seed=None):
+            super().__init__(seed=seed)
+            self.q = q
+            self.p = p
+            self.grid = MesaNetwork(graph, capacity=1, random=self.random)
+            for cell in self.grid.all_cells:
+                agent_class(self, cell, int(opinions[cell.coordinate]))
+
+        def step(self):
+            self.agents.shuffle_do("step")
+
+    return OpinionModel, VoterAgent, QVoterAgent
+
+
+def bench_mesa(name: str, g: nx.Graph, stance0: np.ndarray, seed: int, budget: float,
+               repeats: int) -> Result:
+    opinion_model, voter_agent, qvoter_agent = _mesa_models()
+    t0 = time.perf_counter()
+    model = opinion_model(g, stance0, voter_agent if name == "voter" else qvoter_agent,
+                          seed=seed)
+    setup = time.perf_counter() - t0
+    n = g.number_of_nodes()
+
+    def one() -> int:
+        model.step()  # every agent steps once, in random order: n elementary updates
+        return n
+
+    rates, counts = time_budgeted(one, budget, repeats)
+    return Result("Mesa 3", name, rates, counts, setup,
+                  "one step = N updates (each agent once, random order)")
+
+
+# -- reporting --------------------------------------------------------------------------------
+def _version(pkg: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(pkg)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _fmt_rate(x: float) -> str:
+    if math.isnan(x):
+        return "-"
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def _fmt_ratio(a: float, b: float | None) -> str:
+    if b is None or math.isnan(a) or math.isnan(b) or b == 0:
+        return "-"
+    r = a / b
+    return f"{r:.3g}x" if r < 1e3 else f"{r:.3g}x".replace("e+0", "e").replace("e+", "e")
+
+
+def table(results: list[Result]) -> str:
+    by = {(r.implementation, r.model): r.median for r in results}
+    head = ("implementation", "model", "updates/s (median)", "spread (min-max)",
+            "vs hand loop", "vs NDlib", "vs Mesa")
+    rows = []
+    for r in results:
+        hand = by.get(("hand-written Numba", r.model))
+        ndl = by.get(("NDlib", r.model))
+        mes = by.get(("Mesa 3", r.model))
+        spread = f"{_fmt_rate(min(r.rates))}-{_fmt_rate(max(r.rates))}" if r.rates else "-"
+        rows.append((r.implementation, MODEL_LABEL[r.model], _fmt_rate(r.median), spread,
+                     _fmt_ratio(r.median, hand), _fmt_ratio(r.median, ndl),
+                     _fmt_ratio(r.median, mes)))
+    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                     + " |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "numba": _version("numba"),
+        "numpy": _version("numpy"),
+        "networkx": _version("networkx"),
+        "ndlib": _version("ndlib"),
+        "mesa": _version("mesa"),
+        "steppe": _version("steppe"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000, help="number of agents")
+    ap.add_argument("--mean-degree", type=float, default=10.0, help="mean degree of the graph")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the graph and initial state")
+    ap.add_argument("--repeats", type=int, default=5,
+                    help="timed repeats for steppe and the hand-written loop")
+    ap.add_argument("--slow-repeats", type=int, default=3,
+                    help="timed repeats for NDlib and Mesa")
+    ap.add_argument("--sweeps", type=int, default=20,
+                    help="sweeps (N updates each) per timed repeat of steppe / hand loop")
+    ap.add_argument("--warmup-sweeps", type=int, default=5,
+                    help="untimed sweeps first (includes Numba compilation)")
+    ap.add_argument("--budget-seconds", type=float, default=10.0,
+                    help="wall-clock time for each NDlib / Mesa measurement (all repeats)")
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: voter,qvoter")
+    ap.add_argument("--skip-ndlib", action="store_true")
+    ap.add_argument("--skip-mesa", action="store_true")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in models:
+        if m not in MODELS:
+            ap.error(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
+
+    t_start = time.perf_counter()
+    print(f"graph: Erdős–Rényi, N={args.n:,}, mean degree {args.mean_degree}, "
+          f"seed {args.seed} ...", flush=True)
+    t0 = time.perf_counter()
+    g, net = build_graph(args.n, args.mean_degree, args.seed)
+    print(f"  {net.n_edges:,} edges, mean degree {net.mean_degree():.3f}, "
+          f"{int((net.degree() < Q).sum())} agents with degree < {Q} "
+          f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    stance0 = init_state(make_model("voter"), net, shares={"A": 0.5, "B": 0.5},
+                         seed=args.seed).stance.copy()
+
+    results: list[Result] = []
+    for name in models:
+        print(f"{MODEL_LABEL[name]}: steppe and hand-written loop ...", flush=True)
+        results += bench_fast(name, net, stance0, args.seed, args.sweeps, args.warmup_sweeps,
+                              args.repeats)
+        if not args.skip_ndlib:
+            print(f"{MODEL_LABEL[name]}: NDlib ({args.budget_seconds:g} s) ...", flush=True)
+            results.append(bench_ndlib(name, g, stance0, args.seed, args.budget_seconds,
+                                       args.slow_repeats))
+        if not args.skip_mesa:
+            print(f"{MODEL_LABEL[name]}: Mesa 3 ({args.budget_seconds:g} s) ...", flush=True)
+            results.append(bench_mesa(name, g, stance0, args.seed, args.budget_seconds,
+                                      args.slow_repeats))
+
+    order = {"steppe": 0, "hand-written Numba": 1, "NDlib": 2, "Mesa 3": 3}
+    results.sort(key=lambda r: (models.index(r.model), order[r.implementation]))
+    print()
+    print(table(results))
+    for r in results:
+        extra = f"; setup {r.setup_seconds:.1f} s" if r.setup_seconds else ""
+        if r.note or extra:
+            print(f"  {r.implementation}, {r.model}: {r.note}{extra}".replace(": ;", ":"))
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
+
+    if args.json:
+        payload = {"args": vars(args), "machine": machine(),
+                   "graph": {"n": net.n, "edges": net.n_edges,
+                             "mean_degree": net.mean_degree()},
+                   "results": [asdict(r) for r in results]}
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
