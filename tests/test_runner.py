@@ -97,14 +97,14 @@ def test_save_writes_all_files_atomically(result, tmp_path):
 
 def test_bad_scenario_writes_nothing(tmp_path):
     bad = dict(SCEN, model={"name": "voter", "variant": "nope"})
-    with pytest.raises(ScenarioError, match="model.variant"):
+    with pytest.raises(ScenarioError, match=r"model\.variant"):
         steppe.run(bad, out=tmp_path / "o")
     assert not (tmp_path / "o").exists()
 
 
 def test_committed_by_group_needs_groups():
     scen = dict(SCEN, committed={"stance": "A", "by_group": {0: 0.5}})
-    with pytest.raises(ScenarioError, match="committed.by_group"):
+    with pytest.raises(ScenarioError, match=r"committed\.by_group"):
         steppe.run(scen)
 
 

@@ -93,7 +93,7 @@ def test_several_problems_listed_in_one_message(tmp_path):
 def test_missing_file_and_bad_toml(tmp_path):
     with pytest.raises(ScenarioError, match="file not found"):
         load_scenario(tmp_path / "nope.toml")
-    with pytest.raises(ScenarioError, match="not valid TOML.*line"):
+    with pytest.raises(ScenarioError, match=r"not valid TOML.*line"):
         load_scenario(write(tmp_path, "name = \"a\"\nseed = = 3\n"))
     with pytest.raises(ScenarioError, match="folder"):
         load_scenario(tmp_path)
@@ -112,7 +112,7 @@ def test_overrides_and_dict_source():
 def test_scenario_is_never_executed(tmp_path):
     # strings that look like code stay strings and are refused where a number is expected
     text = GOOD.replace("p = 0.1", 'p = "__import__(\'os\').getcwd()"')
-    with pytest.raises(ScenarioError, match="model.p"):
+    with pytest.raises(ScenarioError, match=r"model\.p"):
         load_scenario(write(tmp_path, text))
 
 

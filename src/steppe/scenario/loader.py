@@ -14,7 +14,7 @@ Examples
 ...                "model": {"name": "voter"}})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-steppe.errors.ScenarioError: <dict>: ...network.n: Input should be greater than or equal to 2 (given: 1)
+steppe.errors.ScenarioError: <dict>: network.n: Input should be greater than or equal to 2 ...
 """
 
 from __future__ import annotations

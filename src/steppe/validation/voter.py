@@ -56,3 +56,59 @@ def voter_exit_probability() -> CheckResult:
     se = float(np.sqrt(0.2 * 0.8 / runs))
     return CheckResult(measured=exit_a, se=se, passed=abs(exit_a - 0.2) < 4 * se,
                        expected="0.2 ± 4 se", detail=f"{runs} runs")
+
+
+def _star_exit(variant: str, runs: int, seed: int) -> float:
+    """Share of runs that end with everyone holding A, on a star of 11 whose hub starts A
+    and whose 10 leaves start B."""
+    from ..engine.simulate import simulate
+    from ..engine.state import init_state
+    from ..networks import star
+
+    net = star(11)
+    model = get_model("voter")(variant=variant)
+    wins = 0
+    for ss in np.random.SeedSequence(seed).spawn(runs):
+        st = init_state(model, net, shares={"B": 1.0}, seed=ss)
+        st.stance[0] = 0  # the hub holds A
+        st.recount(2)
+        traj = simulate(model, net, st, max_sweeps=None, stop_at_consensus=True,
+                        record_every=1_000_000)
+        wins += traj.consensus_stance == 0
+    return wins / runs
+
+
+# Exit probabilities on a heterogeneous graph tell the three updates apart (Sood & Redner
+# 2005; Suchecki, Eguíluz & San Miguel 2005): the conserved quantity is the degree-weighted
+# density for the node update, the plain density for the link update, and the 1/degree-
+# weighted density for invasion. Star of 11, hub A, leaves B: 10/20 = 0.5, 1/11 and
+# 0.1/10.1 = 0.0099. Binomial standard errors over the runs.
+_STAR = {"node": 10 / 20, "link": 1 / 11, "invasion": 0.1 / 10.1}
+
+
+def _star_check(variant: str, seed: int) -> CheckResult:
+    runs = 2000
+    expected = _STAR[variant]
+    measured = _star_exit(variant, runs, seed)
+    se = float(np.sqrt(expected * (1 - expected) / runs))
+    return CheckResult(measured=measured, se=se, passed=abs(measured - expected) < 4 * se,
+                       expected=f"{expected:.4f} ± 4 se",
+                       detail=f"{runs} runs; star of 11, hub A, leaves B")
+
+
+@check("voter (node): exit probability = degree-weighted density, star", model="voter",
+       reference="Sood & Redner 2005, Phys. Rev. Lett. 94, 178701", quick=True)
+def voter_star_node() -> CheckResult:
+    return _star_check("node", 31)
+
+
+@check("voter (link): exit probability = density, star", model="voter",
+       reference="Suchecki, Eguíluz & San Miguel 2005, Phys. Rev. E 72, 036132", quick=True)
+def voter_star_link() -> CheckResult:
+    return _star_check("link", 32)
+
+
+@check("voter (invasion): exit probability = 1/degree-weighted density, star",
+       model="voter", reference="Sood & Redner 2005; Antal, Redner & Sood 2006", quick=True)
+def voter_star_invasion() -> CheckResult:
+    return _star_check("invasion", 33)
