@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import typing
 
+import annotated_types as at
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import annotated_types as at
 from steppe.engine import Committed, init_state, simulate
 from steppe.errors import ParameterError
 from steppe.models import available_models, get_model

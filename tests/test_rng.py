@@ -9,7 +9,7 @@ from scipy import stats
 from steppe.rng import make_state, randint, randint_excluding, uniform
 
 
-@njit(cache=True)
+@njit
 def _draw_ints(s, n, size):
     out = np.empty(size, dtype=np.int64)
     for k in range(size):
@@ -17,7 +17,7 @@ def _draw_ints(s, n, size):
     return out
 
 
-@njit(cache=True)
+@njit
 def _draw_excl(s, n, i, size):
     out = np.empty(size, dtype=np.int64)
     for k in range(size):
@@ -25,7 +25,7 @@ def _draw_excl(s, n, i, size):
     return out
 
 
-@njit(cache=True)
+@njit
 def _draw_unif(s, size):
     out = np.empty(size)
     for k in range(size):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import ParameterError, ScenarioError, SteppeError  # noqa: E402
-from .experiments.runner import Result, run  # noqa: E402
-from .models.base import available_models, get_model  # noqa: E402
-from .scenario.loader import load_scenario  # noqa: E402
+from .errors import ParameterError, ScenarioError, SteppeError
+from .experiments.runner import Result, run
+from .models.base import available_models, get_model
+from .scenario.loader import load_scenario
 
 __all__ = [
     "ParameterError",

@@ -20,8 +20,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.progress import TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from . import __version__
@@ -113,7 +119,7 @@ def run(
                   f"in {result.metadata['wall_seconds']:.1f} s")
 
 
-def _print_summary(result) -> None:  # noqa: ANN001 - Result
+def _print_summary(result) -> None:
     s = result.summary
     stances = result.metadata["model"]["stances"]
     table = Table(title="final shares over runs", title_justify="left")

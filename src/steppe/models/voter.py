@@ -32,9 +32,9 @@ from typing import Literal
 import numpy as np
 from numba import njit
 
-from ..rng import randint
 from ..errors import ParameterError
 from ..networks.base import Network, random_neighbor
+from ..rng import randint
 from .base import Model, ModelParams, State, register
 
 __all__ = ["Voter"]

@@ -1,0 +1,219 @@
+"""The q-voter model with nonconformity: independence or anticonformity.
+
+Rule, random-sequential (one sweep = N elementary updates). Pick a random agent i
+(committed agents do nothing, but sit on other agents' panels):
+
+- with probability ``p`` it is *nonconforming*:
+
+  - ``independence``: it flips its stance with probability 1/2;
+  - ``anticonformity``: it draws a panel of q others; if the panel is unanimous, i takes
+    the opposite of the panel's stance;
+
+- otherwise (probability 1 − p) it *conforms*: it draws a panel of q others; if the panel
+  is unanimous, i adopts the panel's stance; otherwise nothing happens.
+
+The panel: on the complete graph, q distinct agents other than i, uniformly among all such
+q-sets; on a network, q distinct neighbours of i, uniformly among all q-subsets of its
+neighbours (Floyd's sampling, no rejection). An agent with fewer than q neighbours cannot
+form a panel: it does nothing on conformity and anticonformity steps (it can still act
+independently). With ``repetition=True`` the q panel members are drawn independently with
+repetition, as in the original nonlinear q-voter model of Castellano, Muñoz &
+Pastor-Satorras (2009); then any agent with at least one neighbour forms a panel.
+
+Mean field (Nyczka, Sznajd-Weron & Cisło 2012), with c the share of A and
+A(c) = (1−c)c^q − c(1−c)^q: the steady states solve p = A/(c^q − (1−c)^q) (anticonformity)
+and p = A/(A + c − ½) (independence). The ordered phase ends at
+p_c = (q−1)/(2q) (anticonformity) and p_c = (q−1)/(q−1+2^(q−1)) (independence).
+
+Examples
+--------
+>>> from steppe.models import get_model
+>>> from steppe.networks import complete_graph
+>>> from steppe.engine.state import init_state
+>>> m = get_model("qvoter")(q=4, p=0.25, nonconformity="anticonformity")
+>>> g = complete_graph(500)
+>>> st = init_state(m, g, shares={"A": 1.0}, seed=0)
+>>> m.advance(st, g, sweeps=20, stop_at_consensus=False)
+20.0
+>>> bool(st.counts[0] > st.counts[1]), int(st.counts.sum())
+(True, 500)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from ..errors import ParameterError
+from ..networks.base import Network
+from ..rng import randint, uniform
+from .base import Model, ModelParams, State, register
+
+__all__ = ["QVoter", "mean_field_share"]
+
+
+class QVoterParams(ModelParams):
+    q: int = Field(4, ge=1)
+    """Panel size: how many others must agree to sway the agent."""
+    p: float = Field(0.0, ge=0.0, le=1.0)
+    """Probability that the chosen agent acts nonconformingly."""
+    nonconformity: Literal["independence", "anticonformity"] = "independence"
+    """Independence (flip with probability 1/2) or anticonformity (oppose a unanimous
+    panel)."""
+    repetition: bool = False
+    """Draw the panel with repetition (Castellano et al. 2009) instead of q distinct
+    others."""
+
+
+@njit(inline="always", cache=True)
+def _member(i, x, complete, a, indices):
+    """Agent id of position ``x`` among i's neighbours (positions skip i itself on the
+    complete graph)."""
+    if complete:
+        return x + 1 if x >= i else x
+    return np.int64(indices[a + x])
+
+
+# Kernel design (see benchmarks/README.md): every random number of an update is drawn before
+# the committed flag is read, the panel is drawn member by member and abandoned at the first
+# dissenter (each member Floyd's method yields belongs to the final uniform subset, so the
+# unanimity indicator has the right law), one uniform decides both "nonconforming" and the
+# independent coin (u < p/2 flips), and the two-stance tally lives in a register.
+@njit(cache=True)
+def _qvoter(stance, committed, counts, complete, indptr, indices, n_updates, stop, cmask,
+            q, p, anti, repetition, s):
+    n = stance.shape[0]
+    buf = np.empty(q, dtype=np.int64)
+    ones = counts[1]
+    done = n_updates
+    half_p = 0.5 * p
+    for u in range(n_updates):
+        i = randint(s, n)
+        r = uniform(s) if p > 0.0 else 1.0
+        nonconform = r < p
+        if nonconform and not anti:
+            # independence: flip with probability 1/2 (r is uniform on [0, p) here)
+            if r >= half_p or committed[i]:
+                continue
+            new = 1 - np.int64(stance[i])
+        else:
+            if complete:
+                a = 0
+                d = n - 1
+            else:
+                a = indptr[i]
+                d = indptr[i + 1] - a
+            if d == 0 or (not repetition and d < q):
+                continue  # no panel can be formed
+            first = np.int64(-1)
+            unanimous = True
+            if repetition:
+                for t in range(q):
+                    v = np.int64(stance[_member(i, randint(s, d), complete, a, indices)])
+                    if t == 0:
+                        first = v
+                    elif v != first:
+                        unanimous = False
+                        break
+            else:
+                # Floyd's algorithm: a uniform q-subset of {0..d-1}, one member at a time
+                t = 0
+                for jj in range(d - q, d):
+                    x = randint(s, jj + 1)
+                    for w in range(t):
+                        if buf[w] == x:
+                            x = jj
+                            break
+                    buf[t] = x
+                    v = np.int64(stance[_member(i, x, complete, a, indices)])
+                    if t == 0:
+                        first = v
+                    elif v != first:
+                        unanimous = False
+                        break
+                    t += 1
+            if not unanimous or committed[i]:
+                continue
+            new = 1 - first if nonconform else first
+        ones += new - np.int64(stance[i])
+        stance[i] = new
+        if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
+            done = u + 1
+            break
+    counts[1] = ones
+    counts[0] = n - ones
+    return done
+
+
+def mean_field_share(q: int, p: float, nonconformity: str = "independence") -> float:
+    """The ordered mean-field steady state c > 1/2 (share of the majority), or 0.5.
+
+    Solves p = A/(c^q − (1−c)^q) (anticonformity) or p = A/(A + c − ½) (independence),
+    with A = (1−c)c^q − c(1−c)^q, for c in (1/2, 1] by bisection (Nyczka, Sznajd-Weron &
+    Cisło 2012). Above the critical point the only steady state is c = 1/2.
+
+    Examples
+    --------
+    >>> round(mean_field_share(4, 0.0), 6)
+    1.0
+    >>> mean_field_share(4, 0.5, "anticonformity")
+    0.5
+    >>> round(mean_field_share(4, 0.25, "anticonformity"), 4)
+    0.7429
+    """
+    from scipy.optimize import brentq
+
+    if nonconformity not in ("independence", "anticonformity"):
+        raise ParameterError("unknown nonconformity", field="nonconformity",
+                             allowed="'independence', 'anticonformity'", given=nonconformity)
+
+    def p_of_c(c: float) -> float:
+        a = (1 - c) * c**q - c * (1 - c) ** q
+        if nonconformity == "anticonformity":
+            return a / (c**q - (1 - c) ** q)
+        return a / (a + c - 0.5)
+
+    if p <= 0:
+        return 1.0
+    pc = (q - 1) / (2 * q) if nonconformity == "anticonformity" else (
+        (q - 1) / (q - 1 + 2 ** (q - 1)))
+    if p >= pc:
+        return 0.5
+    # p_of_c decreases from p_c (c -> 1/2) to 0 (c = 1)
+    return float(brentq(lambda c: p_of_c(c) - p, 0.5 + 1e-12, 1.0, xtol=1e-14))
+
+
+@register
+class QVoter(Model):
+    name = "qvoter"
+    title = "q-voter model with independence or anticonformity"
+    summary = (
+        "An agent adopts the stance of a unanimous panel of q others; with probability p it "
+        "instead acts independently (flips with probability 1/2) or anticonforms (opposes a "
+        "unanimous panel)."
+    )
+    references = (
+        "Castellano, Muñoz & Pastor-Satorras 2009, Phys. Rev. E 80, 041129 (q-voter)",
+        "Nyczka, Sznajd-Weron & Cisło 2012, Phys. Rev. E 86, 011105 (nonconformity)",
+    )
+    stances = ("A", "B")
+    Params = QVoterParams
+
+    def check_network(self, network: Network) -> None:
+        p = self.params
+        if network.complete and not p.repetition and p.q > network.n - 1:
+            raise ParameterError("a panel of q distinct others needs q <= n - 1",
+                                 field="qvoter.q", allowed=f"<= {network.n - 1}", given=p.q)
+
+    def advance(self, state: State, network: Network, sweeps: int,
+                stop_at_consensus: bool) -> float:
+        p = self.params
+        complete, indptr, indices = network.kernel_args()
+        n = state.n
+        done = _qvoter(state.stance, state.committed, state.counts, complete, indptr, indices,
+                       sweeps * n, stop_at_consensus, self.consensus_mask(), p.q, p.p,
+                       p.nonconformity == "anticonformity", p.repetition, state.rng)
+        return done / n
