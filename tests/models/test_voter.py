@@ -62,7 +62,7 @@ def test_one_update_matches_exact_probabilities():
     for _ in range(reps):
         st.stance[:] = base
         st.recount(2)
-        _voter_node(st.stance, st.committed, st.counts, c, ip, ix, 1, False,
+        _voter_node(st.stance, st.stance, st.committed, st.counts, c, ip, ix, 1, False,
                     model.consensus_mask(), st.rng)
         ones += st.stance
     freq = ones / reps

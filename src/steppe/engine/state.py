@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..distributions import DistLike, sample
 from ..errors import ParameterError
 from ..models.base import Model, State
 from ..networks.base import Network
@@ -39,6 +40,9 @@ class Committed:
     stance: str
     fraction: float = 0.0
     by_group: Mapping[int, float] = field(default_factory=dict)
+    #: for continuous models: the opinion committed agents hold (default: the middle of the
+    #: stance's interval)
+    opinion: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fraction <= 1.0:
@@ -105,6 +109,7 @@ def init_state(
     committed: Committed | None = None,
     seed: int | np.random.SeedSequence = 0,
     exact: bool = True,
+    opinions: DistLike | None = None,
 ) -> State:
     """The initial :class:`~steppe.models.base.State` of one run.
 
@@ -122,9 +127,13 @@ def init_state(
     exact
         If True, the counts are exactly ``shares * n_uncommitted`` (largest-remainder
         rounding) in random positions; if False each agent draws its stance independently.
+    opinions
+        Continuous models only: the distribution of initial opinions (clipped to the model's
+        domain). Without it, each uncommitted agent's category is drawn from ``shares`` and
+        its opinion is uniform within the category's interval.
     """
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    place_ss, kernel_ss = ss.spawn(2)
+    place_ss, kernel_ss, aux_ss = ss.spawn(3)
     gen = np.random.default_rng(place_ss)
     k = len(model.stances)
     shares = dict(model.default_initial if shares is None else shares)
@@ -153,7 +162,41 @@ def init_state(
         codes = gen.choice(k, size=m, p=vec).astype(np.int8)
     stance[free] = codes
     counts = np.bincount(stance, minlength=k).astype(np.int64)
-    state = State(stance=stance, committed=mask, counts=counts, rng=make_state(kernel_ss))
+    opinion = None
+    if model.continuous:
+        opinion = _initial_opinions(model, stance, mask, free, committed, opinions, gen)
+    elif opinions is not None:
+        raise ParameterError("initial opinions are for continuous models only",
+                             field="initial.opinion", given=model.name)
+    state = State(stance=stance, committed=mask, counts=counts, rng=make_state(kernel_ss),
+                  opinion=opinion)
+    if model.continuous:
+        model.categorize(state)
     model.check_network(network)
-    model.init_aux(state, network)
+    model.init_aux(state, network, gen=np.random.default_rng(aux_ss))
     return state
+
+
+def _initial_opinions(model: Model, stance: np.ndarray, mask: np.ndarray, free: np.ndarray,
+                      committed: Committed | None, opinions: DistLike | None,
+                      gen: np.random.Generator) -> np.ndarray:
+    lo, hi = model.domain
+    x = np.empty(len(stance), dtype=np.float64)
+    if opinions is not None:
+        x[free] = sample(opinions, len(free), gen, low=lo, high=hi)
+    else:
+        for code in range(len(model.stances)):
+            members = free[stance[free] == code]
+            a, b = model.bounds(code)
+            x[members] = gen.uniform(a, b, size=len(members))
+    if committed is not None and mask.any():
+        code = model.stance_code(committed.stance)
+        value = committed.opinion if committed.opinion is not None else model.representative(
+            code)
+        a, b = model.bounds(code)
+        if not (a <= value <= b):
+            raise ParameterError("committed opinion outside its stance's interval",
+                                 field="committed.opinion", allowed=f"[{a}, {b}]",
+                                 given=value)
+        x[mask] = value
+    return x

@@ -31,6 +31,7 @@ steppe.errors.ParameterError: voter.variant: ...
 
 from __future__ import annotations
 
+import itertools
 import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -45,6 +46,7 @@ if typing.TYPE_CHECKING:
     from ..networks.base import Network
 
 __all__ = [
+    "ContinuousModel",
     "Model",
     "ModelParams",
     "State",
@@ -65,20 +67,35 @@ class ModelParams(BaseModel):
 class State:
     """Everything that changes during a run, as plain arrays.
 
+    Private and expressed stances: ``stance`` (and ``opinion`` for continuous models) is what
+    each agent privately holds; ``expressed`` (and ``expressed_opinion``) is what it voices.
+    Update rules change private stances and read the neighbours' *voiced* stances through
+    ``seen`` / ``seen_counts`` / ``seen_opinion``. Without an expression layer (or while its
+    enforcement is zero) all of these are the very same arrays as the private ones, so every
+    model runs exactly as published; the engine points ``seen`` at ``expressed`` only while
+    an enforcement is in force.
+
     Attributes
     ----------
     stance : numpy.ndarray
-        int8 stance code of every agent (an index into the model's ``stances``).
+        int8 private stance code of every agent (an index into the model's ``stances``).
     committed : numpy.ndarray
-        bool; committed agents never change their stance.
+        bool; committed agents never change their private stance.
     counts : numpy.ndarray
-        int64 number of agents holding each stance, kept current by the kernels.
+        int64 number of agents privately holding each stance, kept current by the kernels.
     rng : numpy.ndarray
         uint64[4] xoshiro256** state of this run (see :mod:`steppe.rng`).
     aux : dict
         Model-specific per-agent arrays (e.g. a memory), allocated by ``init_aux``.
     time : float
         Elapsed time in sweeps.
+    opinion : numpy.ndarray or None
+        float64 private opinion of continuous models (``stance`` is then its category).
+    expressed, expressed_counts, expressed_opinion
+        What agents voice, and how many voice each stance (aliases of the private arrays
+        when there is no expression layer).
+    seen, seen_counts, seen_opinion
+        What kernels read for other agents: the private arrays or the expressed ones.
     """
 
     stance: np.ndarray
@@ -87,13 +104,55 @@ class State:
     rng: np.ndarray
     aux: dict[str, np.ndarray] = field(default_factory=dict)
     time: float = 0.0
+    opinion: np.ndarray | None = None
+    expressed: np.ndarray = None  # type: ignore[assignment]
+    expressed_counts: np.ndarray = None  # type: ignore[assignment]
+    expressed_opinion: np.ndarray | None = None
+    seen: np.ndarray = None  # type: ignore[assignment]
+    seen_counts: np.ndarray = None  # type: ignore[assignment]
+    seen_opinion: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.expressed is None:
+            self.expressed = self.stance
+        if self.expressed_counts is None:
+            self.expressed_counts = self.counts
+        if self.expressed_opinion is None:
+            self.expressed_opinion = self.opinion
+        self.see_private()
 
     @property
     def n(self) -> int:
         return int(self.stance.shape[0])
 
+    @property
+    def live(self) -> bool:
+        """True when others are seen as they privately are (no enforcement in force)."""
+        return self.seen is self.stance
+
+    def see_private(self) -> None:
+        """Kernels read the private arrays (no enforcement in force)."""
+        self.seen = self.stance
+        self.seen_counts = self.counts
+        self.seen_opinion = self.opinion
+
+    def see_expressed(self) -> None:
+        """Kernels read what agents voice."""
+        self.seen = self.expressed
+        self.seen_counts = self.expressed_counts
+        self.seen_opinion = self.expressed_opinion
+
+    def separate_expression(self) -> None:
+        """Give the expressed stances arrays of their own (for an expression layer)."""
+        if self.expressed is self.stance:
+            self.expressed = self.stance.copy()
+            self.expressed_counts = self.counts.copy()
+            if self.opinion is not None:
+                self.expressed_opinion = self.opinion.copy()
+        self.see_private()
+
     def shares(self) -> np.ndarray:
-        """Share of agents holding each stance."""
+        """Share of agents privately holding each stance."""
         return self.counts / self.n
 
     def recount(self, k: int) -> None:
@@ -117,6 +176,8 @@ class Model:
     #: initial shares used when a scenario gives none
     default_initial: ClassVar[dict[str, float]] = {"A": 0.5, "B": 0.5}
     Params: ClassVar[type[ModelParams]] = ModelParams
+    #: continuous models hold a float opinion; ``stance`` is its category
+    continuous: ClassVar[bool] = False
 
     def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
         if isinstance(params, ModelParams):
@@ -140,13 +201,21 @@ class Model:
     def check_network(self, network: Network) -> None:
         """Raise :class:`ParameterError` if the rule is not defined on ``network``."""
 
-    def init_aux(self, state: State, network: Network) -> None:
-        """Allocate model-specific arrays in ``state.aux`` (called once per run)."""
+    def init_aux(self, state: State, network: Network,
+                 gen: np.random.Generator | None = None) -> None:
+        """Allocate model-specific arrays in ``state.aux`` (called once per run); ``gen``
+        draws anything random (e.g. per-agent thresholds) from the run's seed."""
 
     def advance(self, state: State, network: Network, sweeps: int,
                 stop_at_consensus: bool) -> float:
         """Run ``sweeps`` sweeps in place; return the time advanced (in sweeps)."""
         raise NotImplementedError(f"model {self.name!r} does not define advance()")
+
+    def is_frozen(self, state: State, network: Network) -> bool:
+        """True when the dynamics can no longer change anything (an absorbing state other
+        than consensus, e.g. converged continuous opinions or Sznajd's stalemate). Checked
+        between chunks; the default is never."""
+        return False
 
     # -- helpers shared by all models ------------------------------------------------------
     def stance_code(self, label: str) -> int:
@@ -182,6 +251,70 @@ class Model:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
+
+
+class ContinuousModel(Model):
+    """Base class of models whose agents hold a continuous opinion.
+
+    The private opinion lives in ``state.opinion`` (float64); ``state.stance`` is its
+    category under the cut-offs (``labels`` and ``cutoffs``, set from the scenario's
+    ``[stances]`` table), recomputed by :meth:`categorize` after every chunk, so that series,
+    polls and the expression layer compare across discrete and continuous models. Kernels
+    read the other agents' opinions from ``state.seen_opinion``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = ContinuousModel()
+    >>> m.set_categories(("low", "high"), (0.5,))
+    >>> m.stances, m.representative(1)
+    (('low', 'high'), 0.75)
+    """
+
+    continuous: ClassVar[bool] = True
+    stances: tuple[str, ...] = ("against", "neutral", "pro")  # type: ignore[misc]
+    #: the range opinions live in
+    domain: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    default_initial: ClassVar[dict[str, float]] = {"against": 1 / 3, "neutral": 1 / 3,
+                                                   "pro": 1 / 3}
+
+    def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(params, **kwargs)
+        lo, hi = self.domain
+        self.cutoffs: tuple[float, ...] = tuple(lo + (hi - lo) * k / 3 for k in (1, 2))
+
+    def set_categories(self, labels: tuple[str, ...] | list[str],
+                       cutoffs: tuple[float, ...] | list[float]) -> None:
+        """Name the stance categories and the opinion values that separate them."""
+        labels = tuple(labels)
+        cutoffs = tuple(float(c) for c in cutoffs)
+        if len(labels) != len(cutoffs) + 1:
+            raise ParameterError("there must be one more stance label than cut-offs",
+                                 field="stances", given={"labels": labels, "cutoffs": cutoffs})
+        if len(set(labels)) != len(labels):
+            raise ParameterError("stance labels must differ", field="stances.labels",
+                                 given=labels)
+        if any(b <= a for a, b in itertools.pairwise(cutoffs)):
+            raise ParameterError("cut-offs must increase", field="stances.cutoffs",
+                                 given=cutoffs)
+        self.stances = labels
+        self.cutoffs = cutoffs
+
+    def bounds(self, code: int) -> tuple[float, float]:
+        """The opinion interval of category ``code`` (within the domain)."""
+        edges = (self.domain[0], *self.cutoffs, self.domain[1])
+        return edges[code], edges[code + 1]
+
+    def representative(self, code: int) -> float:
+        """A typical opinion of category ``code``: the middle of its interval."""
+        lo, hi = self.bounds(code)
+        return 0.5 * (lo + hi)
+
+    def categorize(self, state: State) -> None:
+        """Recompute ``state.stance`` and ``state.counts`` from ``state.opinion``."""
+        codes = np.searchsorted(np.asarray(self.cutoffs), state.opinion, side="right")
+        state.stance[:] = codes.astype(np.int8)
+        state.recount(len(self.stances))
 
 
 def register(cls: type[Model]) -> type[Model]:

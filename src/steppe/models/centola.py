@@ -145,7 +145,8 @@ class Centola(Model):
     default_initial: ClassVar[dict[str, float]] = {"A": 1.0}
     Params = CentolaParams
 
-    def init_aux(self, state: State, network: Network) -> None:
+    def init_aux(self, state: State, network: Network,
+                 gen: np.random.Generator | None = None) -> None:
         m = self.params.memory
         state.aux["memory"] = np.repeat(state.stance[:, None], m, axis=1).astype(np.int8)
         state.aux["pos"] = np.zeros(state.n, dtype=np.int64)

@@ -176,7 +176,8 @@ class MajorityRule(Model):
             raise ParameterError("the group size exceeds the number of agents",
                                  field="majority_rule.r", allowed=f"<= {network.n}", given=p.r)
 
-    def init_aux(self, state: State, network: Network) -> None:
+    def init_aux(self, state: State, network: Network,
+                 gen: np.random.Generator | None = None) -> None:
         if self.params.update == "synchronous":
             state.aux["perm"] = np.arange(state.n, dtype=np.int64)
 

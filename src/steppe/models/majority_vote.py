@@ -153,7 +153,8 @@ class MajorityVote(Model):
     stances = ("A", "B")
     Params = MajorityVoteParams
 
-    def init_aux(self, state: State, network: Network) -> None:
+    def init_aux(self, state: State, network: Network,
+                 gen: np.random.Generator | None = None) -> None:
         if self.params.update == "synchronous":
             state.aux["buffer"] = np.empty_like(state.stance)
 

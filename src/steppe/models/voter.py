@@ -53,7 +53,7 @@ class VoterParams(ModelParams):
 # lives in a local variable (``ones``), updated without a branch. Checking committed first
 # made the loop three times slower; see benchmarks/README.md.
 @njit(cache=True)
-def _voter_node(stance, committed, counts, complete, indptr, indices, n_updates, stop,
+def _voter_node(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
                 cmask, s):
     n = stance.shape[0]
     ones = counts[1]
@@ -63,7 +63,7 @@ def _voter_node(stance, committed, counts, complete, indptr, indices, n_updates,
         j = random_neighbor(s, i, n, complete, indptr, indices)
         if j < 0 or committed[i]:
             continue
-        new = stance[j]
+        new = seen[j]
         ones += np.int64(new) - np.int64(stance[i])
         stance[i] = new
         if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
@@ -75,8 +75,8 @@ def _voter_node(stance, committed, counts, complete, indptr, indices, n_updates,
 
 
 @njit(cache=True)
-def _voter_invasion(stance, committed, counts, complete, indptr, indices, n_updates, stop,
-                    cmask, s):
+def _voter_invasion(stance, seen, committed, counts, complete, indptr, indices, n_updates,
+                    stop, cmask, s):
     n = stance.shape[0]
     ones = counts[1]
     done = n_updates
@@ -85,7 +85,7 @@ def _voter_invasion(stance, committed, counts, complete, indptr, indices, n_upda
         j = random_neighbor(s, i, n, complete, indptr, indices)
         if j < 0 or committed[j]:
             continue
-        new = stance[i]
+        new = seen[i]
         ones += np.int64(new) - np.int64(stance[j])
         stance[j] = new
         if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
@@ -97,7 +97,7 @@ def _voter_invasion(stance, committed, counts, complete, indptr, indices, n_upda
 
 
 @njit(cache=True)
-def _voter_link(stance, committed, counts, indptr, indices, n_updates, stop, cmask, s):
+def _voter_link(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, s):
     n = stance.shape[0]
     m = indptr[n]
     ones = counts[1]
@@ -107,7 +107,7 @@ def _voter_link(stance, committed, counts, indptr, indices, n_updates, stop, cma
         i = np.searchsorted(indptr, e, side="right") - 1
         if committed[i]:
             continue
-        new = stance[indices[e]]
+        new = seen[indices[e]]
         ones += np.int64(new) - np.int64(stance[i])
         stance[i] = new
         if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
@@ -119,8 +119,8 @@ def _voter_link(stance, committed, counts, indptr, indices, n_updates, stop, cma
 
 
 @njit(cache=True)
-def _voter_sync(stance, committed, counts, complete, indptr, indices, steps, stop, cmask,
-                buffer, s):
+def _voter_sync(stance, seen, committed, counts, complete, indptr, indices, steps, stop,
+                cmask, buffer, s):
     n = stance.shape[0]
     k = counts.shape[0]
     for t in range(steps):
@@ -130,7 +130,7 @@ def _voter_sync(stance, committed, counts, complete, indptr, indices, steps, sto
                 continue
             j = random_neighbor(s, i, n, complete, indptr, indices)
             if j >= 0:
-                buffer[i] = stance[j]
+                buffer[i] = seen[j]
         for c in range(k):
             counts[c] = 0
         for i in range(n):
@@ -171,7 +171,8 @@ class Voter(Model):
             raise ParameterError("the link update needs a network with edges",
                                  field="voter.variant", given=p.variant)
 
-    def init_aux(self, state: State, network: Network) -> None:
+    def init_aux(self, state: State, network: Network,
+                 gen: np.random.Generator | None = None) -> None:
         if self.params.update == "synchronous":
             state.aux["buffer"] = np.empty_like(state.stance)
 
@@ -181,20 +182,19 @@ class Voter(Model):
         complete, indptr, indices = network.kernel_args()
         cmask = self.consensus_mask()
         n = state.n
+        arrays = (state.stance, state.seen, state.committed, state.counts)
         if p.update == "synchronous":
-            done = _voter_sync(state.stance, state.committed, state.counts, complete, indptr,
-                               indices, sweeps, stop_at_consensus, cmask, state.aux["buffer"],
-                               state.rng)
+            done = _voter_sync(*arrays, complete, indptr, indices, sweeps, stop_at_consensus,
+                               cmask, state.aux["buffer"], state.rng)
             return float(done)
         n_updates = sweeps * n
         if p.variant == "invasion":
-            done = _voter_invasion(state.stance, state.committed, state.counts, complete,
-                                   indptr, indices, n_updates, stop_at_consensus, cmask,
-                                   state.rng)
+            done = _voter_invasion(*arrays, complete, indptr, indices, n_updates,
+                                   stop_at_consensus, cmask, state.rng)
         elif p.variant == "link" and not complete:
-            done = _voter_link(state.stance, state.committed, state.counts, indptr, indices,
-                               n_updates, stop_at_consensus, cmask, state.rng)
+            done = _voter_link(*arrays, indptr, indices, n_updates, stop_at_consensus, cmask,
+                               state.rng)
         else:  # node; on the complete graph the link update is the node update
-            done = _voter_node(state.stance, state.committed, state.counts, complete, indptr,
-                               indices, n_updates, stop_at_consensus, cmask, state.rng)
+            done = _voter_node(*arrays, complete, indptr, indices, n_updates,
+                               stop_at_consensus, cmask, state.rng)
         return done / n
