@@ -28,9 +28,13 @@ def result():
 
 def test_series_is_tidy(result):
     s = result.series
-    assert list(s.columns) == ["run", "step", "time", "stance", "count", "share"]
+    assert list(s.columns) == ["run", "step", "time", "group", "stance", "count", "share",
+                               "expressed_count", "expressed_share", "gap"]
     assert set(s["stance"].cat.categories) == {"A", "B"}
+    assert set(s["group"]) == {"all"}
     assert np.allclose(s.groupby(["run", "time"])["share"].sum(), 1.0)
+    # no expression layer: everyone voices what they hold
+    assert (s["count"] == s["expressed_count"]).all() and (s["gap"] == 0).all()
     first = s[s["time"] == 0]
     assert np.allclose(first.loc[first["stance"] == "A", "share"], 0.3)
     # recorded every 4 sweeps (plus the final record of runs that stopped early)
@@ -114,6 +118,14 @@ def test_committed_by_group_on_sbm():
                 committed={"stance": "A", "by_group": {0: 0.5, 1: 0.0}}, runs=1)
     res = steppe.run(scen)
     assert res.summary["final_share_A"].iloc[0] >= 50 / 300
+    # series by group: the groups' counts add up to the whole
+    s = res.series
+    assert set(s["group"]) == {"all", "0", "1"}
+    whole = s[s["group"] == "all"].set_index(["time", "stance"])["count"]
+    parts = s[s["group"] != "all"].groupby(["time", "stance"], observed=True)["count"].sum()
+    assert (whole.sort_index() == parts.sort_index()).all()
+    first = s[(s["time"] == 0) & (s["stance"] == "A")].set_index("group")["count"]
+    assert first["0"] >= 50
 
 
 def test_user_network_through_the_api():

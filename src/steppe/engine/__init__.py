@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .simulate import Trajectory, simulate
+from .simulate import Event, Trajectory, apply_event, simulate
 from .state import Committed, apportion, init_state
 
-__all__ = ["Committed", "Trajectory", "apportion", "init_state", "simulate"]
+__all__ = ["Committed", "Event", "Trajectory", "apply_event", "apportion", "init_state", "simulate"]

@@ -19,16 +19,35 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..models.base import Model, State
 from ..networks.base import Network
+from ..pressures.expression import ExpressionLayer
 
-__all__ = ["Trajectory", "simulate"]
+__all__ = ["Event", "Trajectory", "apply_event", "simulate"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change at a given time: ``at`` (in sweeps) sets each ``path = value`` in ``changes``.
+
+    Paths: ``expression.enforcement``, ``expression.support_weight`` and
+    ``model.<parameter>``.
+
+    Examples
+    --------
+    >>> Event(at=10, changes={"expression.enforcement": 0.0}).at
+    10
+    """
+
+    at: int
+    changes: dict[str, Any]
 
 
 @dataclass
@@ -39,13 +58,19 @@ class Trajectory:
     ----------
     time : numpy.ndarray
         float64 time of each record, in sweeps.
-    counts : numpy.ndarray
-        int64 array (records, stances): agents per stance at each record.
+    counts, expressed_counts : numpy.ndarray
+        int64 arrays (records, stances): agents privately holding / voicing each stance.
+    group_counts, group_expressed_counts : numpy.ndarray or None
+        int64 arrays (records, groups, stances) when the network has groups.
+    groups : list of int
+        The group labels, in the order of the group axis.
     consensus_stance : int or None
-        The stance code all agents share at the end, if they do.
+        The stance code all agents (or ``consensus_share`` of them) hold at the end.
     consensus_time : float or None
         When consensus was first seen: exact (to one elementary update) when the run stops
         at consensus, otherwise the first record at which it held.
+    absorbed : bool
+        Whether the run ended in an absorbing state other than consensus (``is_frozen``).
     final_time : float
         Time at the end of the run, in sweeps.
     """
@@ -55,6 +80,76 @@ class Trajectory:
     consensus_stance: int | None
     consensus_time: float | None
     final_time: float
+    expressed_counts: np.ndarray | None = None
+    group_counts: np.ndarray | None = None
+    group_expressed_counts: np.ndarray | None = None
+    groups: list[int] = field(default_factory=list)
+    absorbed: bool = False
+
+
+class _Recorder:
+    """Collects counts between chunks (private, expressed, by group)."""
+
+    def __init__(self, model: Model, network: Network) -> None:
+        self.k = len(model.stances)
+        self.time: list[float] = []
+        self.counts: list[np.ndarray] = []
+        self.expressed: list[np.ndarray] = []
+        self.groups = network.groups
+        if self.groups is not None:
+            labels, inverse = np.unique(self.groups, return_inverse=True)
+            self.labels = labels.tolist()
+            self.index = inverse.astype(np.int64) * self.k
+            self.g_counts: list[np.ndarray] = []
+            self.g_expressed: list[np.ndarray] = []
+
+    def __call__(self, state: State) -> None:
+        self.time.append(state.time)
+        self.counts.append(state.counts.copy())
+        self.expressed.append(state.expressed_counts.copy())
+        if self.groups is not None:
+            size = len(self.labels) * self.k
+            shape = (len(self.labels), self.k)
+            self.g_counts.append(np.bincount(self.index + state.stance, minlength=size)
+                                 .reshape(shape))
+            self.g_expressed.append(np.bincount(self.index + state.expressed, minlength=size)
+                                    .reshape(shape))
+
+    def trajectory(self, **kw: Any) -> Trajectory:
+        grouped = self.groups is not None
+        return Trajectory(
+            time=np.asarray(self.time, dtype=np.float64),
+            counts=np.vstack(self.counts).astype(np.int64),
+            expressed_counts=np.vstack(self.expressed).astype(np.int64),
+            group_counts=np.stack(self.g_counts).astype(np.int64) if grouped else None,
+            group_expressed_counts=(np.stack(self.g_expressed).astype(np.int64) if grouped
+                                    else None),
+            groups=self.labels if grouped else [],
+            **kw,
+        )
+
+
+def apply_event(event: Event, model: Model, expression: ExpressionLayer | None) -> None:
+    """Carry out the changes of ``event`` on the model's parameters or the expression layer."""
+    model_changes = {}
+    for path, value in event.changes.items():
+        head, _, name = path.partition(".")
+        if head == "expression" and name in ("enforcement", "support_weight"):
+            if expression is None:
+                raise ParameterError("this scenario has no [expression] table",
+                                     field=f"events.{path}", given=value)
+            if float(value) < 0:
+                raise ParameterError("must be >= 0", field=f"events.{path}", allowed=">= 0",
+                                     given=value)
+            setattr(expression, name, float(value))
+        elif head == "model" and name:
+            model_changes[name] = value
+        else:
+            raise ParameterError("unknown event target", field=f"events.{path}",
+                                 allowed="expression.enforcement, expression.support_weight, "
+                                         "model.<parameter>", given=path)
+    if model_changes:
+        model.update_params(**model_changes)
 
 
 def simulate(
@@ -66,6 +161,8 @@ def simulate(
     stop_at_consensus: bool = True,
     record_every: int = 1,
     consensus_share: float = 1.0,
+    expression: ExpressionLayer | None = None,
+    events: Sequence[Event] = (),
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
@@ -76,7 +173,7 @@ def simulate(
         Stop after this many sweeps (None: no limit; then ``stop_at_consensus`` must be set).
     stop_at_consensus
         Stop the moment every agent holds the same stance (one of the model's consensus
-        stances).
+        stances), or the model reports an absorbing state (:meth:`Model.is_frozen`).
     record_every
         Record the stance counts every this many sweeps (and at the start and the end).
     consensus_share
@@ -84,6 +181,12 @@ def simulate(
         (default 1: all of them). Below 1 it is checked at each record, so its time has the
         resolution of ``record_every``; full consensus is still detected exactly. Useful on
         networks with isolated agents, which never change.
+    expression
+        The preference-falsification layer, or None (everyone voices what they hold). While
+        its enforcement is above zero the model runs one sweep at a time, agents read what
+        others voice, and the expressed stances are re-evaluated after every sweep.
+    events
+        Changes at given times (in sweeps), e.g. lifting the enforcement.
     progress
         Called with the current time after each chunk.
     """
@@ -97,28 +200,55 @@ def simulate(
         raise ParameterError("record interval must be at least one sweep",
                              field="record.every", allowed=">= 1", given=record_every)
     limit = math.inf if max_sweeps is None else float(max_sweeps)
-    times = [state.time]
-    counts = [state.counts.copy()]
+    pending = sorted(events, key=lambda e: e.at)
+    own = getattr(model, "own_expression", False)
+    if expression is not None:
+        while pending and pending[0].at <= state.time:
+            apply_event(pending.pop(0), model, expression)
+        expression.start(state)
+    record = _Recorder(model, network)
+    record(state)
     consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None
-    while state.time < limit and not (stop_at_consensus and consensus is not None):
-        chunk = record_every if limit == math.inf else int(
-            min(record_every, math.ceil(limit - state.time)))
-        dt = model.advance(state, network, chunk, stop_at_consensus)
+    absorbed = False
+    while state.time < limit and not (stop_at_consensus and (consensus is not None
+                                                             or absorbed)):
+        while pending and pending[0].at <= state.time:
+            apply_event(pending.pop(0), model, expression)
+        next_record = (math.floor(state.time / record_every + 1e-9) + 1) * record_every
+        boundary = min(next_record, limit, pending[0].at if pending else math.inf)
+        chunk = max(1, math.ceil(boundary - state.time - 1e-9))
+        if expression is not None and expression.active:
+            dt = 0.0
+            for _ in range(chunk):
+                state.see_expressed()
+                step = model.advance(state, network, 1, stop_at_consensus)
+                expression.update(state, network)
+                dt += step
+                if step < 1:
+                    break
+            state.see_private()
+        else:
+            dt = model.advance(state, network, chunk, stop_at_consensus)
+            if expression is not None:
+                expression.sync(state)
         state.time += dt
-        times.append(state.time)
-        counts.append(state.counts.copy())
         consensus = model.consensus_stance(state, consensus_share)
         if consensus is not None and consensus_time is None:
             consensus_time = state.time
         elif consensus is None:
             consensus_time = None
+        if consensus is None and stop_at_consensus:
+            absorbed = model.is_frozen(state, network) and not (
+                expression is not None and expression.active and expression.changed)
+        at_record = abs(state.time / record_every - round(state.time / record_every)) < 1e-9
+        stopping = state.time >= limit or (stop_at_consensus and (consensus is not None
+                                                                  or absorbed))
+        if at_record or stopping:
+            record(state)
         if progress is not None:
             progress(state.time)
-    return Trajectory(
-        time=np.asarray(times, dtype=np.float64),
-        counts=np.vstack(counts).astype(np.int64),
-        consensus_stance=consensus,
-        consensus_time=consensus_time,
-        final_time=state.time,
-    )
+    if not own and expression is None:
+        state.see_private()
+    return record.trajectory(consensus_stance=consensus, consensus_time=consensus_time,
+                             final_time=state.time, absorbed=absorbed)

@@ -62,6 +62,13 @@ class RunOutput:
     final_time: float
     final_stance: np.ndarray | None
     wall_seconds: float
+    expressed_counts: np.ndarray | None = None
+    group_counts: np.ndarray | None = None
+    group_expressed_counts: np.ndarray | None = None
+    groups: list[int] = field(default_factory=list)
+    absorbed: bool = False
+    final_expressed: np.ndarray | None = None
+    final_opinion: np.ndarray | None = None
 
 
 @dataclass
@@ -71,11 +78,18 @@ class Result:
     Attributes
     ----------
     series : pandas.DataFrame
-        One row per run, record and stance: ``run, step, time, stance, count, share``.
+        One row per run, record, group and stance: ``run, step, time, group, stance, count,
+        share, expressed_count, expressed_share, gap`` (``group`` is ``"all"`` for the
+        whole population, and each network group's label; ``gap`` = private share minus
+        expressed share).
     summary : pandas.DataFrame
-        One row per run: final share of each stance, consensus reached, its stance and time.
+        One row per run: final private and expressed share of each stance, consensus
+        reached, its stance and time, absorbed (frozen) or not.
     final_states : dict[int, numpy.ndarray]
-        Each run's final stance codes (int8), by run index, when kept.
+        Each run's final private stance codes (int8), by run index, when kept.
+    final_expressed, final_opinions : dict[int, numpy.ndarray]
+        Each run's final expressed stance codes (when an expression layer separates them)
+        and, for continuous models, final private opinions.
     metadata : dict
         The resolved scenario, seed, versions, timings.
     """
@@ -85,6 +99,8 @@ class Result:
     summary: pd.DataFrame
     final_states: dict[int, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    final_expressed: dict[int, np.ndarray] = field(default_factory=dict)
+    final_opinions: dict[int, np.ndarray] = field(default_factory=dict)
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, ``metadata.json`` (and
@@ -98,6 +114,10 @@ class Result:
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
+            arrays.update({f"run_{r:04d}_expressed": s
+                           for r, s in sorted(self.final_expressed.items())})
+            arrays.update({f"run_{r:04d}_opinion": s
+                           for r, s in sorted(self.final_opinions.items())})
             paths.append(write_npz_atomic(arrays, out / "final_states.npz"))
         meta = dict(self.metadata)
         meta["files"] = [p.name for p in paths] + ["metadata.json"]
@@ -114,24 +134,37 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
     model = scenario.model()
     net = network if network is not None else scenario.build_network(run)
     try:
-        state = init_state(model, net, shares=spec.initial.shares,
-                           committed=scenario.committed(), seed=run_seed(spec.seed, run),
-                           exact=spec.initial.method == "exact")
+        state = _initial_state(scenario, model, net, run)
+        layer = scenario.expression_layer(model, net, run)
         cb = None if progress is None else (lambda t: progress(run, t, False))
         traj = simulate(model, net, state, max_sweeps=spec.stop.max_sweeps,
                         stop_at_consensus=spec.stop.at_consensus,
                         record_every=spec.record.every,
-                        consensus_share=spec.stop.consensus_share, progress=cb)
+                        consensus_share=spec.stop.consensus_share, expression=layer,
+                        events=scenario.events(), progress=cb)
     except ParameterError as exc:
         raise scenario.error_from(exc) from None
+    separate = state.expressed is not state.stance
     out = RunOutput(run=run, time=traj.time, counts=traj.counts,
                     consensus_stance=traj.consensus_stance,
                     consensus_time=traj.consensus_time, final_time=traj.final_time,
                     final_stance=state.stance if keep_state else None,
-                    wall_seconds=time.perf_counter() - t0)
+                    wall_seconds=time.perf_counter() - t0,
+                    expressed_counts=traj.expressed_counts, group_counts=traj.group_counts,
+                    group_expressed_counts=traj.group_expressed_counts, groups=traj.groups,
+                    absorbed=traj.absorbed,
+                    final_expressed=state.expressed if keep_state and separate else None,
+                    final_opinion=state.opinion if keep_state else None)
     if progress is not None:
         progress(run, traj.final_time, True)
     return out
+
+
+def _initial_state(scenario: LoadedScenario, model: Any, net: Network, run: int) -> Any:
+    spec = scenario.spec
+    return init_state(model, net, shares=spec.initial.shares, committed=scenario.committed(),
+                      seed=run_seed(spec.seed, run), exact=spec.initial.method == "exact",
+                      opinions=spec.initial.opinion)
 
 
 _WORKER_NETWORKS: dict[tuple[str, int | None], Network] = {}
@@ -214,9 +247,9 @@ def run(
     net = network if network is not None else loaded.build_network(
         0 if spec.network.resample else None)
     try:
-        init_state(loaded.model(), net, shares=spec.initial.shares,
-                   committed=loaded.committed(), seed=run_seed(spec.seed, 0),
-                   exact=spec.initial.method == "exact")
+        probe_model = loaded.model()
+        _initial_state(loaded, probe_model, net, 0)
+        loaded.expression_layer(probe_model, net, 0)
     except ParameterError as exc:
         raise loaded.error_from(exc) from None
     net_info = _network_info(net)
@@ -266,6 +299,10 @@ def run(
     result = Result(scenario=loaded, series=series, summary=summary,
                     final_states={o.run: o.final_stance for o in ordered
                                   if o.final_stance is not None},
+                    final_expressed={o.run: o.final_expressed for o in ordered
+                                     if o.final_expressed is not None},
+                    final_opinions={o.run: o.final_opinion for o in ordered
+                                    if o.final_opinion is not None},
                     metadata=meta)
     if out is not None:
         result.save(out)
@@ -283,25 +320,43 @@ def _jsonable(v: Any) -> bool:
 
 
 def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.DataFrame:
+    """Tidy series: one row per run, record, group ("all" and each network group) and
+    stance, with private and expressed counts and shares and their gap."""
     k = len(stances)
     frames = []
     for o in outputs:
-        n = int(o.counts[0].sum())
         recs = len(o.time)
         steps = np.ceil(o.time - 1e-9).astype(np.int64)
-        frames.append(pd.DataFrame({
-            "run": np.full(recs * k, o.run, dtype=np.int32),
-            "step": np.repeat(steps, k),
-            "time": np.repeat(o.time, k),
-            "stance": np.tile(np.arange(k), recs),
-            "count": o.counts.reshape(-1).astype(np.int64),
-            "share": (o.counts / n).reshape(-1),
-        }))
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["run", "step", "time", "stance", "count", "share"])
+        expressed = o.expressed_counts if o.expressed_counts is not None else o.counts
+        blocks = [("all", o.counts, expressed)]
+        if o.group_counts is not None:
+            for gi, label in enumerate(o.groups):
+                blocks.append((str(label), o.group_counts[:, gi, :],
+                               o.group_expressed_counts[:, gi, :]))
+        for label, priv, expr in blocks:
+            size = priv.sum(axis=1, keepdims=True).astype(float)
+            size[size == 0] = np.nan
+            share = priv / size
+            eshare = expr / size
+            frames.append(pd.DataFrame({
+                "run": np.full(recs * k, o.run, dtype=np.int32),
+                "step": np.repeat(steps, k),
+                "time": np.repeat(o.time, k),
+                "group": label,
+                "stance": np.tile(np.arange(k), recs),
+                "count": priv.reshape(-1).astype(np.int64),
+                "share": share.reshape(-1),
+                "expressed_count": expr.reshape(-1).astype(np.int64),
+                "expressed_share": eshare.reshape(-1),
+                "gap": (share - eshare).reshape(-1),
+            }))
+    columns = ["run", "step", "time", "group", "stance", "count", "share",
+               "expressed_count", "expressed_share", "gap"]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     df["stance"] = pd.Categorical.from_codes(df["stance"].to_numpy(dtype=np.int64),
                                              categories=list(stances))
-    return df
+    df["group"] = df["group"].astype("category")
+    return df[columns]
 
 
 def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],
@@ -310,12 +365,16 @@ def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],
     for o in outputs:
         n = int(o.counts[-1].sum())
         row: dict[str, Any] = {"run": o.run, "seed": seed}
+        expressed = o.expressed_counts[-1] if o.expressed_counts is not None else o.counts[-1]
         for code, label in enumerate(stances):
             row[f"final_share_{label}"] = o.counts[-1][code] / n
+        for code, label in enumerate(stances):
+            row[f"final_expressed_share_{label}"] = expressed[code] / n
         row["consensus"] = o.consensus_stance is not None
         row["consensus_stance"] = None if o.consensus_stance is None else stances[
             o.consensus_stance]
         row["consensus_time"] = math.nan if o.consensus_time is None else o.consensus_time
+        row["absorbed"] = o.absorbed
         row["sweeps"] = o.final_time
         row["wall_seconds"] = o.wall_seconds
         rows.append(row)

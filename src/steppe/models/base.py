@@ -197,6 +197,10 @@ class Model:
         except ValidationError as exc:
             raise parameter_error_from(exc, prefix=cls.name, params=cls.Params) from None
 
+    def update_params(self, **changes: Any) -> None:
+        """Change parameters mid-run (events); validated like the constructor's."""
+        self.params = self._validate({**self.params.model_dump(), **changes})
+
     # -- the interface --------------------------------------------------------------------
     def check_network(self, network: Network) -> None:
         """Raise :class:`ParameterError` if the rule is not defined on ``network``."""

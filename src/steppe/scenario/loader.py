@@ -30,10 +30,12 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from ..engine.simulate import Event
 from ..engine.state import Committed
 from ..errors import ParameterError, ScenarioError
 from ..models.base import Model, get_model
 from ..networks.base import Network
+from ..pressures.expression import ExpressionLayer
 from .schema import Scenario
 
 __all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "network_seed", "run_seed"]
@@ -61,9 +63,12 @@ class LoadedScenario:
     sha256: str | None = None
 
     def model(self) -> Model:
-        """A model instance with the scenario's parameters."""
+        """A model instance with the scenario's parameters (and stance categories)."""
         try:
-            return get_model(self.spec.model.name)(self.spec.model.params())
+            model = get_model(self.spec.model.name)(self.spec.model.params())
+            if self.spec.stances is not None and model.continuous:
+                model.set_categories(self.spec.stances.labels, self.spec.stances.cutoffs)
+            return model
         except ParameterError as exc:
             raise self.error_from(exc) from None
 
@@ -71,7 +76,31 @@ class LoadedScenario:
         c = self.spec.committed
         if c is None:
             return None
-        return Committed(stance=c.stance, fraction=c.fraction, by_group=dict(c.by_group))
+        return Committed(stance=c.stance, fraction=c.fraction, by_group=dict(c.by_group),
+                         opinion=c.opinion)
+
+    def expression_layer(self, model: Model, network: Network,
+                         run: int) -> ExpressionLayer | None:
+        """The run's expression layer (its per-agent draws seeded from the run)."""
+        e = self.spec.expression
+        if e is None:
+            return None
+        gen = np.random.default_rng(np.random.SeedSequence(self.spec.seed,
+                                                           spawn_key=(2, run)))
+        try:
+            return ExpressionLayer(
+                model, network, penalised=e.penalised, safe=e.safe,
+                enforcement=e.enforcement, conviction=e.conviction, visibility=e.visibility,
+                conviction_by_group=e.conviction_by_group,
+                visibility_by_group=e.visibility_by_group, support_weight=e.support_weight,
+                start=e.start, safe_opinion=e.safe_opinion, gen=gen)
+        except ParameterError as exc:
+            raise self.error_from(exc) from None
+
+    def events(self) -> list[Event]:
+        """The scenario's events, in time order."""
+        return sorted((Event(at=ev.at, changes=dict(ev.set)) for ev in self.spec.events),
+                      key=lambda e: e.at)
 
     def output_dir(self, override: str | Path | None = None) -> Path:
         if override is not None:
@@ -119,6 +148,61 @@ class LoadedScenario:
             raise ScenarioError(f"unknown stance for model {model.name!r}", file=self.source,
                                 field="committed.stance", allowed=stances,
                                 given=self.spec.committed.stance)
+        self._check_continuous(model)
+        self._check_expression_and_events(model)
+
+    def _fail(self, message: str, field: str, **kw: Any) -> ScenarioError:
+        return ScenarioError(message, file=self.source, field=field, **kw)
+
+    def _check_continuous(self, model: Model) -> None:
+        spec = self.spec
+        if model.continuous:
+            return
+        kind = f"model {model.name!r} has discrete stances"
+        if spec.stances is not None:
+            raise self._fail(f"{kind}; [stances] cut-offs are for continuous models",
+                             "stances", allowed="no [stances] table")
+        if spec.initial.opinion is not None:
+            raise self._fail(f"{kind}; initial opinions are for continuous models",
+                             "initial.opinion", allowed="initial.shares")
+        if spec.committed is not None and spec.committed.opinion is not None:
+            raise self._fail(f"{kind}; a committed opinion is for continuous models",
+                             "committed.opinion")
+
+    def _check_expression_and_events(self, model: Model) -> None:
+        spec = self.spec
+        stances = ", ".join(repr(s) for s in model.stances)
+        e = spec.expression
+        if e is not None:
+            if getattr(model, "own_expression", False):
+                raise self._fail(f"model {model.name!r} has expressed opinions of its own",
+                                 "expression", allowed="no [expression] table")
+            for label in e.penalised:
+                if label not in model.stances:
+                    raise self._fail(f"unknown stance for model {model.name!r}",
+                                     "expression.penalised", allowed=stances, given=label)
+            if e.safe not in model.stances:
+                raise self._fail(f"unknown stance for model {model.name!r}",
+                                 "expression.safe", allowed=stances, given=e.safe)
+            if e.safe in e.penalised:
+                raise self._fail("the safe stance cannot be penalised", "expression.safe",
+                                 given=e.safe)
+        params = type(model.params).model_fields
+        for i, ev in enumerate(spec.events):
+            for path in ev.set:
+                head, _, name = path.partition(".")
+                where = f"events.{i}.set.{path}"
+                if head == "expression" and name in ("enforcement", "support_weight"):
+                    if e is None:
+                        raise self._fail("an expression event needs an [expression] table",
+                                         where)
+                elif head == "model" and name in params:
+                    continue
+                else:
+                    allowed = ["expression.enforcement", "expression.support_weight"] + [
+                        f"model.{p}" for p in params]
+                    raise self._fail("unknown event target", where,
+                                     allowed=", ".join(allowed), given=path)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario with every default filled in, model parameters included."""

@@ -22,12 +22,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..distributions import DistLike
+
 __all__ = [
     "BarabasiAlbertSpec",
     "CommittedSpec",
     "CompleteSpec",
     "EdgeListSpec",
     "ErdosRenyiSpec",
+    "EventSpec",
+    "ExpressionSpec",
     "InitialSpec",
     "LatticeSpec",
     "ModelSpec",
@@ -37,6 +41,7 @@ __all__ = [
     "RecordSpec",
     "RingSpec",
     "Scenario",
+    "StancesSpec",
     "StarSpec",
     "StochasticBlockSpec",
     "StopSpec",
@@ -216,6 +221,9 @@ class InitialSpec(_Strict):
     method: Literal["exact", "random"] = "exact"
     """exact: counts are exactly shares x agents, in random places; random: each agent
     draws its stance independently."""
+    opinion: DistLike | None = None
+    """Continuous models: distribution of initial opinions (instead of shares), e.g.
+    { dist = "uniform", low = 0, high = 1 }."""
 
 
 class CommittedSpec(_Strict):
@@ -227,6 +235,62 @@ class CommittedSpec(_Strict):
     """Share of all agents that are committed."""
     by_group: dict[int, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
     """Share committed within each network group (e.g. SBM block): {0 = 0.2, 1 = 0.0}."""
+    opinion: float | None = None
+    """Continuous models: the opinion committed agents hold (default: the middle of their
+    stance's interval)."""
+
+
+class StancesSpec(_Strict):
+    """Continuous models: names of the stance categories and the opinion cut-offs between
+    them, e.g. labels = ["against", "neutral", "pro"], cutoffs = [0.4, 0.6]."""
+
+    labels: list[str] = Field(min_length=2)
+    """Category names, from low to high opinions."""
+    cutoffs: list[float] = Field(min_length=1)
+    """Opinion values separating consecutive categories (increasing; one fewer than
+    labels)."""
+
+
+class ExpressionSpec(_Strict):
+    """Preference falsification: who voices what they privately hold (Kuran 1995).
+
+    An agent privately holding a penalised stance voices it only if
+    enforcement x visibility <= conviction + support_weight x (share of its neighbours
+    voicing it); otherwise it voices the safe stance.
+    """
+
+    penalised: list[str] = Field(min_length=1)
+    """Stances that are costly to voice."""
+    safe: str
+    """The stance voiced instead."""
+    enforcement: float = Field(ge=0)
+    """Intensity of the penalty (0: nobody hides). Events can change it."""
+    support_weight: float = Field(default=1.0, ge=0)
+    """How much visible support for a stance lowers the cost of voicing it."""
+    conviction: DistLike = 1.0
+    """Per-agent conviction (a number or a distribution table), >= 0."""
+    visibility: DistLike = 1.0
+    """Per-agent visibility (a number or a distribution table), >= 0."""
+    conviction_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    """Per-group conviction, overriding `conviction` for members of the listed groups."""
+    visibility_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    """Per-group visibility, overriding `visibility` for members of the listed groups."""
+    start: Literal["hidden", "open"] = "hidden"
+    """Initial expressed state: the equilibrium reached from everybody hiding, or from
+    everybody speaking openly."""
+    safe_opinion: float | None = None
+    """Continuous models: the opinion voiced by those who hide (default: middle of the safe
+    stance's interval)."""
+
+
+class EventSpec(_Strict):
+    """A change during the run: at sweep `at`, set each path to its value."""
+
+    at: int = Field(ge=0)
+    """When, in sweeps from the start."""
+    set: dict[str, float | int | bool | str] = Field(min_length=1)
+    """Paths and new values: "expression.enforcement", "expression.support_weight",
+    "model.<parameter>"."""
 
 
 class StopSpec(_Strict):
@@ -235,7 +299,8 @@ class StopSpec(_Strict):
     max_sweeps: float | None = Field(default=None, gt=0)
     """Stop after this many sweeps (one sweep = N elementary updates)."""
     at_consensus: bool = True
-    """Stop as soon as every agent holds the same stance."""
+    """Stop as soon as every agent holds the same stance, or the dynamics can no longer
+    change anything (converged opinions, a stalemate)."""
     consensus_share: float = Field(default=1.0, gt=0.5, le=1)
     """What counts as consensus: one stance held by at least this share of agents (1: all).
     Below 1 it is checked at each record. Isolated agents of a sparse random network never
@@ -280,6 +345,9 @@ class Scenario(_Strict):
     model: ModelSpec
     initial: InitialSpec = Field(default_factory=InitialSpec)
     committed: CommittedSpec | None = None
+    stances: StancesSpec | None = None
+    expression: ExpressionSpec | None = None
+    events: list[EventSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)

@@ -1,0 +1,186 @@
+"""Preference falsification: the expression layer (Kuran 1995).
+
+Tested: zero enforcement changes nothing for any model (bit for bit); prohibitive enforcement
+silences the penalised stance without touching private stances; lifting enforcement reveals
+hidden support in the cascade the mean-field recursion predicts; support lowers the cost as
+declared; per-group convictions; the two equilibria of the hidden and open starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import steppe
+from steppe.distributions import Uniform
+from steppe.engine import Committed, Event, init_state, simulate
+from steppe.errors import ParameterError
+from steppe.models import available_models, get_model
+from steppe.networks import complete_graph, star
+from steppe.pressures import ExpressionLayer
+
+from ..conftest import ring
+
+DISCRETE = [n for n, c in available_models().items() if not getattr(c, "own_expression", False)]
+
+
+def _layer(model, net, **kw):
+    defaults = dict(penalised=[model.stances[0]], safe=model.stances[1], enforcement=0.0,
+                    conviction=Uniform(dist="uniform", low=0, high=1), visibility=1.0,
+                    gen=np.random.default_rng(7))
+    defaults.update(kw)
+    return ExpressionLayer(model, net, **defaults)
+
+
+@pytest.mark.parametrize("name", DISCRETE)
+@pytest.mark.parametrize("net", [complete_graph(80), ring(80)], ids=["complete", "ring"])
+def test_zero_enforcement_changes_nothing(name, net):
+    """With enforcement zero, expressed equals private everywhere and the run is identical,
+    bit for bit, to a run without the layer (so every published result still holds)."""
+    model = get_model(name)()
+    shares = {model.stances[0]: 0.4, model.stances[1]: 0.6}
+    committed = Committed(stance=model.stances[0], fraction=0.1)
+    plain = init_state(model, net, shares=shares, committed=committed, seed=3)
+    t_plain = simulate(model, net, plain, max_sweeps=12, stop_at_consensus=False)
+    model2 = get_model(name)()
+    layered = init_state(model2, net, shares=shares, committed=committed, seed=3)
+    t_layer = simulate(model2, net, layered, max_sweeps=12, stop_at_consensus=False,
+                       expression=_layer(model2, net))
+    assert np.array_equal(plain.stance, layered.stance)
+    assert np.array_equal(t_plain.counts, t_layer.counts)
+    assert np.array_equal(t_layer.counts, t_layer.expressed_counts)
+    assert np.array_equal(layered.expressed, layered.stance)
+
+
+def test_prohibitive_enforcement_silences_without_touching_private():
+    model = get_model("voter")()
+    net = complete_graph(2000)
+    st = init_state(model, net, shares={"A": 0.3, "B": 0.7}, seed=1)
+    # cost 5 > conviction (<= 1) + full support (1): nobody can afford to voice A
+    layer = _layer(model, net, enforcement=5.0)
+    traj = simulate(model, net, st, max_sweeps=1, stop_at_consensus=False, expression=layer)
+    assert traj.counts[0, 0] == 600          # private shares untouched at the start
+    assert traj.expressed_counts[0, 0] == 0  # nobody voices A
+    assert traj.expressed_counts[-1, 0] == 0
+    # after one sweep of voter dynamics agents copy what they hear: B only
+    assert traj.counts[-1, 0] < 600
+
+
+def _holders_voicing(layer, st, steps):
+    holders = st.stance == 0
+    out = []
+    for _ in range(steps):
+        layer.update(st, layer.network)
+        out.append(np.mean(st.expressed[holders] == 0))
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("share", "enforcement"), [(0.3, 0.8), (0.6, 0.5)])
+def test_lifting_enforcement_cascade_matches_mean_field(share, enforcement):
+    """Conviction ~ U(0,1), visibility 1, support weight 1, complete graph. Among holders of
+    the penalised stance the share voicing it follows x' = P(c >= E - share*x)
+    = min(1, 1 - E + share*x): a partial revelation for (0.3, 0.8) -> 0.2/0.7, a full
+    cascade for (0.6, 0.5). Tolerance: 5 binomial standard errors over the holders."""
+    n = 100_000
+    model = get_model("voter")()
+    net = complete_graph(n)
+    st = init_state(model, net, shares={"A": share, "B": 1 - share}, seed=4)
+    layer = _layer(model, net, enforcement=1.0)
+    layer.start(st)
+    assert st.expressed_counts[0] == 0       # hidden under enforcement 1 (needs c >= 1)
+    layer.enforcement = enforcement
+    measured = _holders_voicing(layer, st, 8)
+    x, expected = 0.0, []
+    for _ in range(8):
+        x = min(1.0, 1 - enforcement + share * x)
+        expected.append(x)
+    expected = np.array(expected)
+    se = np.sqrt(np.maximum(expected * (1 - expected), 1 / (share * n)) / (share * n))
+    assert np.all(np.abs(measured - expected) < 5 * se + 1e-3), (measured, expected)
+    assert np.all(np.diff(measured) >= -1e-12)  # revelations only grow
+
+
+def test_support_lowers_the_cost_as_declared():
+    """Hub of a star holds A; conviction 0.5, enforcement 1, weight 1: it voices A exactly
+    when at least half of its neighbours voice A."""
+    model = get_model("voter")()
+    net = star(5)  # hub 0 with 4 leaves
+    st = init_state(model, net, shares={"B": 1.0}, seed=1)
+    layer = _layer(model, net, enforcement=1.0, conviction=0.5, start="open")
+    st.separate_expression()
+    st.stance[0] = 0
+    st.recount(2)
+    for voicing, expect in [(0, 1), (1, 1), (2, 0), (3, 0), (4, 0)]:
+        st.expressed[:] = 1
+        st.expressed[1 : 1 + voicing] = 0
+        st.expressed[0] = 1
+        layer.update(st, net)
+        assert st.expressed[0] == expect, (voicing, st.expressed)
+
+
+def test_hidden_and_open_starts_are_two_equilibria():
+    """Kuran's multiple equilibria: conviction 0.5, enforcement 1, 60% hold A. From
+    everybody hiding, nobody dares (0.5 < 1); from everybody speaking, support 0.6 makes it
+    worth it (0.5 + 0.6 >= 1) and everybody keeps speaking."""
+    model = get_model("voter")()
+    net = complete_graph(1000)
+    for start, expect in [("hidden", 0), ("open", 600)]:
+        st = init_state(model, net, shares={"A": 0.6, "B": 0.4}, seed=2)
+        _layer(model, net, enforcement=1.0, conviction=0.5, start=start).start(st)
+        assert st.expressed_counts[0] == expect
+
+
+def test_per_group_conviction():
+    net = steppe.networks.stochastic_block_model([500, 500], probabilities=[[0.02, 0.002],
+                                                                             [0.002, 0.02]],
+                                                 seed=1)
+    model = get_model("voter")()
+    st = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=3)
+    layer = _layer(model, net, enforcement=1.0, conviction=0.0,
+                   conviction_by_group={1: 2.0})
+    layer.start(st)
+    g0 = net.groups == 0
+    assert not np.any(st.expressed[g0 & (st.stance == 0)] == 0)   # group 0 hides
+    assert np.all(st.expressed[~g0 & (st.stance == 0)] == 0)      # group 1 speaks
+
+
+def test_committed_agents_always_voice():
+    model = get_model("voter")()
+    net = complete_graph(100)
+    st = init_state(model, net, shares={"B": 1.0}, committed=Committed("A", fraction=0.1),
+                    seed=1)
+    _layer(model, net, enforcement=10.0).start(st)
+    assert st.expressed_counts[0] == 10
+
+
+def test_events_lift_enforcement_in_a_run():
+    """Through the scenario front door: enforcement until sweep 5 hides A; lifting it at
+    sweep 5 reveals the private A share at once."""
+    scen = {
+        "name": "lift", "seed": 3, "runs": 2,
+        "network": {"kind": "complete", "n": 5000},
+        "model": {"name": "voter"},
+        "initial": {"shares": {"A": 0.4, "B": 0.6}},
+        "expression": {"penalised": ["A"], "safe": "B", "enforcement": 3.0,
+                       "conviction": {"dist": "uniform", "low": 0, "high": 1}},
+        "events": [{"at": 5, "set": {"expression.enforcement": 0.0}}],
+        "stop": {"max_sweeps": 8},
+    }
+    res = steppe.run(scen)
+    s = res.series[(res.series["group"] == "all") & (res.series["stance"] == "A")]
+    before = s[s["time"] <= 5]
+    after = s[s["time"] > 5]  # the layer re-evaluates at the end of the next sweep
+    assert (before["expressed_share"] == 0).all() and (before["share"] > 0).all()
+    assert (before["gap"] == before["share"]).all()
+    assert np.allclose(after["expressed_share"], after["share"])
+    assert set(res.summary.columns) >= {"final_expressed_share_A", "absorbed"}
+
+
+def test_bad_layers_refused():
+    model = get_model("voter")()
+    net = complete_graph(10)
+    with pytest.raises(ParameterError, match="expression.safe"):
+        _layer(model, net, safe="A")
+    with pytest.raises(ParameterError, match="expression.penalised"):
+        _layer(model, net, penalised=["C"])
+    with pytest.raises(ParameterError, match="enforcement"):
+        _layer(model, net, enforcement=-1)
