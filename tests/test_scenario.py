@@ -122,3 +122,56 @@ def test_shipped_scenarios_validate():
     assert files, "scenarios/ should hold example scenarios"
     for f in files:
         load_scenario(f)
+
+
+EXPR = GOOD.replace('name = "qvoter"\nq = 3\np = 0.1', 'name = "voter"') + """
+[expression]
+penalised = ["A"]
+safe = "B"
+enforcement = 1.5
+conviction = { dist = "beta", a = 2, b = 5 }
+
+[[events]]
+at = 3
+set = { "expression.enforcement" = 0.0, "model.variant" = "link" }
+"""
+
+
+def test_expression_and_events_load(tmp_path):
+    sc = load_scenario(write(tmp_path, EXPR))
+    assert sc.spec.expression.enforcement == 1.5
+    assert sc.spec.expression.conviction.dist == "beta"
+    ev = sc.events()
+    assert ev[0].at == 3 and ev[0].changes["model.variant"] == "link"
+
+
+@pytest.mark.parametrize(("edit", "field", "fragment"), [
+    (('safe = "B"', 'safe = "A"'), "expression.safe", "cannot be penalised"),
+    (('penalised = ["A"]', 'penalised = ["Z"]'), "expression.penalised", "'Z'"),
+    (("enforcement = 1.5", "enforcement = -1"), "expression.enforcement", "greater than"),
+    (('a = 2, b = 5', 'a = -2, b = 5'), "expression.conviction", "greater than 0"),
+    (('dist = "beta"', 'dist = "gamma"'), "expression.conviction", "gamma"),
+    (('"model.variant"', '"model.nope"'), "events.0.set.model.nope", "unknown event target"),
+    (('"expression.enforcement"', '"expression.gain"'), "events.0.set.expression.gain",
+     "unknown event target"),
+    (("at = 3", "at = -3"), "events.0.at", "greater than or equal to 0"),
+])
+def test_expression_and_event_errors(tmp_path, edit, field, fragment):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, EXPR.replace(*edit)))
+    assert field in str(err.value) and fragment in str(err.value), str(err.value)
+
+
+def test_expression_event_without_table(tmp_path):
+    text = GOOD + '\n[[events]]\nat = 2\nset = { "expression.enforcement" = 0.0 }\n'
+    with pytest.raises(ScenarioError, match=r"needs an \[expression\] table"):
+        load_scenario(write(tmp_path, text))
+
+
+def test_continuous_only_fields_refused_for_discrete_models(tmp_path):
+    text = GOOD + '\n[stances]\nlabels = ["A", "B"]\ncutoffs = [0.5]\n'
+    with pytest.raises(ScenarioError, match=r"stances: .*continuous"):
+        load_scenario(write(tmp_path, text))
+    text = GOOD.replace("[initial]", '[initial]\nopinion = 0.5')
+    with pytest.raises(ScenarioError, match=r"initial\.opinion"):
+        load_scenario(write(tmp_path, text))

@@ -122,20 +122,33 @@ def run(
 def _print_summary(result) -> None:
     s = result.summary
     stances = result.metadata["model"]["stances"]
-    table = Table(title="final shares over runs", title_justify="left")
+    layered = result.scenario.spec.expression is not None
+    table = Table(title="final shares over runs" + (" (private / expressed)" if layered
+                                                    else ""), title_justify="left")
     table.add_column("stance")
-    table.add_column("mean", justify="right")
+    table.add_column("private" if layered else "mean", justify="right")
     table.add_column("sd", justify="right")
+    if layered:
+        table.add_column("voiced", justify="right")
+        table.add_column("hidden", justify="right")
     table.add_column("min", justify="right")
     table.add_column("max", justify="right")
-    table.add_column("runs ending in consensus on it", justify="right")
+    table.add_column("consensus runs", justify="right")
     for label in stances:
         col = s[f"final_share_{label}"]
         wins = int((s["consensus_stance"] == label).sum())
         sd = col.std(ddof=1) if len(col) > 1 else math.nan
-        table.add_row(label, f"{col.mean():.4f}", f"{sd:.4f}", f"{col.min():.4f}",
-                      f"{col.max():.4f}", f"{wins} / {len(s)}")
+        row = [label, f"{col.mean():.4f}", f"{sd:.4f}"]
+        if layered:
+            expr = s[f"final_expressed_share_{label}"]
+            row += [f"{expr.mean():.4f}", f"{col.mean() - expr.mean():+.4f}"]
+        row += [f"{col.min():.4f}", f"{col.max():.4f}", f"{wins} / {len(s)}"]
+        table.add_row(*row)
     console.print(table)
+    absorbed = int(s["absorbed"].sum())
+    if absorbed:
+        console.print(f"{absorbed} of {len(s)} runs ended in an absorbing state (nothing "
+                      "could change any more)")
     reached = s["consensus"].sum()
     share = result.scenario.spec.stop.consensus_share
     if share < 1:
