@@ -143,12 +143,14 @@ def test_per_group_conviction():
     assert np.all(st.expressed[~g0 & (st.stance == 0)] == 0)      # group 1 speaks
 
 
-def test_committed_agents_always_voice():
+def test_committed_agents_hide_unless_activists():
     model = get_model("voter")()
     net = complete_graph(100)
     st = init_state(model, net, shares={"B": 1.0}, committed=Committed("A", fraction=0.1),
                     seed=1)
     _layer(model, net, enforcement=10.0).start(st)
+    assert st.expressed_counts[0] == 0
+    _layer(model, net, enforcement=10.0, committed_always_voice=True).start(st)
     assert st.expressed_counts[0] == 10
 
 

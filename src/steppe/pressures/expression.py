@@ -6,8 +6,9 @@ The rule, for every agent i whose private stance s is *penalised*::
     otherwise    i voices the declared safe stance
 
 where ``support_i(s)`` is the share of i's neighbours who currently *voice* s (on the complete
-graph: of all other agents). Agents whose private stance is not penalised voice it;
-committed agents always voice their stance (they are the activists who never hide).
+graph: of all other agents). Agents whose private stance is not penalised voice it.
+Committed agents never change their *private* stance, but they obey the same rule when it
+comes to voicing it, unless ``committed_always_voice`` makes them activists who never hide.
 ``conviction`` and ``visibility`` are per-agent, drawn from declared distributions (optionally
 per group). With ``enforcement = 0`` every agent voices its private stance.
 
@@ -60,12 +61,12 @@ __all__ = ["ExpressionLayer", "express_once"]
 
 @njit(cache=True)
 def _express(stance, committed, old, new, penal, safe, enforcement, weight, conviction,
-             visibility, complete, indptr, indices, old_counts):
+             visibility, complete, indptr, indices, old_counts, committed_voice):
     """One synchronous pass of the expression rule: ``new`` from ``old``."""
     n = stance.shape[0]
     for i in range(n):
         s = stance[i]
-        if committed[i] or not penal[s]:
+        if not penal[s] or (committed_voice and committed[i]):
             new[i] = s
             continue
         cost = enforcement * visibility[i]
@@ -93,7 +94,7 @@ def _express(stance, committed, old, new, penal, safe, enforcement, weight, conv
 def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarray,
                  penalised: np.ndarray, safe: int, enforcement: float, support_weight: float,
                  conviction: np.ndarray, visibility: np.ndarray, network: Network,
-                 k: int) -> np.ndarray:
+                 k: int, committed_always_voice: bool = False) -> np.ndarray:
     """One synchronous application of the rule; returns the new expressed codes (a new
     array). ``penalised`` is a uint8 mask over stance codes.
 
@@ -112,7 +113,7 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
     new = np.empty_like(expressed)
     return _express(stance, committed, expressed, new, penalised, safe, float(enforcement),
                     float(support_weight), conviction, visibility, complete, indptr, indices,
-                    counts)
+                    counts, bool(committed_always_voice))
 
 
 class ExpressionLayer:
@@ -143,6 +144,8 @@ class ExpressionLayer:
     safe_opinion
         Continuous models: the opinion voiced by agents who hide (default: middle of the
         safe stance's interval).
+    committed_always_voice
+        If True, committed agents voice their stance whatever the cost.
     gen
         Generator for the per-agent draws.
     """
@@ -152,7 +155,7 @@ class ExpressionLayer:
                  conviction_by_group: Mapping[int, DistLike] | None = None,
                  visibility_by_group: Mapping[int, DistLike] | None = None,
                  support_weight: float = 1.0, start: Literal["hidden", "open"] = "hidden",
-                 safe_opinion: float | None = None,
+                 safe_opinion: float | None = None, committed_always_voice: bool = False,
                  gen: np.random.Generator | None = None) -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
@@ -180,6 +183,7 @@ class ExpressionLayer:
         self.changed = False
         self.support_weight = float(support_weight)
         self.start_mode = start
+        self.committed_always_voice = bool(committed_always_voice)
         gen = gen if gen is not None else np.random.default_rng(0)
         try:
             self.conviction = sample_by_group(conviction, conviction_by_group, network.groups,
@@ -211,7 +215,9 @@ class ExpressionLayer:
         point."""
         state.separate_expression()
         if self.start_mode == "hidden":
-            hide = self.penal[state.stance].astype(bool) & ~state.committed
+            hide = self.penal[state.stance].astype(bool)
+            if self.committed_always_voice:
+                hide &= ~state.committed
             state.expressed[:] = np.where(hide, self.safe, state.stance)
         else:
             state.expressed[:] = state.stance
@@ -230,7 +236,7 @@ class ExpressionLayer:
             return
         new = express_once(state.stance, state.committed, state.expressed, self.penal,
                            self.safe, self.enforcement, self.support_weight, self.conviction,
-                           self.visibility, network, self.k)
+                           self.visibility, network, self.k, self.committed_always_voice)
         self.changed = not np.array_equal(new, state.expressed)
         state.expressed[:] = new
         self._finish(state)

@@ -93,7 +93,8 @@ class LoadedScenario:
                 enforcement=e.enforcement, conviction=e.conviction, visibility=e.visibility,
                 conviction_by_group=e.conviction_by_group,
                 visibility_by_group=e.visibility_by_group, support_weight=e.support_weight,
-                start=e.start, safe_opinion=e.safe_opinion, gen=gen)
+                start=e.start, safe_opinion=e.safe_opinion,
+                committed_always_voice=e.committed_always_voice, gen=gen)
         except ParameterError as exc:
             raise self.error_from(exc) from None
 

@@ -281,6 +281,9 @@ class ExpressionSpec(_Strict):
     safe_opinion: float | None = None
     """Continuous models: the opinion voiced by those who hide (default: middle of the safe
     stance's interval)."""
+    committed_always_voice: bool = False
+    """Committed agents never change their private stance; if true they also always voice
+    it (activists), otherwise they hide under the same rule as everyone else."""
 
 
 class EventSpec(_Strict):
