@@ -108,8 +108,8 @@ def test_one_interaction_law(collapse):
     for _ in range(draws):
         stance = start.copy()
         counts = np.bincount(stance, minlength=3).astype(np.int64)
-        _binary_agreement(stance, committed, counts, True, *g.kernel_args()[1:], both, 1,
-                          False, cmask, st.rng)
+        _binary_agreement(stance, stance, committed, counts, True, *g.kernel_args()[1:], both,
+                          1, False, cmask, st.rng)
         key = tuple(counts.tolist())
         hits[key] = hits.get(key, 0) + 1
     for k in set(law) | set(hits):

@@ -120,7 +120,7 @@ def test_one_group_update_law(net_kind, r, random_tie):
     for _ in range(trials):
         st = stance.copy()
         counts = np.bincount(st, minlength=2).astype(np.int64)
-        _majority_rs(st, committed, counts, complete, indptr, indices, 1, False,
+        _majority_rs(st, st, committed, counts, complete, indptr, indices, 1, False,
                      np.ones(2, dtype=np.uint8), r, random_tie, sq, rng)
         assert counts.tolist() == np.bincount(st, minlength=2).tolist()
         seen[tuple(st.tolist())] += 1
@@ -142,7 +142,7 @@ def test_one_synchronous_step_law(random_tie):
     for _ in range(trials):
         st = stance.copy()
         counts = np.bincount(st, minlength=2).astype(np.int64)
-        _majority_sync(st, committed, counts, 1, False, np.ones(2, dtype=np.uint8), r,
+        _majority_sync(st, st, committed, counts, 1, False, np.ones(2, dtype=np.uint8), r,
                        random_tie, 1, perm, rng)
         assert counts.tolist() == np.bincount(st, minlength=2).tolist()
         seen[tuple(st.tolist())] += 1

@@ -113,8 +113,8 @@ def test_one_update_law_complete_graph(start):
     for _ in range(draws):
         stance = start.copy()
         counts = np.bincount(stance, minlength=2).astype(np.int64)
-        _mv_sequential(stance, committed, counts, True, *g.kernel_args()[1:], f, 1, False,
-                       cmask, st.rng)
+        _mv_sequential(stance, stance, committed, counts, counts, True, *g.kernel_args()[1:], f,
+                       1, False, cmask, st.rng)
         hits[int(counts[0])] = hits.get(int(counts[0]), 0) + 1
     for k in set(law) | set(hits):
         p = law.get(k, 0.0)

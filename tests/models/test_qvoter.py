@@ -79,8 +79,8 @@ def _compare(net, stance, committed, q, p, anti, repetition, trials=20000, seed=
     for _ in range(trials):
         st = stance.copy()
         counts = np.bincount(st, minlength=2).astype(np.int64)
-        _qvoter(st, committed, counts, complete, indptr, indices, 1, False, cm, q, p, anti,
-                repetition, rng)
+        _qvoter(st, st, committed, counts, complete, indptr, indices, 1, False, cm, q, p,
+                anti, repetition, rng)
         assert counts.tolist() == np.bincount(st, minlength=2).tolist()
         seen[tuple(st.tolist())] += 1
     assert set(seen) <= {k for k, v in exact.items() if v > 0}
@@ -124,7 +124,7 @@ def test_distinct_panel_differs_from_repetition():
         for _ in range(trials):
             st = stance.copy()
             counts = np.array([2, 2], dtype=np.int64)
-            _qvoter(st, committed, counts, complete, indptr, indices, 1, False,
+            _qvoter(st, st, committed, counts, complete, indptr, indices, 1, False,
                     np.ones(2, dtype=np.uint8), 2, 0.0, False, rep, rng)
             hits += st[0] == 1
         # agent 0 chosen with prob 1/4; se of the frequency ~ 0.003

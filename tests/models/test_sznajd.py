@@ -85,9 +85,10 @@ def test_one_update_law(variant, kind):
         st = stance.copy()
         counts = np.bincount(st, minlength=2).astype(np.int64)
         if variant == "original":
-            _sznajd_original(st, committed, counts, 1, False, cm, rng)
+            _sznajd_original(st, st, committed, counts, 1, False, cm, rng)
         else:
-            _sznajd_agree(st, committed, counts, complete, indptr, indices, 1, False, cm, rng)
+            _sznajd_agree(st, st, committed, counts, complete, indptr, indices, 1, False, cm,
+                          rng)
         assert counts.tolist() == np.bincount(st, minlength=2).tolist()
         seen[tuple(st.tolist())] += 1
     support = {k for k, v in exact.items() if v > 0}

@@ -13,6 +13,13 @@ Committed agents (normally committed to ``A``) never change their state; they st
 and listen. Speakers without neighbours do nothing. One time unit = N interactions.
 Consensus means everyone holds ``A`` or everyone holds ``B``.
 
+Private and expressed stances: the speaker voices the word of its voiced state
+``state.seen[speaker]`` (an ``AB`` there voices ``A`` or ``B`` at random) — without an
+expression layer that is its private state, exactly as above —, and the listener's private
+state changes as above; on success the speaker's private state collapses to the word only if
+it contains it (always the case without an expression layer: a speaker voicing a word it
+does not privately hold keeps its private state).
+
 With a fraction p of agents committed to A and everyone else starting at B, the mean-field
 critical fraction is p_c ≈ 0.0979 for ``"both"`` (Xie et al. 2011) and about 0.072 for
 ``"listener_only"``: below it a B-majority state survives for a time exponential in N,
@@ -60,18 +67,20 @@ class BinaryAgreementParams(ModelParams):
 
 
 @njit(cache=True)
-def _binary_agreement(stance, committed, counts, complete, indptr, indices, both, n_updates,
-                      stop, cmask, s):
+def _binary_agreement(stance, seen, committed, counts, complete, indptr, indices, both,
+                      n_updates, stop, cmask, s):
     n = stance.shape[0]
     for u in range(n_updates):
         sp = randint(s, n)
         li = random_neighbor(s, sp, n, complete, indptr, indices)
         if li < 0:
             continue
-        ss = stance[sp]
-        w = ss
-        if ss == _AB:
+        # the voiced word: from the speaker's voiced state (its private state when seen is
+        # stance); an AB speaker voices A or B at random
+        w = seen[sp]
+        if w == _AB:
             w = randint(s, 2)
+        ss = stance[sp]
         ls = stance[li]
         changed = False
         if ls == w or ls == _AB:
@@ -80,7 +89,7 @@ def _binary_agreement(stance, committed, counts, complete, indptr, indices, both
                 counts[ls] -= 1
                 counts[w] += 1
                 changed = True
-            if both and ss != w and not committed[sp]:
+            if both and ss == _AB and not committed[sp]:
                 stance[sp] = w
                 counts[ss] -= 1
                 counts[w] += 1
@@ -131,7 +140,7 @@ class BinaryAgreement(Model):
         complete, indptr, indices = network.kernel_args()
         both = self.params.collapse == "both"
         n_updates = sweeps * state.n
-        done = _binary_agreement(state.stance, state.committed, state.counts, complete,
-                                 indptr, indices, both, n_updates, stop_at_consensus,
+        done = _binary_agreement(state.stance, state.seen, state.committed, state.counts,
+                                 complete, indptr, indices, both, n_updates, stop_at_consensus,
                                  self.consensus_mask(), state.rng)
         return done / state.n

@@ -25,6 +25,11 @@ probability g(y) = P(Bin(M, y) > M/2) + ½ P(Bin(M, y) = M/2). The steady states
 x = g(p + (1 − p)x); the low (norm-holding) one disappears at a tipping point p_c
 (≈ 0.242 for M = 12 — the same as for M = 11 —, see :mod:`steppe.validation.centola`).
 
+Private and expressed stances: without an expression layer each partner records the name
+the other just played, as above; while an enforcement is in force each partner instead hears
+and records what the other voiced at the last expression update (``state.seen``), while its
+own play — and so its private stance — still comes from its memory.
+
 References: D. Centola, J. Becker, D. Brackbill, A. Baronchelli, Science 360, 1116 (2018).
 
 Examples
@@ -87,7 +92,7 @@ def _record(k, heard, memory, pos, n_b, m):
 
 
 @njit(cache=True)
-def _centola(stance, committed, counts, complete, indptr, indices, memory, pos, n_b,
+def _centola(stance, seen, live, committed, counts, complete, indptr, indices, memory, pos, n_b,
              n_updates, stop, cmask, s):
     n = stance.shape[0]
     m = memory.shape[1]
@@ -98,16 +103,19 @@ def _centola(stance, committed, counts, complete, indptr, indices, memory, pos, 
             continue
         a = _play(s, i, stance, committed, n_b, m)
         b = _play(s, j, stance, committed, n_b, m)
+        # what each hears: the partner's play, or (expression layer) what it voiced
+        hi = b if live else seen[j]
+        hj = a if live else seen[i]
         changed = False
         if not committed[i]:
-            _record(i, b, memory, pos, n_b, m)
+            _record(i, hi, memory, pos, n_b, m)
             if stance[i] != a:
                 counts[stance[i]] -= 1
                 counts[a] += 1
                 stance[i] = a
                 changed = True
         if not committed[j]:
-            _record(j, a, memory, pos, n_b, m)
+            _record(j, hj, memory, pos, n_b, m)
             if stance[j] != b:
                 counts[stance[j]] -= 1
                 counts[b] += 1
@@ -158,7 +166,8 @@ class Centola(Model):
             self.init_aux(state, network)
         complete, indptr, indices = network.kernel_args()
         n_updates = sweeps * state.n
-        done = _centola(state.stance, state.committed, state.counts, complete, indptr,
-                        indices, state.aux["memory"], state.aux["pos"], state.aux["n_b"],
-                        n_updates, stop_at_consensus, self.consensus_mask(), state.rng)
+        done = _centola(state.stance, state.seen, state.live, state.committed, state.counts,
+                        complete, indptr, indices, state.aux["memory"], state.aux["pos"],
+                        state.aux["n_b"], n_updates, stop_at_consensus, self.consensus_mask(),
+                        state.rng)
         return done / state.n

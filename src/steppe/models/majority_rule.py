@@ -18,6 +18,10 @@
 
 Committed agents keep their stance but count in their group's majority.
 
+Private and expressed stances: the group's majority is taken over the stances its members
+voice (``state.seen``), ties broken as above, and every non-committed member's private
+stance moves to it.
+
 On the complete graph with r = 3, the initial majority wins for large N and the consensus
 time grows as ln N (about (2/3) ln N sweeps in the mean field; Krapivsky & Redner 2003).
 
@@ -76,11 +80,12 @@ def _floyd(s, d, k, buf, offset):
 
 
 @njit(cache=True)
-def _apply_majority(stance, committed, counts, members, g, random_tie, sq, s):
-    """Move every non-committed member of ``members[:g]`` to the group majority."""
+def _apply_majority(stance, seen, committed, counts, members, g, random_tie, sq, s):
+    """Move every non-committed member of ``members[:g]`` (private stances) to the
+    majority of the stances the members voice (``seen``)."""
     na = 0
     for t in range(g):
-        if stance[members[t]] == 0:
+        if seen[members[t]] == 0:
             na += 1
     if 2 * na > g:
         maj = 0
@@ -100,8 +105,8 @@ def _apply_majority(stance, committed, counts, members, g, random_tie, sq, s):
 
 
 @njit(cache=True)
-def _majority_rs(stance, committed, counts, complete, indptr, indices, n_updates, stop, cmask,
-                 r, random_tie, sq, s):
+def _majority_rs(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
+                 cmask, r, random_tie, sq, s):
     n = stance.shape[0]
     buf = np.empty(r, dtype=np.int64)
     for u in range(n_updates):
@@ -124,14 +129,15 @@ def _majority_rs(stance, committed, counts, complete, indptr, indices, n_updates
                 g = d + 1
             for t in range(1, g):
                 buf[t] = indices[a + buf[t]]
-        maj = _apply_majority(stance, committed, counts, buf, g, random_tie, sq, s)
+        maj = _apply_majority(stance, seen, committed, counts, buf, g, random_tie, sq, s)
         if stop and cmask[maj] and counts[maj] == n:
             return u + 1
     return n_updates
 
 
 @njit(cache=True)
-def _majority_sync(stance, committed, counts, steps, stop, cmask, r, random_tie, sq, perm, s):
+def _majority_sync(stance, seen, committed, counts, steps, stop, cmask, r, random_tie, sq,
+                   perm, s):
     n = stance.shape[0]
     groups = n // r
     for t in range(steps):
@@ -141,8 +147,8 @@ def _majority_sync(stance, committed, counts, steps, stop, cmask, r, random_tie,
             perm[k] = perm[j]
             perm[j] = x
         for b in range(groups):
-            _apply_majority(stance, committed, counts, perm[b * r:(b + 1) * r], r, random_tie,
-                            sq, s)
+            _apply_majority(stance, seen, committed, counts, perm[b * r:(b + 1) * r], r,
+                            random_tie, sq, s)
         if stop:
             for c in range(counts.shape[0]):
                 if cmask[c] and counts[c] == n:
@@ -192,13 +198,13 @@ class MajorityRule(Model):
             perm = state.aux.get("perm")
             if perm is None or perm.shape[0] != state.n:
                 perm = state.aux["perm"] = np.arange(state.n, dtype=np.int64)
-            done = _majority_sync(state.stance, state.committed, state.counts, sweeps,
-                                  stop_at_consensus, cmask, p.r, random_tie, sq, perm,
+            done = _majority_sync(state.stance, state.seen, state.committed, state.counts,
+                                  sweeps, stop_at_consensus, cmask, p.r, random_tie, sq, perm,
                                   state.rng)
             return float(done)
         complete, indptr, indices = network.kernel_args()
         n = state.n
-        done = _majority_rs(state.stance, state.committed, state.counts, complete, indptr,
-                            indices, sweeps * n, stop_at_consensus, cmask, p.r, random_tie,
-                            sq, state.rng)
+        done = _majority_rs(state.stance, state.seen, state.committed, state.counts, complete,
+                            indptr, indices, sweeps * n, stop_at_consensus, cmask, p.r,
+                            random_tie, sq, state.rng)
         return done / n

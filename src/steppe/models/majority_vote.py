@@ -18,6 +18,10 @@ f_c ≈ 0.075 in the Ising universality class (Oliveira 1992). On the complete g
 large N, the magnetisation m = (n_A − n_B)/N is stationary at |m| = 1 − 2f for every
 f < ½: each agent independently holds the majority stance with probability 1 − f.
 
+Private and expressed stances: the neighbours' majority is taken over the stances they
+voice (``state.seen``; on the complete graph ``state.seen_counts`` minus the agent's own
+voiced stance), and the agent's private stance changes.
+
 References: M. J. de Oliveira, J. Stat. Phys. 66, 273 (1992).
 
 Examples
@@ -57,13 +61,15 @@ class MajorityVoteParams(ModelParams):
 
 
 @njit(inline="always", cache=True)
-def _choose(s, stance, i, n, complete, counts, indptr, indices, f):
-    """The new stance of agent i under the noisy majority rule, or -1 if it has no
-    neighbour. Draws: one uniform for a tie (the coin), else one uniform for the noise."""
+def _choose(s, seen, i, n, complete, seen_counts, indptr, indices, f):
+    """The new stance of agent i under the noisy majority rule applied to the voiced
+    stances ``seen`` of its neighbours (``seen_counts``: how many voice each stance), or -1
+    if it has no neighbour. Draws: one uniform for a tie (the coin), else one uniform for
+    the noise."""
     if complete:
-        n_a = counts[0]
-        n_b = counts[1]
-        if stance[i] == 0:
+        n_a = seen_counts[0]
+        n_b = seen_counts[1]
+        if seen[i] == 0:
             n_a -= 1
         else:
             n_b -= 1
@@ -74,7 +80,7 @@ def _choose(s, stance, i, n, complete, counts, indptr, indices, f):
             return -1
         n_b = 0
         for e in range(a, b):
-            n_b += stance[indices[e]]
+            n_b += seen[indices[e]]
         n_a = (b - a) - n_b
     if n_a == n_b:
         return randint(s, 2)
@@ -85,14 +91,14 @@ def _choose(s, stance, i, n, complete, counts, indptr, indices, f):
 
 
 @njit(cache=True)
-def _mv_sequential(stance, committed, counts, complete, indptr, indices, f, n_updates, stop,
-                   cmask, s):
+def _mv_sequential(stance, seen, committed, counts, seen_counts, complete, indptr, indices, f,
+                   n_updates, stop, cmask, s):
     n = stance.shape[0]
     for u in range(n_updates):
         i = randint(s, n)
         if committed[i]:
             continue
-        new = _choose(s, stance, i, n, complete, counts, indptr, indices, f)
+        new = _choose(s, seen, i, n, complete, seen_counts, indptr, indices, f)
         if new < 0:
             continue
         old = stance[i]
@@ -106,15 +112,15 @@ def _mv_sequential(stance, committed, counts, complete, indptr, indices, f, n_up
 
 
 @njit(cache=True)
-def _mv_synchronous(stance, committed, counts, complete, indptr, indices, f, steps, stop,
-                    cmask, buffer, s):
+def _mv_synchronous(stance, seen, committed, counts, seen_counts, complete, indptr, indices, f,
+                    steps, stop, cmask, buffer, s):
     n = stance.shape[0]
     for t in range(steps):
         for i in range(n):
             buffer[i] = stance[i]
             if committed[i]:
                 continue
-            new = _choose(s, stance, i, n, complete, counts, indptr, indices, f)
+            new = _choose(s, seen, i, n, complete, seen_counts, indptr, indices, f)
             if new >= 0:
                 buffer[i] = new
         counts[0] = 0
@@ -166,11 +172,12 @@ class MajorityVote(Model):
         if p.update == "synchronous":
             if "buffer" not in state.aux:
                 state.aux["buffer"] = np.empty_like(state.stance)
-            done = _mv_synchronous(state.stance, state.committed, state.counts, complete,
-                                   indptr, indices, p.f, sweeps, stop_at_consensus, cmask,
-                                   state.aux["buffer"], state.rng)
+            done = _mv_synchronous(state.stance, state.seen, state.committed, state.counts,
+                                   state.seen_counts, complete, indptr, indices, p.f, sweeps,
+                                   stop_at_consensus, cmask, state.aux["buffer"], state.rng)
             return float(done)
         n_updates = sweeps * state.n
-        done = _mv_sequential(state.stance, state.committed, state.counts, complete, indptr,
-                              indices, p.f, n_updates, stop_at_consensus, cmask, state.rng)
+        done = _mv_sequential(state.stance, state.seen, state.committed, state.counts,
+                              state.seen_counts, complete, indptr, indices, p.f, n_updates,
+                              stop_at_consensus, cmask, state.rng)
         return done / state.n

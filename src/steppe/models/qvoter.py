@@ -20,6 +20,9 @@ independently). With ``repetition=True`` the q panel members are drawn independe
 repetition, as in the original nonlinear q-voter model of Castellano, Muñoz &
 Pastor-Satorras (2009); then any agent with at least one neighbour forms a panel.
 
+Private and expressed stances: the panel's stances are read from what its members voice
+(``state.seen``), while the agent's own flip or adoption changes its private stance.
+
 Mean field (Nyczka, Sznajd-Weron & Cisło 2012), with c the share of A and
 A(c) = (1−c)c^q − c(1−c)^q: the steady states solve p = A/(c^q − (1−c)^q) (anticonformity)
 and p = A/(A + c − ½) (independence). The ordered phase ends at
@@ -83,8 +86,8 @@ def _member(i, x, complete, a, indices):
 # unanimity indicator has the right law), one uniform decides both "nonconforming" and the
 # independent coin (u < p/2 flips), and the two-stance tally lives in a register.
 @njit(cache=True)
-def _qvoter(stance, committed, counts, complete, indptr, indices, n_updates, stop, cmask,
-            q, p, anti, repetition, s):
+def _qvoter(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
+            cmask, q, p, anti, repetition, s):
     n = stance.shape[0]
     buf = np.empty(q, dtype=np.int64)
     ones = counts[1]
@@ -112,7 +115,7 @@ def _qvoter(stance, committed, counts, complete, indptr, indices, n_updates, sto
             unanimous = True
             if repetition:
                 for t in range(q):
-                    v = np.int64(stance[_member(i, randint(s, d), complete, a, indices)])
+                    v = np.int64(seen[_member(i, randint(s, d), complete, a, indices)])
                     if t == 0:
                         first = v
                     elif v != first:
@@ -128,7 +131,7 @@ def _qvoter(stance, committed, counts, complete, indptr, indices, n_updates, sto
                             x = jj
                             break
                     buf[t] = x
-                    v = np.int64(stance[_member(i, x, complete, a, indices)])
+                    v = np.int64(seen[_member(i, x, complete, a, indices)])
                     if t == 0:
                         first = v
                     elif v != first:
@@ -213,7 +216,7 @@ class QVoter(Model):
         p = self.params
         complete, indptr, indices = network.kernel_args()
         n = state.n
-        done = _qvoter(state.stance, state.committed, state.counts, complete, indptr, indices,
-                       sweeps * n, stop_at_consensus, self.consensus_mask(), p.q, p.p,
-                       p.nonconformity == "anticonformity", p.repetition, state.rng)
+        done = _qvoter(state.stance, state.seen, state.committed, state.counts, complete,
+                       indptr, indices, sweeps * n, stop_at_consensus, self.consensus_mask(),
+                       p.q, p.p, p.nonconformity == "anticonformity", p.repetition, state.rng)
         return done / n

@@ -18,6 +18,10 @@ but take part in pairs.
   stance — the mean-field Sznajd model of Slanina & Lavička (2003), whose exit probability
   tends to a step function at share 1/2 as N grows. If s_i ≠ s_j nothing happens.
 
+Private and expressed stances: the pair's agreement, and the stances it passes on, are
+judged on what the pair voices (``state.seen``), and the neighbours' private stances change
+(original rule: i−1 adopts seen[i+1] and i+2 adopts seen[i]).
+
 Examples
 --------
 >>> import numpy as np
@@ -90,24 +94,27 @@ def _set(stance, committed, counts, a, new):
 
 
 @njit(cache=True)
-def _sznajd_original(stance, committed, counts, n_updates, stop, cmask, s):
+def _sznajd_original(stance, seen, committed, counts, n_updates, stop, cmask, s):
     n = stance.shape[0]
     for u in range(n_updates):
         i = randint(s, n)
         ip1 = i + 1 if i + 1 < n else 0
         ip2 = ip1 + 1 if ip1 + 1 < n else 0
         im1 = i - 1 if i > 0 else n - 1
-        left = stance[ip1]
-        right = stance[i]
+        left = seen[ip1]
+        right = seen[i]
         _set(stance, committed, counts, im1, left)
         _set(stance, committed, counts, ip2, right)
-        if stop and left == right and cmask[left] and counts[left] == n:
+        # A pair voicing different stances can complete a private consensus once seen is
+        # not stance; when seen is stance, i + 1 keeps `left`, so only left == right can.
+        if stop and ((cmask[left] and counts[left] == n)
+                     or (cmask[right] and counts[right] == n)):
             return u + 1
     return n_updates
 
 
 @njit(cache=True)
-def _sznajd_agree(stance, committed, counts, complete, indptr, indices, n_updates, stop,
+def _sznajd_agree(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
                   cmask, s):
     n = stance.shape[0]
     for u in range(n_updates):
@@ -115,8 +122,8 @@ def _sznajd_agree(stance, committed, counts, complete, indptr, indices, n_update
         j = random_neighbor(s, i, n, complete, indptr, indices)
         if j < 0:
             continue
-        new = stance[i]
-        if stance[j] != new:
+        new = seen[i]
+        if seen[j] != new:
             continue
         if complete:
             k = randint_excluding(s, n, i)
@@ -171,11 +178,11 @@ class Sznajd(Model):
         n = state.n
         cmask = self.consensus_mask()
         if self.params.variant == "original":
-            done = _sznajd_original(state.stance, state.committed, state.counts, sweeps * n,
-                                    stop_at_consensus, cmask, state.rng)
+            done = _sznajd_original(state.stance, state.seen, state.committed, state.counts,
+                                    sweeps * n, stop_at_consensus, cmask, state.rng)
         else:
             complete, indptr, indices = network.kernel_args()
-            done = _sznajd_agree(state.stance, state.committed, state.counts, complete,
-                                 indptr, indices, sweeps * n, stop_at_consensus, cmask,
+            done = _sznajd_agree(state.stance, state.seen, state.committed, state.counts,
+                                 complete, indptr, indices, sweeps * n, stop_at_consensus, cmask,
                                  state.rng)
         return done / n

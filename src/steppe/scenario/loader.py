@@ -208,7 +208,10 @@ class LoadedScenario:
     def resolved(self) -> dict[str, Any]:
         """The scenario with every default filled in, model parameters included."""
         data = self.spec.model_dump(mode="json")
-        data["model"] = {"name": self.spec.model.name, **self.model().params.model_dump()}
+        model = self.model()
+        data["model"] = {"name": self.spec.model.name, **model.params.model_dump(mode="json")}
+        if model.continuous:
+            data["stances"] = {"labels": list(model.stances), "cutoffs": list(model.cutoffs)}
         return data
 
 
