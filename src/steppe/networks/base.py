@@ -61,6 +61,10 @@ class Network:
         Geometry of lattices (``(L,)`` for a ring, ``(L, L)`` for a square lattice).
     params : dict
         The parameters it was built with, for metadata.
+    weights : numpy.ndarray or None
+        Optional float64 weight of every stored entry, aligned with ``indices`` (the weight
+        of ``i → indices[e]``); None for an unweighted network. Models that use influence
+        weights (e.g. Friedkin–Johnsen) read it; the others ignore it.
     """
 
     n: int
@@ -71,6 +75,7 @@ class Network:
     groups: np.ndarray | None = None
     shape: tuple[int, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    weights: np.ndarray | None = None
 
     @classmethod
     def from_csr(
@@ -83,8 +88,10 @@ class Network:
         groups: np.ndarray | None = None,
         shape: tuple[int, ...] | None = None,
         params: dict[str, Any] | None = None,
+        weights: np.ndarray | None = None,
     ) -> Network:
-        """Wrap CSR arrays, converting them to int64 offsets and int32 neighbours."""
+        """Wrap CSR arrays, converting them to int64 offsets and int32 neighbours (and the
+        optional per-entry ``weights`` to float64)."""
         indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         indices = np.ascontiguousarray(indices, dtype=np.int32)
         n = len(indptr) - 1
@@ -96,6 +103,11 @@ class Network:
             groups = np.ascontiguousarray(groups, dtype=np.int32)
             if groups.shape != (n,):
                 raise ValueError(f"groups must have one label per agent ({n}), got {groups.shape}")
+        if weights is not None:
+            weights = np.ascontiguousarray(weights, dtype=np.float64)
+            if weights.shape != indices.shape:
+                raise ValueError(f"weights must have one value per stored edge "
+                                 f"({len(indices)}), got {weights.shape}")
         return cls(
             n=n,
             indptr=indptr,
@@ -105,6 +117,7 @@ class Network:
             groups=groups,
             shape=shape,
             params=dict(params or {}),
+            weights=weights,
         )
 
     @property
@@ -140,19 +153,22 @@ class Network:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the CSR arrays (and group labels)."""
+        """Bytes held by the CSR arrays (and group labels, and weights)."""
         extra = 0 if self.groups is None else self.groups.nbytes
+        extra += 0 if self.weights is None else self.weights.nbytes
         return self.indptr.nbytes + self.indices.nbytes + extra
 
     def to_scipy(self):
-        """The adjacency matrix as a ``scipy.sparse.csr_array`` (not for the complete graph
-        at large n: it materialises every edge)."""
+        """The adjacency matrix as a ``scipy.sparse.csr_array``, holding the weights if the
+        network has any (not for the complete graph at large n: it materialises every
+        edge)."""
         import scipy.sparse as sp
 
         if self.complete:
             dense = np.ones((self.n, self.n), dtype=np.int8) - np.eye(self.n, dtype=np.int8)
             return sp.csr_array(dense)
-        data = np.ones(len(self.indices), dtype=np.int8)
+        data = np.ones(len(self.indices), dtype=np.int8) if self.weights is None else (
+            self.weights)
         return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     def to_networkx(self):

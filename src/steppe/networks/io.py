@@ -5,7 +5,13 @@ Rules, exactly as implemented:
 
 - Agents are ``0 … n-1``. An edge ``source → target`` puts ``target`` in the row of
   ``source`` (``source`` listens to ``target``); undirected edges are stored both ways.
-- Self-loops are dropped and repeated edges collapse to one (weights are ignored).
+- Self-loops are dropped and repeated edges collapse to one.
+- Weights (optional; ``Network.weights``, one per stored entry): the ``weight`` column of
+  an edge list, the ``"weight"`` edge attribute in networkx (edges without it weigh 1), or
+  the values of a scipy matrix that is not 0/1. Repeated edges add their weights (for an
+  undirected network ``u–v`` and ``v–u`` are the same edge, stored both ways with the same
+  weight). Without weights ``Network.weights`` is None. Weights are stored as given (models
+  that use them check their sign).
 - :func:`read_edgelist` reads ``.csv`` (also ``.csv.gz``, ``.txt``, ``.tsv`` with tabs) with
   ``pyarrow.csv`` and ``.parquet`` / ``.pq`` with ``pyarrow.parquet``. Ids must be
   non-negative integers; ``n`` defaults to the largest id plus one.
@@ -52,6 +58,23 @@ def _build(n: int, src: np.ndarray, dst: np.ndarray, directed: bool, name: str,
     return Network.from_csr(ptr, idx, name=name, directed=directed, params=params)
 
 
+def _build_weighted(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray,
+                    symmetrize: bool, directed: bool, name: str, params: dict) -> Network:
+    """CSR with weights: self-loops dropped, rows sorted, repeated entries summed."""
+    import scipy.sparse as sp
+
+    keep = src != dst
+    src, dst, w = src[keep], dst[keep], np.asarray(w, dtype=np.float64)[keep]
+    if symmetrize:
+        src, dst, w = np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate(
+            [w, w])
+    m = sp.coo_array((w, (src, dst)), shape=(n, n)).tocsr()
+    m.sum_duplicates()
+    m.sort_indices()
+    return Network.from_csr(m.indptr, m.indices, name=name, directed=directed, params=params,
+                            weights=m.data)
+
+
 def _read_table(path: Path):
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".parquet", ".pq"):
@@ -95,7 +118,8 @@ def _id_column(table, col: str, path: Path, role: str) -> np.ndarray:
 
 
 def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: str = "target",
-                  directed: bool = False, n: int | None = None) -> Network:
+                  directed: bool = False, n: int | None = None,
+                  weight: str | None = None) -> Network:
     """Read an edge list from a CSV or Parquet file (format chosen by the suffix).
 
     Parameters
@@ -109,6 +133,9 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
         If true, row ``source`` lists ``target`` only.
     n : int, optional
         Number of agents; default largest id + 1. Ids must be below it.
+    weight : str, optional
+        Column of finite non-negative edge weights, kept in ``Network.weights``; None (the
+        default) reads no weights.
 
     Returns
     -------
@@ -120,7 +147,8 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
     FileNotFoundError
         If ``path`` does not exist (the message names it).
     ParameterError
-        For an unknown suffix, a missing column, non-integer / negative ids or ids >= n.
+        For an unknown suffix, a missing column, non-integer / negative ids, ids >= n, or
+        weights that are missing, negative or not numbers.
 
     Examples
     --------
@@ -129,6 +157,9 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
     >>> _ = (d / "e.csv").write_text("source,target\\n0,1\\n1,2\\n")
     >>> read_edgelist(d / "e.csv").neighbors(1).tolist()
     [0, 2]
+    >>> _ = (d / "w.csv").write_text("source,target,w\\n0,1,2.5\\n1,2,1\\n")
+    >>> read_edgelist(d / "w.csv", weight="w").weights.tolist()
+    [2.5, 2.5, 1.0, 1.0]
     """
     p = Path(path)
     if not p.exists():
@@ -155,8 +186,34 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
         raise ParameterError(f"{p}: column {col!r} has id {int(arr[row])} on data row "
                              f"{row + 1}, not below n={n}", field="n",
                              allowed=f"ids < {n}", given=int(arr[row]))
-    return _build(n, src, dst, bool(directed), "edgelist",
-                  {"path": str(p), "directed": bool(directed), "n": n})
+    params = {"path": str(p), "directed": bool(directed), "n": n}
+    if weight is not None:
+        w = _weight_column(table, weight, p)
+        return _build_weighted(n, src, dst, w, not directed, bool(directed), "edgelist",
+                               params)
+    return _build(n, src, dst, bool(directed), "edgelist", params)
+
+
+def _weight_column(table, col: str, path: Path) -> np.ndarray:
+    if col not in table.column_names:
+        raise ParameterError(f"{path}: no weight column {col!r} (columns: "
+                             f"{', '.join(table.column_names)})", field="weight",
+                             allowed=table.column_names, given=col)
+    arr = table.column(col)
+    if arr.null_count:
+        raise ParameterError(f"{path}: column {col!r} has {arr.null_count} empty value(s)",
+                             field="weight", allowed="non-negative numbers")
+    x = arr.to_numpy()
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ParameterError(f"{path}: column {col!r} must hold numbers", field="weight",
+                             allowed="non-negative numbers", given=str(x.dtype))
+    x = x.astype(np.float64)
+    if len(x) and (not np.all(np.isfinite(x)) or x.min() < 0):
+        row = int(np.argmax(~np.isfinite(x) | (x < 0)))
+        raise ParameterError(f"{path}: column {col!r} has a bad weight on data row {row + 1}",
+                             field="weight", allowed="finite numbers >= 0",
+                             given=float(x[row]))
+    return x
 
 
 def from_networkx(g) -> Network:
@@ -166,7 +223,9 @@ def from_networkx(g) -> Network:
     ----------
     g : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
         Non-empty graph. Directed graphs keep their direction (row ``u`` lists ``v`` for
-        each edge ``u → v``); parallel edges collapse, self-loops are dropped.
+        each edge ``u → v``); parallel edges collapse, self-loops are dropped. If any edge
+        has a ``"weight"`` attribute the weights are kept (1 where missing; parallel edges
+        add up).
 
     Returns
     -------
@@ -196,10 +255,18 @@ def from_networkx(g) -> Network:
     m = g.number_of_edges()
     src = np.empty(m, np.int64)
     dst = np.empty(m, np.int64)
-    for e, (u, v) in enumerate(g.edges()):
+    w = np.ones(m, np.float64)
+    weighted = False
+    for e, (u, v, d) in enumerate(g.edges(data=True)):
         src[e] = pos[u]
         dst[e] = pos[v]
+        if "weight" in d:
+            w[e] = float(d["weight"])
+            weighted = True
     params = {} if nodes == list(range(n)) else {"nodes": nodes}
+    if weighted:
+        return _build_weighted(n, src, dst, w, not g.is_directed(), bool(g.is_directed()),
+                               "networkx", params)
     return _build(n, src, dst, bool(g.is_directed()), "networkx", params)
 
 
@@ -210,7 +277,8 @@ def from_scipy(matrix) -> Network:
     ----------
     matrix : scipy.sparse matrix/array or array-like
         Square. Structurally symmetric (diagonal ignored) gives an undirected network,
-        otherwise directed. Values other than zero/nonzero are ignored.
+        otherwise directed. If any nonzero value differs from 1 the values are kept as
+        ``Network.weights`` (entry ``[i, j]`` is the weight of ``i → j``).
 
     Returns
     -------
@@ -244,4 +312,7 @@ def from_scipy(matrix) -> Network:
     fwd = np.unique(r * n + c)
     bwd = np.unique(c * n + r)
     directed = not np.array_equal(fwd, bwd)
+    vals = a.data[keep]
+    if len(vals) and np.any(vals != 1):
+        return _build_weighted(n, r, c, vals.astype(np.float64), False, directed, "scipy", {})
     return _build(n, r, c, directed, "scipy", {})

@@ -1,0 +1,260 @@
+"""Shared parts of the linear averaging models (Friedkin–Johnsen and EPO): influence weights,
+the synchronous Numba kernels, per-agent parameters.
+
+Influence weights, exactly as implemented. Row ``i`` of the row-stochastic matrix ``W`` is
+
+- ``w_ii = self_weight`` (or ``1 / (k_i + 1)`` when ``self_weight`` is None, ``k_i`` the
+  number of neighbours of ``i``): how much ``i`` weighs its own current private opinion;
+- ``w_ij = (1 − w_ii) a_ij / Σ_l a_il`` for each neighbour ``j``, where ``a_ij`` is the
+  network's weight of the entry ``i → j`` (``network.weights``, aligned with ``indices``)
+  or 1 on an unweighted network. With ``self_weight`` None on an unweighted network every
+  row is uniform over the agent and its neighbours.
+- An agent without neighbours (or whose neighbour weights are all zero) has ``w_ii = 1``.
+- On the implicit complete graph ``w_ij = (1 − w_ii) / (n − 1)`` for every ``j ≠ i``
+  (``1/n`` for everyone, self included, by default); the neighbour sum is computed in O(1)
+  per agent from the total, so a step costs O(N).
+
+Examples
+--------
+>>> from steppe.networks import complete_graph
+>>> selfw, nbw = influence_weights(complete_graph(4), None)
+>>> selfw.tolist(), nbw.tolist()
+([0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25])
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+from numba import njit
+from pydantic import Field, ValidationError
+
+from ..distributions import Distribution, sample
+from ..errors import ParameterError
+from ..networks.base import Network
+from .base import ContinuousModel, ModelParams, State, parameter_error_from
+
+__all__ = ["LinearModel", "UnitDist", "influence_matrix", "influence_weights"]
+
+#: a number in [0, 1] (everyone the same) or a distribution table (draws clipped to [0, 1])
+UnitDist = Annotated[float, Field(ge=0, le=1)] | Distribution
+
+_UNIT_ALLOWED = "number in [0, 1], or a distribution table (draws clipped to [0, 1])"
+
+
+def influence_weights(network: Network, self_weight: float | None) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+    """The influence weights as kernel arrays: ``(selfw, nbw)``.
+
+    ``selfw[i] = w_ii``. On a stored network ``nbw`` is aligned with ``network.indices``
+    (``nbw[e] = w_{i, indices[e]}``); on the implicit complete graph ``nbw[i]`` is the weight
+    ``(1 − w_ii)/(n − 1)`` that ``i`` gives to every other agent.
+
+    Parameters
+    ----------
+    network : Network
+        Weighted (``network.weights``) or not.
+    self_weight : float or None
+        ``w_ii`` for every agent with neighbours; None: ``1 / (k_i + 1)``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        float64 ``selfw`` (n,) and ``nbw`` (n,) on the complete graph, (edges,) otherwise.
+
+    Raises
+    ------
+    ParameterError
+        If the network carries negative or non-finite weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe.networks import Network
+    >>> g = Network.from_csr(np.array([0, 1, 3, 4]), np.array([1, 0, 2, 1]))
+    >>> selfw, nbw = influence_weights(g, 0.5)
+    >>> selfw.tolist(), nbw.tolist()
+    ([0.5, 0.5, 0.5], [0.5, 0.25, 0.25, 0.5])
+    """
+    n = network.n
+    if network.complete:
+        s = np.full(n, 1.0 / n if self_weight is None else float(self_weight))
+        return s, (1.0 - s) / (n - 1)
+    deg = np.diff(network.indptr)
+    weights = getattr(network, "weights", None)
+    if weights is None:
+        a = np.ones(len(network.indices), dtype=np.float64)
+    else:
+        a = np.asarray(weights, dtype=np.float64)
+        if a.shape != network.indices.shape or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise ParameterError("influence weights must be finite and non-negative, one per "
+                                 "stored edge", field="network.weights", allowed=">= 0",
+                                 given=None if a.shape != network.indices.shape
+                                 else float(a.min()))
+    rowsum = np.bincount(np.repeat(np.arange(n), deg), weights=a, minlength=n)
+    has = rowsum > 0
+    s = np.ones(n)
+    if self_weight is None:
+        s[has] = 1.0 / (deg[has] + 1.0)
+    else:
+        s[has] = float(self_weight)
+    scale = np.zeros(n)
+    scale[has] = (1.0 - s[has]) / rowsum[has]
+    nbw = a * np.repeat(scale, deg)
+    return s, nbw
+
+
+def influence_matrix(network: Network, selfw: np.ndarray, nbw: np.ndarray):
+    """``W`` as a scipy CSR array (self weights on the diagonal), for direct solutions.
+
+    Examples
+    --------
+    >>> from steppe.networks import complete_graph
+    >>> g = complete_graph(3)
+    >>> influence_matrix(g, *influence_weights(g, None)).toarray().sum(axis=1).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    import scipy.sparse as sp
+
+    n = network.n
+    if network.complete:
+        dense = np.repeat(nbw[:, None], n, axis=1)
+        dense[np.arange(n), np.arange(n)] = selfw
+        return sp.csr_array(dense)
+    off = sp.csr_array((nbw, network.indices, network.indptr), shape=(n, n))
+    return (off + sp.diags_array(selfw)).tocsr()
+
+
+@njit(cache=True)
+def _neighbour_sum(i, seen, complete, indptr, indices, nbw, total):
+    if complete:
+        return nbw[i] * (total - seen[i])
+    acc = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        acc += nbw[e] * seen[indices[e]]
+    return acc
+
+
+@njit(cache=True)
+def _category(v, cutoffs):
+    c = 0
+    for k in range(cutoffs.shape[0]):
+        if v >= cutoffs[k]:
+            c = k + 1
+    return c
+
+
+@njit(cache=True)
+def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indices, buf,
+               steps, stop, tol, cutoffs, cmask, delta):
+    """``steps`` synchronous Friedkin–Johnsen steps; returns the steps done (fewer when
+    ``stop`` and the opinions converged or reached consensus)."""
+    n = x.shape[0]
+    for t in range(steps):
+        total = 0.0
+        if complete:
+            for j in range(n):
+                total += seen[j]
+        for i in range(n):
+            if committed[i]:
+                buf[i] = x[i]
+                continue
+            nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total)
+            buf[i] = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+        maxd = 0.0
+        lo = np.inf
+        hi = -np.inf
+        for i in range(n):
+            d = abs(buf[i] - x[i])
+            if d > maxd:
+                maxd = d
+            x[i] = buf[i]
+            lo = min(lo, buf[i])
+            hi = max(hi, buf[i])
+        delta[0] = maxd
+        if stop:
+            c = _category(lo, cutoffs)
+            if maxd < tol or (c == _category(hi, cutoffs) and cmask[c]):
+                return t + 1
+    return steps
+
+
+@njit(cache=True)
+def _epo_kernel(x, xh, committed, x0, lam, phi, selfw, nbw, complete, indptr, indices, buf,
+                bufh, steps, stop, tol, cutoffs, cmask, delta):
+    """``steps`` synchronous EPO steps (``xh`` is the expressed opinion, read and written);
+    returns the steps done."""
+    n = x.shape[0]
+    for t in range(steps):
+        total = 0.0
+        if complete:
+            for j in range(n):
+                total += xh[j]
+        for i in range(n):
+            if committed[i]:
+                buf[i] = x[i]
+                bufh[i] = x[i]
+                continue
+            nb = _neighbour_sum(i, xh, complete, indptr, indices, nbw, total)
+            v = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+            buf[i] = v
+            bufh[i] = phi[i] * v + (1.0 - phi[i]) * (selfw[i] * xh[i] + nb)
+        maxd = 0.0
+        lo = np.inf
+        hi = -np.inf
+        for i in range(n):
+            d = max(abs(buf[i] - x[i]), abs(bufh[i] - xh[i]))
+            if d > maxd:
+                maxd = d
+            x[i] = buf[i]
+            xh[i] = bufh[i]
+            lo = min(lo, buf[i])
+            hi = max(hi, buf[i])
+        delta[0] = maxd
+        if stop:
+            c = _category(lo, cutoffs)
+            if maxd < tol or (c == _category(hi, cutoffs) and cmask[c]):
+                return t + 1
+    return steps
+
+
+class LinearModel(ContinuousModel):
+    """Common machinery of Friedkin–Johnsen and EPO (not registered itself)."""
+
+    #: fields holding a per-agent value in [0, 1] or a distribution
+    _unit_fields: ClassVar[tuple[str, ...]] = ("susceptibility",)
+
+    @classmethod
+    def _validate(cls, values: dict[str, Any]) -> ModelParams:
+        try:
+            return cls.Params(**values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else ""
+            if name in cls._unit_fields and err["type"] != "extra_forbidden":
+                raise ParameterError("invalid value", field=f"{cls.name}.{name}",
+                                     allowed=_UNIT_ALLOWED, given=err.get("input")) from None
+            raise parameter_error_from(exc, prefix=cls.name, params=cls.Params) from None
+
+    def _init_common(self, state: State, network: Network,
+                     gen: np.random.Generator | None) -> None:
+        gen = gen if gen is not None else np.random.default_rng(0)
+        n = state.n
+        p = self.params
+        state.aux["initial_opinion"] = state.opinion.copy()
+        state.aux["susceptibility"] = sample(p.susceptibility, n, gen, low=0.0, high=1.0)
+        selfw, nbw = influence_weights(network, p.self_weight)
+        state.aux["self_weight"] = selfw
+        state.aux["neighbour_weight"] = nbw
+        state.aux["buffer"] = np.empty(n, dtype=np.float64)
+        state.aux["delta"] = np.full(1, np.inf)
+
+    def _kernel_tail(self, state: State, stop: bool) -> tuple:
+        return (stop, float(self.params.tolerance), np.asarray(self.cutoffs, dtype=np.float64),
+                self.consensus_mask(), state.aux["delta"])
+
+    def is_frozen(self, state: State, network: Network) -> bool:
+        """True when no opinion moved by ``tolerance`` or more in the last step."""
+        delta = state.aux.get("delta")
+        return delta is not None and bool(delta[0] < self.params.tolerance)
