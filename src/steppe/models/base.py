@@ -367,14 +367,36 @@ def describe_field(info: Any, name: str = "x") -> str:
     >>> describe_field(P.model_fields["p"], "p")
     'number, 0 <= p <= 1'
     """
-    ann = info.annotation
+    return _describe(info.annotation, list(info.metadata), name)
+
+
+def _describe(ann: Any, metadata: list[Any], name: str) -> str:
+    import types
+
+    from pydantic.fields import FieldInfo
+
     origin = typing.get_origin(ann)
+    if origin is typing.Annotated:
+        base, *extra = typing.get_args(ann)
+        metas = list(metadata)
+        for e in extra:
+            metas.extend(e.metadata if isinstance(e, FieldInfo) else [e])
+        return _describe(base, metas, name)
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(ann))
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(ann)
+        if all(isinstance(a, type) and issubclass(a, BaseModel) for a in args):
+            kinds = ", ".join(typing.get_args(a.model_fields["dist"].annotation)[0]
+                              for a in args if "dist" in a.model_fields)
+            return f"a distribution table ({kinds})" if kinds else "a table"
+        parts = [_describe(a, metadata, name) for a in args if a is not type(None)]
+        text = " or ".join(dict.fromkeys(parts))
+        return text + (" or none" if type(None) in args else "")
     kind = {int: "integer", float: "number", bool: "true/false", str: "text"}.get(ann, str(ann))
     lo = hi = None
     lo_op = hi_op = ""
-    for m in info.metadata:
+    for m in metadata:
         if isinstance(m, at.Ge):
             lo, lo_op = m.ge, "<="
         elif isinstance(m, at.Gt):

@@ -61,5 +61,5 @@ def build_network(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
             if not path.is_absolute() and base_dir is not None:
                 path = base_dir / path
             return nw.read_edgelist(path, source=spec.source, target=spec.target,
-                                    directed=spec.directed, n=spec.n)
+                                    directed=spec.directed, n=spec.n, weight=spec.weight)
     raise TypeError(f"no builder for network spec {spec!r}")  # pragma: no cover

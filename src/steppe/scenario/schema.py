@@ -190,6 +190,9 @@ class EdgeListSpec(_NetworkBase):
     """Column with the second end of each edge."""
     directed: bool = False
     """If true, agent `source` listens to agent `target` only."""
+    weight: str | None = None
+    """Optional column of non-negative influence weights (used by Friedkin–Johnsen and
+    EPO)."""
     n: int | None = Field(default=None, ge=1)
     """Number of agents (default: largest id + 1)."""
 
