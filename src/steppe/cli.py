@@ -122,7 +122,8 @@ def run(
 def _print_summary(result) -> None:
     s = result.summary
     stances = result.metadata["model"]["stances"]
-    layered = result.scenario.spec.expression is not None
+    layered = result.scenario.spec.expression is not None or getattr(
+        result.scenario.model(), "own_expression", False)
     table = Table(title="final shares over runs" + (" (private / expressed)" if layered
                                                     else ""), title_justify="left")
     table.add_column("stance")
