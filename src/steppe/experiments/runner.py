@@ -11,8 +11,8 @@ Examples
 >>> res = run({"name": "demo", "seed": 1, "runs": 3,
 ...            "network": {"kind": "complete", "n": 100},
 ...            "model": {"name": "voter"}, "stop": {"max_sweeps": 20}})
->>> sorted(res.summary.columns)[:3]
-['consensus', 'consensus_stance', 'consensus_time']
+>>> list(res.summary.columns)[:4]
+['run', 'seed', 'final_share_A', 'final_share_B']
 >>> res.series.groupby(["run", "step"])["share"].sum().round(12).eq(1).all()
 np.True_
 """

@@ -384,6 +384,12 @@ def _describe(ann: Any, metadata: list[Any], name: str) -> str:
         return _describe(base, metas, name)
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(ann))
+    if origin is dict:
+        key, value = typing.get_args(ann)
+        return f"a table of {_describe(key, [], 'key')} -> {_describe(value, [], name)}"
+    if origin is list:
+        (item,) = typing.get_args(ann)
+        return f"a list of {_describe(item, [], name)}"
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(ann)
         if all(isinstance(a, type) and issubclass(a, BaseModel) for a in args):

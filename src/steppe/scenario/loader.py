@@ -64,8 +64,13 @@ class LoadedScenario:
 
     def model(self) -> Model:
         """A model instance with the scenario's parameters (and stance categories)."""
+        params = self.spec.model.params()
+        for key, value in params.items():
+            # file parameters are relative to the scenario file, like network paths
+            if key.endswith("_file") and isinstance(value, str) and not Path(value).is_absolute():
+                params[key] = str(self.base_dir / value)
         try:
-            model = get_model(self.spec.model.name)(self.spec.model.params())
+            model = get_model(self.spec.model.name)(params)
             if self.spec.stances is not None and model.continuous:
                 model.set_categories(self.spec.stances.labels, self.spec.stances.cutoffs)
             return model
