@@ -28,10 +28,10 @@ def result():
 
 def test_series_is_tidy(result):
     s = result.series
-    assert list(s.columns) == ["run", "step", "time", "group", "stance", "count", "share",
-                               "expressed_count", "expressed_share", "gap"]
+    assert list(s.columns) == ["run", "step", "time", "by", "level", "stance", "count",
+                               "share", "expressed_count", "expressed_share", "gap"]
     assert set(s["stance"].cat.categories) == {"A", "B"}
-    assert set(s["group"]) == {"all"}
+    assert set(s["by"]) == {"all"} and set(s["level"]) == {"all"}
     assert np.allclose(s.groupby(["run", "time"])["share"].sum(), 1.0)
     # no expression layer: everyone voices what they hold
     assert (s["count"] == s["expressed_count"]).all() and (s["gap"] == 0).all()
@@ -120,11 +120,12 @@ def test_committed_by_group_on_sbm():
     assert res.summary["final_share_A"].iloc[0] >= 50 / 300
     # series by group: the groups' counts add up to the whole
     s = res.series
-    assert set(s["group"]) == {"all", "0", "1"}
-    whole = s[s["group"] == "all"].set_index(["time", "stance"])["count"]
-    parts = s[s["group"] != "all"].groupby(["time", "stance"], observed=True)["count"].sum()
+    assert set(s["by"]) == {"all", "group"} and set(s["level"]) == {"all", "0", "1"}
+    whole = s[s["by"] == "all"].set_index(["time", "stance"])["count"]
+    parts = s[s["by"] == "group"].groupby(["time", "stance"], observed=True)["count"].sum()
     assert (whole.sort_index() == parts.sort_index()).all()
-    first = s[(s["time"] == 0) & (s["stance"] == "A")].set_index("group")["count"]
+    first = s[(s["time"] == 0) & (s["stance"] == "A") & (s["by"] == "group")]
+    first = dict(zip(first["level"].astype(str), first["count"], strict=True))
     assert first["0"] >= 50
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import steppe
 from steppe.distributions import Uniform
-from steppe.engine import Committed, Event, init_state, simulate
+from steppe.engine import Committed, init_state, simulate
 from steppe.errors import ParameterError
 from steppe.models import available_models, get_model
 from steppe.networks import complete_graph, star
@@ -168,7 +168,7 @@ def test_events_lift_enforcement_in_a_run():
         "stop": {"max_sweeps": 8},
     }
     res = steppe.run(scen)
-    s = res.series[(res.series["group"] == "all") & (res.series["stance"] == "A")]
+    s = res.series[(res.series["by"] == "all") & (res.series["stance"] == "A")]
     before = s[s["time"] <= 5]
     after = s[s["time"] > 5]  # the layer re-evaluates at the end of the next sweep
     assert (before["expressed_share"] == 0).all() and (before["share"] > 0).all()
@@ -180,9 +180,9 @@ def test_events_lift_enforcement_in_a_run():
 def test_bad_layers_refused():
     model = get_model("voter")()
     net = complete_graph(10)
-    with pytest.raises(ParameterError, match="expression.safe"):
+    with pytest.raises(ParameterError, match=r"expression\.safe"):
         _layer(model, net, safe="A")
-    with pytest.raises(ParameterError, match="expression.penalised"):
+    with pytest.raises(ParameterError, match=r"expression\.penalised"):
         _layer(model, net, penalised=["C"])
     with pytest.raises(ParameterError, match="enforcement"):
         _layer(model, net, enforcement=-1)

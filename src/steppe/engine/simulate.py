@@ -30,7 +30,7 @@ from ..models.base import Model, State
 from ..networks.base import Network
 from ..pressures.expression import ExpressionLayer
 
-__all__ = ["Event", "Trajectory", "apply_event", "simulate"]
+__all__ = ["Breakdown", "Event", "Trajectory", "apply_event", "default_breakdowns", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,23 @@ class Event:
 
 
 @dataclass
+class Breakdown:
+    """Counts recorded separately for each level of an agent attribute (group, region...).
+
+    Attributes
+    ----------
+    labels : list of str
+        The levels, in the order of the level axis.
+    counts, expressed_counts : numpy.ndarray
+        int64 arrays (records, levels, stances).
+    """
+
+    labels: list[str]
+    counts: np.ndarray
+    expressed_counts: np.ndarray
+
+
+@dataclass
 class Trajectory:
     """What one run recorded.
 
@@ -60,10 +77,9 @@ class Trajectory:
         float64 time of each record, in sweeps.
     counts, expressed_counts : numpy.ndarray
         int64 arrays (records, stances): agents privately holding / voicing each stance.
-    group_counts, group_expressed_counts : numpy.ndarray or None
-        int64 arrays (records, groups, stances) when the network has groups.
-    groups : list of int
-        The group labels, in the order of the group axis.
+    breakdowns : dict[str, Breakdown]
+        The same counts per level of each agent attribute (e.g. ``"group"`` when the network
+        has groups).
     consensus_stance : int or None
         The stance code all agents (or ``consensus_share`` of them) hold at the end.
     consensus_time : float or None
@@ -81,50 +97,53 @@ class Trajectory:
     consensus_time: float | None
     final_time: float
     expressed_counts: np.ndarray | None = None
-    group_counts: np.ndarray | None = None
-    group_expressed_counts: np.ndarray | None = None
-    groups: list[int] = field(default_factory=list)
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
     absorbed: bool = False
 
 
-class _Recorder:
-    """Collects counts between chunks (private, expressed, by group)."""
+def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """``{"group": (codes, labels)}`` when the network has groups, else nothing."""
+    if network.groups is None:
+        return {}
+    labels, inverse = np.unique(network.groups, return_inverse=True)
+    return {"group": (inverse.astype(np.int64), [str(x) for x in labels.tolist()])}
 
-    def __init__(self, model: Model, network: Network) -> None:
+
+class _Recorder:
+    """Collects counts between chunks (private, expressed, per attribute level)."""
+
+    def __init__(self, model: Model,
+                 breakdowns: dict[str, tuple[np.ndarray, list[str]]]) -> None:
         self.k = len(model.stances)
         self.time: list[float] = []
         self.counts: list[np.ndarray] = []
         self.expressed: list[np.ndarray] = []
-        self.groups = network.groups
-        if self.groups is not None:
-            labels, inverse = np.unique(self.groups, return_inverse=True)
-            self.labels = labels.tolist()
-            self.index = inverse.astype(np.int64) * self.k
-            self.g_counts: list[np.ndarray] = []
-            self.g_expressed: list[np.ndarray] = []
+        self.by = {name: (np.asarray(codes, dtype=np.int64) * self.k, list(labels))
+                   for name, (codes, labels) in breakdowns.items()}
+        self.by_counts: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
+        self.by_expressed: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
 
     def __call__(self, state: State) -> None:
         self.time.append(state.time)
         self.counts.append(state.counts.copy())
         self.expressed.append(state.expressed_counts.copy())
-        if self.groups is not None:
-            size = len(self.labels) * self.k
-            shape = (len(self.labels), self.k)
-            self.g_counts.append(np.bincount(self.index + state.stance, minlength=size)
-                                 .reshape(shape))
-            self.g_expressed.append(np.bincount(self.index + state.expressed, minlength=size)
-                                    .reshape(shape))
+        for name, (index, labels) in self.by.items():
+            size = len(labels) * self.k
+            shape = (len(labels), self.k)
+            self.by_counts[name].append(
+                np.bincount(index + state.stance, minlength=size).reshape(shape))
+            self.by_expressed[name].append(
+                np.bincount(index + state.expressed, minlength=size).reshape(shape))
 
     def trajectory(self, **kw: Any) -> Trajectory:
-        grouped = self.groups is not None
         return Trajectory(
             time=np.asarray(self.time, dtype=np.float64),
             counts=np.vstack(self.counts).astype(np.int64),
             expressed_counts=np.vstack(self.expressed).astype(np.int64),
-            group_counts=np.stack(self.g_counts).astype(np.int64) if grouped else None,
-            group_expressed_counts=(np.stack(self.g_expressed).astype(np.int64) if grouped
-                                    else None),
-            groups=self.labels if grouped else [],
+            breakdowns={name: Breakdown(labels=labels,
+                                        counts=np.stack(self.by_counts[name]),
+                                        expressed_counts=np.stack(self.by_expressed[name]))
+                        for name, (_, labels) in self.by.items()},
             **kw,
         )
 
@@ -163,6 +182,7 @@ def simulate(
     consensus_share: float = 1.0,
     expression: ExpressionLayer | None = None,
     events: Sequence[Event] = (),
+    breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
@@ -187,6 +207,9 @@ def simulate(
         others voice, and the expressed stances are re-evaluated after every sweep.
     events
         Changes at given times (in sweeps), e.g. lifting the enforcement.
+    breakdowns
+        Agent attributes to record counts by: ``{name: (codes, labels)}`` with codes
+        0 .. len(labels)-1 per agent. Default: the network's groups, if any.
     progress
         Called with the current time after each chunk.
     """
@@ -206,7 +229,8 @@ def simulate(
         while pending and pending[0].at <= state.time:
             apply_event(pending.pop(0), model, expression)
         expression.start(state)
-    record = _Recorder(model, network)
+    record = _Recorder(model, default_breakdowns(network) if breakdowns is None
+                       else breakdowns)
     record(state)
     consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..engine.simulate import simulate
+from ..engine.simulate import Breakdown, simulate
 from ..engine.state import init_state
 from ..errors import ParameterError
 from ..networks.base import Network
@@ -63,9 +63,7 @@ class RunOutput:
     final_stance: np.ndarray | None
     wall_seconds: float
     expressed_counts: np.ndarray | None = None
-    group_counts: np.ndarray | None = None
-    group_expressed_counts: np.ndarray | None = None
-    groups: list[int] = field(default_factory=list)
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
     absorbed: bool = False
     final_expressed: np.ndarray | None = None
     final_opinion: np.ndarray | None = None
@@ -78,10 +76,10 @@ class Result:
     Attributes
     ----------
     series : pandas.DataFrame
-        One row per run, record, group and stance: ``run, step, time, group, stance, count,
-        share, expressed_count, expressed_share, gap`` (``group`` is ``"all"`` for the
-        whole population, and each network group's label; ``gap`` = private share minus
-        expressed share).
+        One row per run, record, breakdown level and stance: ``run, step, time, by, level,
+        stance, count, share, expressed_count, expressed_share, gap``. ``by`` is ``"all"``
+        (the whole population, ``level`` ``"all"``) or an agent attribute such as
+        ``"group"`` (``level``: its value); ``gap`` = private share minus expressed share.
     summary : pandas.DataFrame
         One row per run: final private and expressed share of each stance, consensus
         reached, its stance and time, absorbed (frozen) or not.
@@ -150,8 +148,7 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                     consensus_time=traj.consensus_time, final_time=traj.final_time,
                     final_stance=state.stance if keep_state else None,
                     wall_seconds=time.perf_counter() - t0,
-                    expressed_counts=traj.expressed_counts, group_counts=traj.group_counts,
-                    group_expressed_counts=traj.group_expressed_counts, groups=traj.groups,
+                    expressed_counts=traj.expressed_counts, breakdowns=traj.breakdowns,
                     absorbed=traj.absorbed,
                     final_expressed=state.expressed if keep_state and separate else None,
                     final_opinion=state.opinion if keep_state else None)
@@ -319,21 +316,25 @@ def _jsonable(v: Any) -> bool:
     return isinstance(v, str | int | float | bool | list | tuple | type(None))
 
 
+SERIES_COLUMNS = ["run", "step", "time", "by", "level", "stance", "count", "share",
+                  "expressed_count", "expressed_share", "gap"]
+
+
 def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.DataFrame:
-    """Tidy series: one row per run, record, group ("all" and each network group) and
-    stance, with private and expressed counts and shares and their gap."""
+    """Tidy series: one row per run, record, breakdown level and stance, with private and
+    expressed counts and shares and their gap. ``by`` names the breakdown (``"all"`` for
+    the whole population, ``"group"``, ...) and ``level`` its value."""
     k = len(stances)
     frames = []
     for o in outputs:
         recs = len(o.time)
         steps = np.ceil(o.time - 1e-9).astype(np.int64)
         expressed = o.expressed_counts if o.expressed_counts is not None else o.counts
-        blocks = [("all", o.counts, expressed)]
-        if o.group_counts is not None:
-            for gi, label in enumerate(o.groups):
-                blocks.append((str(label), o.group_counts[:, gi, :],
-                               o.group_expressed_counts[:, gi, :]))
-        for label, priv, expr in blocks:
+        blocks = [("all", "all", o.counts, expressed)]
+        for by, bd in o.breakdowns.items():
+            for li, label in enumerate(bd.labels):
+                blocks.append((by, label, bd.counts[:, li, :], bd.expressed_counts[:, li, :]))
+        for by, label, priv, expr in blocks:
             size = priv.sum(axis=1, keepdims=True).astype(float)
             size[size == 0] = np.nan
             share = priv / size
@@ -342,7 +343,8 @@ def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.Data
                 "run": np.full(recs * k, o.run, dtype=np.int32),
                 "step": np.repeat(steps, k),
                 "time": np.repeat(o.time, k),
-                "group": label,
+                "by": by,
+                "level": label,
                 "stance": np.tile(np.arange(k), recs),
                 "count": priv.reshape(-1).astype(np.int64),
                 "share": share.reshape(-1),
@@ -350,13 +352,13 @@ def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.Data
                 "expressed_share": eshare.reshape(-1),
                 "gap": (share - eshare).reshape(-1),
             }))
-    columns = ["run", "step", "time", "group", "stance", "count", "share",
-               "expressed_count", "expressed_share", "gap"]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=SERIES_COLUMNS)
     df["stance"] = pd.Categorical.from_codes(df["stance"].to_numpy(dtype=np.int64),
                                              categories=list(stances))
-    df["group"] = df["group"].astype("category")
-    return df[columns]
+    df["by"] = df["by"].astype("category")
+    df["level"] = df["level"].astype("category")
+    return df[SERIES_COLUMNS]
 
 
 def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],
