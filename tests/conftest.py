@@ -15,6 +15,17 @@ def ring(n: int) -> Network:
     return Network.from_csr(np.arange(0, 2 * n + 1, 2), nbrs, name="lattice", shape=(n,))
 
 
+def graph_from_edges(edges: list[tuple[int, int]], n: int) -> Network:
+    """An undirected network on ``n`` agents from an edge list (rows in insertion order)."""
+    nbrs: list[list[int]] = [[] for _ in range(n)]
+    for a, b in edges:
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    indptr = np.concatenate([[0], np.cumsum([len(x) for x in nbrs])])
+    return Network.from_csr(indptr, np.concatenate([np.array(x, dtype=np.int32)
+                                                    for x in nbrs]))
+
+
 @pytest.fixture(params=["complete", "ring"])
 def small_network(request) -> Network:
     return complete_graph(60) if request.param == "complete" else ring(60)

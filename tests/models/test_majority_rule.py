@@ -18,15 +18,7 @@ from steppe.networks import Network, complete_graph
 from steppe.rng import make_state
 from steppe.validation import majority_rule as checks
 
-
-def _graph(edges: list[tuple[int, int]], n: int) -> Network:
-    nbrs: list[list[int]] = [[] for _ in range(n)]
-    for a, b in edges:
-        nbrs[a].append(b)
-        nbrs[b].append(a)
-    indptr = np.concatenate([[0], np.cumsum([len(x) for x in nbrs])])
-    return Network.from_csr(indptr, np.concatenate([np.array(x, dtype=np.int32)
-                                                    for x in nbrs]))
+from ..conftest import graph_from_edges as _graph
 
 
 def _apply(stance, committed, group, random_tie, sq):
