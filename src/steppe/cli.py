@@ -92,7 +92,7 @@ def run(
     console.print(f"[bold]{spec.name}[/]: {model.title}; network {spec.network.kind}; "
                   f"{spec.runs} run(s), seed {spec.seed}")
 
-    max_sweeps = spec.stop.max_sweeps
+    max_sweeps = loaded.max_sweeps()
     per_run = float(max_sweeps) if max_sweeps is not None else 1.0
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn() if max_sweeps is None else TextColumn(

@@ -29,25 +29,32 @@ from ..errors import ParameterError
 from ..models.base import Model, State
 from ..networks.base import Network
 from ..pressures.expression import ExpressionLayer
+from ..pressures.media import MediaChannel
 
-__all__ = ["Breakdown", "Event", "Trajectory", "apply_event", "default_breakdowns", "simulate"]
+__all__ = ["Breakdown", "Controls", "Event", "Trajectory", "apply_event", "default_breakdowns",
+           "simulate"]
 
 
 @dataclass(frozen=True)
 class Event:
-    """A change at a given time: ``at`` (in sweeps) sets each ``path = value`` in ``changes``.
+    """A change at a given time: at sweep ``at`` each ``path = value`` in ``changes`` is set;
+    with ``until``, each path instead moves linearly from its value at ``at`` to ``value`` at
+    sweep ``until`` (a ramp), one step per sweep.
 
-    Paths: ``expression.enforcement``, ``expression.support_weight`` and
-    ``model.<parameter>``.
+    Paths: ``expression.enforcement``, ``expression.support_weight``,
+    ``media.<channel>.strength`` and ``model.<parameter>``.
 
     Examples
     --------
     >>> Event(at=10, changes={"expression.enforcement": 0.0}).at
     10
+    >>> Event(at=10, until=20, changes={"media.tv.strength": 0.4}).until
+    20
     """
 
     at: int
     changes: dict[str, Any]
+    until: int | None = None
 
 
 @dataclass
@@ -148,27 +155,87 @@ class _Recorder:
         )
 
 
-def apply_event(event: Event, model: Model, expression: ExpressionLayer | None) -> None:
-    """Carry out the changes of ``event`` on the model's parameters or the expression layer."""
-    model_changes = {}
+class Controls:
+    """The parameters events may set or ramp during a run, addressed by path."""
+
+    def __init__(self, model: Model, expression: ExpressionLayer | None = None,
+                 media: Sequence[MediaChannel] = ()) -> None:
+        self.model = model
+        self.expression = expression
+        self.media = {m.name: m for m in media}
+
+    def paths(self) -> list[str]:
+        out = []
+        if self.expression is not None:
+            out += ["expression.enforcement", "expression.support_weight"]
+        out += [f"media.{name}.strength" for name in self.media]
+        out += [f"model.{p}" for p in type(self.model.params).model_fields]
+        return out
+
+    def _where(self, path: str) -> tuple[Any, str]:
+        head, _, rest = path.partition(".")
+        if head == "expression" and rest in ("enforcement", "support_weight") and (
+                self.expression is not None):
+            return self.expression, rest
+        if head == "media":
+            name, _, attr = rest.partition(".")
+            if name in self.media and attr == "strength":
+                return self.media[name], "strength"
+        if head == "model" and rest in type(self.model.params).model_fields:
+            return self.model, rest
+        raise ParameterError("unknown event target", field=f"events.{path}",
+                             allowed=", ".join(self.paths()), given=path)
+
+    def get(self, path: str) -> Any:
+        obj, attr = self._where(path)
+        return getattr(obj.params, attr) if obj is self.model else getattr(obj, attr)
+
+    def set(self, path: str, value: Any) -> None:
+        obj, attr = self._where(path)
+        if obj is self.model:
+            self.model.update_params(**{attr: value})
+            return
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ParameterError("must be a number >= 0", field=f"events.{path}",
+                                 allowed=">= 0", given=value)
+        setattr(obj, attr, float(value))
+
+
+def apply_event(event: Event, model: Model, expression: ExpressionLayer | None,
+                media: Sequence[MediaChannel] = ()) -> None:
+    """Carry out the changes of ``event`` at once (ramps are handled by :func:`simulate`)."""
+    controls = Controls(model, expression, media)
     for path, value in event.changes.items():
-        head, _, name = path.partition(".")
-        if head == "expression" and name in ("enforcement", "support_weight"):
-            if expression is None:
-                raise ParameterError("this scenario has no [expression] table",
-                                     field=f"events.{path}", given=value)
-            if float(value) < 0:
-                raise ParameterError("must be >= 0", field=f"events.{path}", allowed=">= 0",
-                                     given=value)
-            setattr(expression, name, float(value))
-        elif head == "model" and name:
-            model_changes[name] = value
-        else:
-            raise ParameterError("unknown event target", field=f"events.{path}",
-                                 allowed="expression.enforcement, expression.support_weight, "
-                                         "model.<parameter>", given=path)
-    if model_changes:
-        model.update_params(**model_changes)
+        controls.set(path, value)
+
+
+class _Ramps:
+    """Parameters moving linearly between two sweeps."""
+
+    def __init__(self, controls: Controls) -> None:
+        self.controls = controls
+        self.active: list[tuple[str, float, float, float, float]] = []
+
+    def start(self, event: Event) -> None:
+        for path, target in event.changes.items():
+            start = self.controls.get(path)
+            if not isinstance(start, int | float) or isinstance(start, bool):
+                raise ParameterError("only numbers can be ramped", field=f"events.{path}",
+                                     given=start)
+            self.active = [r for r in self.active if r[0] != path]
+            self.active.append((path, float(start), float(target), float(event.at),
+                                float(event.until)))
+
+    def update(self, t: float) -> None:
+        keep = []
+        for path, a, b, t0, t1 in self.active:
+            frac = min(1.0, max(0.0, (t - t0) / (t1 - t0)))
+            value = a + (b - a) * frac
+            model_int = (path.startswith("model.") and isinstance(self.controls.get(path), int))
+            self.controls.set(path, round(value) if model_int else value)
+            if frac < 1.0:
+                keep.append((path, a, b, t0, t1))
+        self.active = keep
 
 
 def simulate(
@@ -181,6 +248,7 @@ def simulate(
     record_every: int = 1,
     consensus_share: float = 1.0,
     expression: ExpressionLayer | None = None,
+    media: Sequence[MediaChannel] = (),
     events: Sequence[Event] = (),
     breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
     progress: Callable[[float], None] | None = None,
@@ -205,8 +273,11 @@ def simulate(
         The preference-falsification layer, or None (everyone voices what they hold). While
         its enforcement is above zero the model runs one sweep at a time, agents read what
         others voice, and the expressed stances are re-evaluated after every sweep.
+    media
+        Media channels pulling exposed agents toward their stance once per sweep.
     events
-        Changes at given times (in sweeps), e.g. lifting the enforcement.
+        Changes at given times (in sweeps), e.g. lifting the enforcement; with ``until``,
+        linear ramps.
     breakdowns
         Agent attributes to record counts by: ``{name: (codes, labels)}`` with codes
         0 .. len(labels)-1 per agent. Default: the network's groups, if any.
@@ -224,10 +295,22 @@ def simulate(
                              field="record.every", allowed=">= 1", given=record_every)
     limit = math.inf if max_sweeps is None else float(max_sweeps)
     pending = sorted(events, key=lambda e: e.at)
+    controls = Controls(model, expression, media)
+    ramps = _Ramps(controls)
+
+    def due_events() -> None:
+        while pending and pending[0].at <= state.time + 1e-9:
+            event = pending.pop(0)
+            if event.until is not None and event.until > event.at:
+                ramps.start(event)
+            else:
+                for path, value in event.changes.items():
+                    controls.set(path, value)
+        ramps.update(state.time)
+
     own = getattr(model, "own_expression", False)
+    due_events()
     if expression is not None:
-        while pending and pending[0].at <= state.time:
-            apply_event(pending.pop(0), model, expression)
         expression.start(state)
     record = _Recorder(model, default_breakdowns(network) if breakdowns is None
                        else breakdowns)
@@ -237,26 +320,32 @@ def simulate(
     absorbed = False
     while state.time < limit and not (stop_at_consensus and (consensus is not None
                                                              or absorbed)):
-        while pending and pending[0].at <= state.time:
-            apply_event(pending.pop(0), model, expression)
+        due_events()
         next_record = (math.floor(state.time / record_every + 1e-9) + 1) * record_every
         boundary = min(next_record, limit, pending[0].at if pending else math.inf)
         chunk = max(1, math.ceil(boundary - state.time - 1e-9))
-        if expression is not None and expression.active:
-            dt = 0.0
-            for _ in range(chunk):
-                state.see_expressed()
+        hiding = expression is not None and expression.active
+        if hiding or ramps.active or any(m.active for m in media):
+            for _ in range(chunk):  # one sweep at a time: pressures act between sweeps
+                if hiding:
+                    state.see_expressed()
                 step = model.advance(state, network, 1, stop_at_consensus)
-                expression.update(state, network)
-                dt += step
+                if hiding:
+                    state.see_private()
+                for channel in media:
+                    channel.apply(state)
+                if expression is not None:
+                    expression.update(state, network)
+                state.time += step
                 if step < 1:
                     break
-            state.see_private()
+                ramps.update(state.time)
+                hiding = expression is not None and expression.active
         else:
             dt = model.advance(state, network, chunk, stop_at_consensus)
             if expression is not None:
                 expression.sync(state)
-        state.time += dt
+            state.time += dt
         consensus = model.consensus_stance(state, consensus_share)
         if consensus is not None and consensus_time is None:
             consensus_time = state.time
@@ -264,7 +353,8 @@ def simulate(
             consensus_time = None
         if consensus is None and stop_at_consensus:
             absorbed = model.is_frozen(state, network) and not (
-                expression is not None and expression.active and expression.changed)
+                expression is not None and expression.active and expression.changed) and not (
+                any(m.active for m in media) or ramps.active)
         at_record = abs(state.time / record_every - round(state.time / record_every)) < 1e-9
         stopping = state.time >= limit or (stop_at_consensus and (consensus is not None
                                                                   or absorbed))

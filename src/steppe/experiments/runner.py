@@ -134,12 +134,13 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
     try:
         state = _initial_state(scenario, model, net, run)
         layer = scenario.expression_layer(model, net, run)
+        media = scenario.media_channels(model, net, run)
         cb = None if progress is None else (lambda t: progress(run, t, False))
-        traj = simulate(model, net, state, max_sweeps=spec.stop.max_sweeps,
+        traj = simulate(model, net, state, max_sweeps=scenario.max_sweeps(),
                         stop_at_consensus=spec.stop.at_consensus,
                         record_every=spec.record.every,
                         consensus_share=spec.stop.consensus_share, expression=layer,
-                        events=scenario.events(), progress=cb)
+                        media=media, events=scenario.events(), progress=cb)
     except ParameterError as exc:
         raise scenario.error_from(exc) from None
     separate = state.expressed is not state.stance
@@ -247,6 +248,8 @@ def run(
         probe_model = loaded.model()
         _initial_state(loaded, probe_model, net, 0)
         loaded.expression_layer(probe_model, net, 0)
+        loaded.media_channels(probe_model, net, 0)
+        loaded.events()
     except ParameterError as exc:
         raise loaded.error_from(exc) from None
     net_info = _network_info(net)
@@ -273,6 +276,9 @@ def run(
     ordered = [outputs[r] for r in range(spec.runs)]
     model = loaded.model()
     series = _series_frame(ordered, model.stances)
+    dates = loaded.dates(series["time"].to_numpy())
+    if dates is not None:
+        series.insert(3, "date", dates)
     summary = _summary_frame(ordered, model.stances, spec.seed)
     finished = datetime.now(UTC)
     meta = {

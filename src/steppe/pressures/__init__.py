@@ -1,8 +1,9 @@
-"""Pressures acting on agents besides their neighbours: what they dare to voice (expression),
-and, in later releases, media fields and border flows."""
+"""Pressures acting on agents besides their neighbours: what they dare to voice (expression)
+and media channels pulling exposed agents toward a stance."""
 
 from __future__ import annotations
 
 from .expression import ExpressionLayer, express_once
+from .media import MediaChannel
 
-__all__ = ["ExpressionLayer", "express_once"]
+__all__ = ["ExpressionLayer", "MediaChannel", "express_once"]

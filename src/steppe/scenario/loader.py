@@ -20,6 +20,7 @@ steppe.errors.ScenarioError: <dict>: network.n: Input should be greater than or 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from ..errors import ParameterError, ScenarioError
 from ..models.base import Model, get_model
 from ..networks.base import Network
 from ..pressures.expression import ExpressionLayer
+from ..pressures.media import MediaChannel
 from .schema import Scenario
 
 __all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "network_seed", "run_seed"]
@@ -103,10 +105,65 @@ class LoadedScenario:
         except ParameterError as exc:
             raise self.error_from(exc) from None
 
+    def media_channels(self, model: Model, network: Network, run: int) -> list[MediaChannel]:
+        """The run's media channels (exposure draws and pulls seeded from the run)."""
+        out = []
+        for i, m in enumerate(self.spec.media):
+            gen = np.random.default_rng(np.random.SeedSequence(self.spec.seed,
+                                                               spawn_key=(3, run, i)))
+            try:
+                out.append(MediaChannel(model, network, name=m.name, stance=m.stance,
+                                        strength=m.strength, exposure=m.exposure,
+                                        exposure_by_group=m.exposure_by_group,
+                                        opinion=m.opinion, gen=gen))
+            except ParameterError as exc:
+                raise self.error_from(exc) from None
+        return out
+
+    def sweep_of(self, when: int | dt.date, field: str) -> int:
+        """A time given as a sweep number or a calendar date, in sweeps."""
+        if isinstance(when, dt.date):
+            if self.spec.time is None:
+                raise self._fail("a date needs a [time] calendar (or give a sweep number)",
+                                 field, given=str(when))
+            if when < self.spec.time.start:
+                raise self._fail("date before the start of the calendar", field,
+                                 allowed=f">= {self.spec.time.start}", given=str(when))
+            return self.spec.time.sweep_of(when)
+        return int(when)
+
     def events(self) -> list[Event]:
-        """The scenario's events, in time order."""
-        return sorted((Event(at=ev.at, changes=dict(ev.set)) for ev in self.spec.events),
-                      key=lambda e: e.at)
+        """The scenario's events in sweeps, in time order."""
+        out = []
+        for i, ev in enumerate(self.spec.events):
+            at = self.sweep_of(ev.at, f"events.{i}.at")
+            until = None if ev.until is None else self.sweep_of(ev.until, f"events.{i}.until")
+            if until is not None and until <= at:
+                raise self._fail("a ramp must end after it starts", f"events.{i}.until",
+                                 allowed=f"later than {ev.at}", given=str(ev.until))
+            out.append(Event(at=at, changes=dict(ev.set), until=until))
+        return sorted(out, key=lambda e: e.at)
+
+    def max_sweeps(self) -> float | None:
+        """stop.max_sweeps, or the sweeps up to time.end."""
+        if self.spec.stop.max_sweeps is not None:
+            return self.spec.stop.max_sweeps
+        t = self.spec.time
+        if t is not None and t.end is not None:
+            return float(t.sweep_of(t.end))
+        return None
+
+    def dates(self, times: np.ndarray) -> np.ndarray | None:
+        """Calendar dates (datetime64[D]) of times in sweeps, or None without a calendar.
+
+        A record's date is the day whose *start* it describes: time 0 is the morning of
+        ``time.start``; an event dated d acts from the start of day d; the last record is
+        the morning of ``time.end``."""
+        t = self.spec.time
+        if t is None:
+            return None
+        steps = np.floor(np.asarray(times) / t.sweeps_per_step + 1e-9).astype(np.int64)
+        return np.datetime64(t.start, "D") + steps * t.days_per_step()
 
     def output_dir(self, override: str | Path | None = None) -> Path:
         if override is not None:
@@ -193,8 +250,20 @@ class LoadedScenario:
             if e.safe in e.penalised:
                 raise self._fail("the safe stance cannot be penalised", "expression.safe",
                                  given=e.safe)
+        names = [m.name for m in spec.media]
+        for i, m in enumerate(spec.media):
+            if names.count(m.name) > 1:
+                raise self._fail("media channel names must differ", f"media.{i}.name",
+                                 given=m.name)
+            if m.stance not in model.stances:
+                raise self._fail(f"unknown stance for model {model.name!r}",
+                                 f"media.{i}.stance", allowed=stances, given=m.stance)
         params = type(model.params).model_fields
+        media_paths = [f"media.{n}.strength" for n in names]
         for i, ev in enumerate(spec.events):
+            self.sweep_of(ev.at, f"events.{i}.at")
+            if ev.until is not None:
+                self.sweep_of(ev.until, f"events.{i}.until")
             for path in ev.set:
                 head, _, name = path.partition(".")
                 where = f"events.{i}.set.{path}"
@@ -202,11 +271,11 @@ class LoadedScenario:
                     if e is None:
                         raise self._fail("an expression event needs an [expression] table",
                                          where)
-                elif head == "model" and name in params:
+                elif (head == "model" and name in params) or path in media_paths:
                     continue
                 else:
-                    allowed = ["expression.enforcement", "expression.support_weight"] + [
-                        f"model.{p}" for p in params]
+                    allowed = ["expression.enforcement", "expression.support_weight",
+                               *media_paths] + [f"model.{p}" for p in params]
                     raise self._fail("unknown event target", where,
                                      allowed=", ".join(allowed), given=path)
 
@@ -271,6 +340,8 @@ def _problems(exc: ValidationError) -> list[str]:
             line = f"{loc}: {msg}"
         else:
             line = f"{loc}: {msg} (given: {given!r})"
+        if not loc:  # a rule about the scenario as a whole
+            line = msg
         out.append(line)
     return out
 

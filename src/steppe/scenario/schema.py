@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,6 +35,7 @@ __all__ = [
     "ExpressionSpec",
     "InitialSpec",
     "LatticeSpec",
+    "MediaSpec",
     "ModelSpec",
     "NetworkSpec",
     "OutputSpec",
@@ -45,6 +47,7 @@ __all__ = [
     "StarSpec",
     "StochasticBlockSpec",
     "StopSpec",
+    "TimeSpec",
     "WattsStrogatzSpec",
 ]
 
@@ -290,13 +293,63 @@ class ExpressionSpec(_Strict):
 
 
 class EventSpec(_Strict):
-    """A change during the run: at sweep `at`, set each path to its value."""
+    """A change during the run: at `at`, set each path to its value; with `until`, move each
+    path linearly from its value at `at` to the new value at `until` (a ramp)."""
 
-    at: int = Field(ge=0)
-    """When, in sweeps from the start."""
+    at: Annotated[int, Field(ge=0)] | dt.date
+    """When: a sweep number, or a date when the scenario has a [time] calendar."""
+    until: Annotated[int, Field(ge=0)] | dt.date | None = None
+    """End of a ramp (a sweep number or a date); without it the change is immediate."""
     set: dict[str, float | int | bool | str] = Field(min_length=1)
     """Paths and new values: "expression.enforcement", "expression.support_weight",
-    "model.<parameter>"."""
+    "media.<channel>.strength", "model.<parameter>"."""
+    note: str = ""
+    """What happened, in words (e.g. "border reopens"); shown in reports."""
+
+
+class TimeSpec(_Strict):
+    """A calendar: what a step of the simulation is in real time."""
+
+    start: dt.date
+    """The date of the initial state."""
+    end: dt.date | None = None
+    """The last date recorded (its morning); sets stop.max_sweeps when that is not given."""
+    step: Literal["day", "week"] = "day"
+    """The real time one step stands for."""
+    sweeps_per_step: int = Field(default=1, ge=1)
+    """Sweeps of social influence per step (one sweep = N elementary updates)."""
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeSpec:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        return self
+
+    def days_per_step(self) -> int:
+        return 1 if self.step == "day" else 7
+
+    def sweep_of(self, when: dt.date) -> int:
+        """The sweep at which a date begins."""
+        steps = (when - self.start).days // self.days_per_step()
+        return steps * self.sweeps_per_step
+
+
+class MediaSpec(_Strict):
+    """A media channel pulling exposed agents toward its stance once per sweep."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    """Identifier, used by events as media.<name>.strength."""
+    stance: str
+    """The stance it pushes."""
+    strength: float = Field(ge=0)
+    """Pull per sweep at full exposure: an exposed agent adopts the stance with probability
+    strength x exposure (continuous models: moves that share of the way)."""
+    exposure: DistLike = 1.0
+    """Per-agent exposure in [0, 1] (a number or a distribution table)."""
+    exposure_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    """Per-group exposure, overriding `exposure` for members of the listed groups."""
+    opinion: float | None = None
+    """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
 
 
 class StopSpec(_Strict):
@@ -312,12 +365,6 @@ class StopSpec(_Strict):
     Below 1 it is checked at each record. Isolated agents of a sparse random network never
     change, so full consensus may never come there."""
 
-    @model_validator(mode="after")
-    def _some_stop(self) -> StopSpec:
-        if self.max_sweeps is None and not self.at_consensus:
-            raise ValueError("a run needs a stop condition: set max_sweeps, or "
-                             "at_consensus = true, or both")
-        return self
 
 
 class RecordSpec(_Strict):
@@ -353,7 +400,17 @@ class Scenario(_Strict):
     committed: CommittedSpec | None = None
     stances: StancesSpec | None = None
     expression: ExpressionSpec | None = None
+    media: list[MediaSpec] = Field(default_factory=list)
+    time: TimeSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _some_stop(self) -> Scenario:
+        has_end = self.time is not None and self.time.end is not None
+        if self.stop.max_sweeps is None and not self.stop.at_consensus and not has_end:
+            raise ValueError("a run needs a stop condition: set stop.max_sweeps, "
+                             "stop.at_consensus = true, or time.end")
+        return self
