@@ -130,3 +130,26 @@ def test_calendar_validation(tmp_path):
     unknown = dict(CAL, events=[{"at": 5, "set": {"media.radio.strength": 1}}])
     with pytest.raises(ScenarioError, match=r"media\.tv\.strength"):
         load_scenario(unknown)
+
+
+def test_polls_in_a_run():
+    """Polls on dates: respondents answer with what they voice; a list experiment reaches
+    the private share; results land in Result.polls with dates."""
+    scen = dict(CAL, runs=2, polls=[
+        {"at": dt.date(2022, 3, 5), "n": 1000,
+         "list_experiment": {"sensitive": "A", "items": 3}},
+        {"at": dt.date(2022, 3, 15), "n": 1000},
+    ])
+    res = steppe.run(scen)
+    p = res.polls
+    assert set(p["run"]) == {0, 1} and set(p["poll"]) == {"poll 2022-03-05", "poll 2022-03-15"}
+    first = p[(p["date"] == pd.Timestamp("2022-03-05")) & (p["stance"] == "A")]
+    direct = first[first["method"] == "direct"]
+    listed = first[first["method"] == "list_experiment"]
+    # under the crackdown nobody voices A: the direct question finds none, the list
+    # experiment estimates the private share (within its confidence interval)
+    assert (direct["estimate"] == 0).all() and (direct["true_expressed"] == 0).all()
+    for _, row in listed.iterrows():
+        assert row["ci_low"] <= row["true_private"] <= row["ci_high"]
+    with pytest.raises(ScenarioError, match=r"polls\.0\.n"):
+        load_scenario(dict(CAL, polls=[{"at": 3, "n": 0}])).polls()

@@ -251,6 +251,7 @@ def simulate(
     media: Sequence[MediaChannel] = (),
     events: Sequence[Event] = (),
     breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
+    observations: Sequence[tuple[int, Callable[[State], None]]] = (),
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
@@ -281,6 +282,9 @@ def simulate(
     breakdowns
         Agent attributes to record counts by: ``{name: (codes, labels)}`` with codes
         0 .. len(labels)-1 per agent. Default: the network's groups, if any.
+    observations
+        ``(sweep, callback)`` pairs: the callback sees the state when the run reaches that
+        sweep (e.g. a poll). It must not change the state.
     progress
         Called with the current time after each chunk.
     """
@@ -309,12 +313,19 @@ def simulate(
         ramps.update(state.time)
 
     own = getattr(model, "own_expression", False)
+    watch = sorted(observations, key=lambda o: o[0])
+
+    def due_observations() -> None:
+        while watch and watch[0][0] <= state.time + 1e-9:
+            watch.pop(0)[1](state)
+
     due_events()
     if expression is not None:
         expression.start(state)
     record = _Recorder(model, default_breakdowns(network) if breakdowns is None
                        else breakdowns)
     record(state)
+    due_observations()
     consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None
     absorbed = False
@@ -322,7 +333,8 @@ def simulate(
                                                              or absorbed)):
         due_events()
         next_record = (math.floor(state.time / record_every + 1e-9) + 1) * record_every
-        boundary = min(next_record, limit, pending[0].at if pending else math.inf)
+        boundary = min(next_record, limit, pending[0].at if pending else math.inf,
+                       watch[0][0] if watch else math.inf)
         chunk = max(1, math.ceil(boundary - state.time - 1e-9))
         hiding = expression is not None and expression.active
         if hiding or ramps.active or any(m.active for m in media):
@@ -360,6 +372,7 @@ def simulate(
                                                                   or absorbed))
         if at_record or stopping:
             record(state)
+        due_observations()
         if progress is not None:
             progress(state.time)
     if not own and expression is None:

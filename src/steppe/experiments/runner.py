@@ -41,6 +41,7 @@ from ..engine.simulate import Breakdown, simulate
 from ..engine.state import init_state
 from ..errors import ParameterError
 from ..networks.base import Network
+from ..observe.polls import PollDesign, polls_to_frame, run_poll
 from ..observe.writers import write_json_atomic, write_npz_atomic, write_parquet_atomic
 from ..scenario.loader import LoadedScenario, load_scenario, run_seed
 
@@ -67,6 +68,7 @@ class RunOutput:
     absorbed: bool = False
     final_expressed: np.ndarray | None = None
     final_opinion: np.ndarray | None = None
+    polls: pd.DataFrame | None = None
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Result:
     metadata: dict[str, Any] = field(default_factory=dict)
     final_expressed: dict[int, np.ndarray] = field(default_factory=dict)
     final_opinions: dict[int, np.ndarray] = field(default_factory=dict)
+    polls: pd.DataFrame | None = None
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, ``metadata.json`` (and
@@ -109,6 +112,8 @@ class Result:
             write_parquet_atomic(self.series, out / "series.parquet"),
             write_parquet_atomic(self.summary, out / "summary.parquet"),
         ]
+        if self.polls is not None:
+            paths.append(write_parquet_atomic(self.polls, out / "polls.parquet"))
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
@@ -135,12 +140,15 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
         state = _initial_state(scenario, model, net, run)
         layer = scenario.expression_layer(model, net, run)
         media = scenario.media_channels(model, net, run)
+        poll_results: list[Any] = []
+        observations = _poll_observations(scenario, model, net, run, poll_results)
         cb = None if progress is None else (lambda t: progress(run, t, False))
         traj = simulate(model, net, state, max_sweeps=scenario.max_sweeps(),
                         stop_at_consensus=spec.stop.at_consensus,
                         record_every=spec.record.every,
                         consensus_share=spec.stop.consensus_share, expression=layer,
-                        media=media, events=scenario.events(), progress=cb)
+                        media=media, events=scenario.events(), observations=observations,
+                        progress=cb)
     except ParameterError as exc:
         raise scenario.error_from(exc) from None
     separate = state.expressed is not state.stance
@@ -152,9 +160,30 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                     expressed_counts=traj.expressed_counts, breakdowns=traj.breakdowns,
                     absorbed=traj.absorbed,
                     final_expressed=state.expressed if keep_state and separate else None,
-                    final_opinion=state.opinion if keep_state else None)
+                    final_opinion=state.opinion if keep_state else None,
+                    polls=polls_to_frame(poll_results) if poll_results else None)
     if progress is not None:
         progress(run, traj.final_time, True)
+    return out
+
+
+def _poll_observations(scenario: LoadedScenario, model: Any, net: Network, run: int,
+                       sink: list[Any]) -> list[tuple[int, Any]]:
+    """Callbacks that poll the state at the scenario's poll times, into ``sink``."""
+    attributes = {}
+    if net.groups is not None:
+        attributes["group"] = net.groups
+    out = []
+    for i, (at, design) in enumerate(scenario.polls()):
+        seed = np.random.SeedSequence(scenario.spec.seed, spawn_key=(4, run, i))
+
+        def observe(state: Any, design: PollDesign = design,
+                    seed: np.random.SeedSequence = seed) -> None:
+            sink.append(run_poll(design, expressed=state.expressed, private=state.stance,
+                                 stance_labels=model.stances, attributes=attributes,
+                                 seed=seed, time=state.time))
+
+        out.append((at, observe))
     return out
 
 
@@ -250,6 +279,7 @@ def run(
         loaded.expression_layer(probe_model, net, 0)
         loaded.media_channels(probe_model, net, 0)
         loaded.events()
+        loaded.polls()
     except ParameterError as exc:
         raise loaded.error_from(exc) from None
     net_info = _network_info(net)
@@ -279,6 +309,14 @@ def run(
     dates = loaded.dates(series["time"].to_numpy())
     if dates is not None:
         series.insert(3, "date", dates)
+    polls = None
+    frames = [o.polls.assign(run=o.run) for o in ordered if o.polls is not None]
+    if frames:
+        polls = pd.concat(frames, ignore_index=True)
+        polls = polls[["run", *[c for c in polls.columns if c != "run"]]]
+        poll_dates = loaded.dates(polls["time"].to_numpy())
+        if poll_dates is not None:
+            polls.insert(2, "date", poll_dates)
     summary = _summary_frame(ordered, model.stances, spec.seed)
     finished = datetime.now(UTC)
     meta = {
@@ -306,7 +344,7 @@ def run(
                                      if o.final_expressed is not None},
                     final_opinions={o.run: o.final_opinion for o in ordered
                                     if o.final_opinion is not None},
-                    metadata=meta)
+                    polls=polls, metadata=meta)
     if out is not None:
         result.save(out)
     return result

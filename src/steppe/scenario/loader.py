@@ -36,6 +36,7 @@ from ..engine.state import Committed
 from ..errors import ParameterError, ScenarioError
 from ..models.base import Model, get_model
 from ..networks.base import Network
+from ..observe.polls import PollDesign
 from ..pressures.expression import ExpressionLayer
 from ..pressures.media import MediaChannel
 from .schema import Scenario
@@ -144,6 +145,22 @@ class LoadedScenario:
             out.append(Event(at=at, changes=dict(ev.set), until=until))
         return sorted(out, key=lambda e: e.at)
 
+    def polls(self) -> list[tuple[int, PollDesign]]:
+        """The scenario's polls: (sweep, design), in time order."""
+        out = []
+        for i, p in enumerate(self.spec.polls):
+            at = self.sweep_of(p.at, f"polls.{i}.at")
+            design = p.design()
+            design.setdefault("name", f"poll {i}" if not isinstance(p.at, dt.date)
+                              else f"poll {p.at}")
+            try:
+                out.append((at, PollDesign(**design)))
+            except ParameterError as exc:
+                fld = (exc.field or "").removeprefix("poll")
+                raise ScenarioError(exc.message, file=self.source, field=f"polls.{i}{fld}",
+                                    allowed=exc.allowed, given=exc.given) from None
+        return sorted(out, key=lambda x: x[0])
+
     def max_sweeps(self) -> float | None:
         """stop.max_sweeps, or the sweeps up to time.end."""
         if self.spec.stop.max_sweeps is not None:
@@ -213,6 +230,12 @@ class LoadedScenario:
                                 given=self.spec.committed.stance)
         self._check_continuous(model)
         self._check_expression_and_events(model)
+        for _, design in self.polls():
+            for label in [design.list_experiment.sensitive] if design.list_experiment else []:
+                if label not in model.stances:
+                    raise self._fail(f"unknown stance for model {model.name!r}",
+                                     "polls.list_experiment.sensitive", allowed=stances,
+                                     given=label)
 
     def _fail(self, message: str, field: str, **kw: Any) -> ScenarioError:
         return ScenarioError(message, file=self.source, field=field, **kw)

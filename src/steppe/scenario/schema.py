@@ -39,6 +39,7 @@ __all__ = [
     "ModelSpec",
     "NetworkSpec",
     "OutputSpec",
+    "PollSpec",
     "RandomRegularSpec",
     "RecordSpec",
     "RingSpec",
@@ -307,6 +308,22 @@ class EventSpec(_Strict):
     """What happened, in words (e.g. "border reopens"); shown in reports."""
 
 
+class PollSpec(BaseModel):
+    """A poll during the run: at `at`, sample present agents, who answer with what they
+    voice (and, in a list experiment, reveal the private share without naming it).
+
+    Other fields are those of :class:`steppe.observe.polls.PollDesign`: n, name,
+    stratify_by, allocation, confidence, response, response_by, weight, weight_by,
+    weighted_se, list_experiment."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    at: Annotated[int, Field(ge=0)] | dt.date
+    """When: a sweep number, or a date when the scenario has a [time] calendar."""
+
+    def design(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class TimeSpec(_Strict):
     """A calendar: what a step of the simulation is in real time."""
 
@@ -401,6 +418,7 @@ class Scenario(_Strict):
     stances: StancesSpec | None = None
     expression: ExpressionSpec | None = None
     media: list[MediaSpec] = Field(default_factory=list)
+    polls: list[PollSpec] = Field(default_factory=list)
     time: TimeSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
