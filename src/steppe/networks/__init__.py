@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .base import Network, complete_graph, random_neighbor
 from .classic import lattice, star
+from .homophily import homophily_network
 from .io import from_networkx, from_scipy, read_edgelist
 from .random_graphs import barabasi_albert, erdos_renyi, random_regular, watts_strogatz
 from .sbm import stochastic_block_model
@@ -29,6 +30,7 @@ __all__ = [
     "erdos_renyi",
     "from_networkx",
     "from_scipy",
+    "homophily_network",
     "lattice",
     "random_neighbor",
     "random_regular",
