@@ -98,3 +98,17 @@ def test_validate_one_model(tmp_path):
 def test_version(tmp_path):
     p = steppe("--version", cwd=tmp_path)
     assert p.returncode == 0 and "steppe" in p.stdout
+
+
+def test_run_with_report_and_report_command(tmp_path):
+    (tmp_path / "s.toml").write_text(SCEN)
+    p = steppe("run", "s.toml", "--out", "out", "-q", "--report", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "out" / "report" / "summary.md").exists()
+    assert (tmp_path / "out" / "report" / "share_A.png").stat().st_size > 10_000
+    again = steppe("report", "out", "--out", "rep2", "--stance", "B", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "rep2" / "share_B.png").exists()
+    missing = steppe("report", "nothing-here", cwd=tmp_path)
+    assert missing.returncode == 2 and "nothing-here" in missing.stderr
+    assert "Traceback" not in missing.stderr

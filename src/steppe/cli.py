@@ -1,4 +1,4 @@
-"""The ``steppe`` command line: ``run``, ``models``, ``validate``.
+"""The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``.
 
 Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
 message and exits with status 2, without a traceback and without writing anything.
@@ -73,6 +73,9 @@ def run(
     workers: Annotated[int, typer.Option("--workers", "-w", min=0,
                                          help="Worker processes; 0 = one per core.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write the report (plots "
+                                                          "and summary.md) into OUT/report."
+                                         )] = False,
 ) -> None:
     """Run a scenario; write series.parquet, summary.parquet and metadata.json."""
     from .experiments.runner import run as run_scenario
@@ -117,6 +120,28 @@ def run(
     _print_summary(result)
     console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{out_dir}[/] "
                   f"in {result.metadata['wall_seconds']:.1f} s")
+    if report:
+        _write_report(out_dir, None, None)
+
+
+def _write_report(results: Path, out: Path | None, stance: str | None) -> None:
+    from .report import make_report  # matplotlib is only imported when a report is made
+
+    paths = make_report(results, out, stance=stance)
+    where = paths[0].parent if paths else results
+    console.print(f"report: {', '.join(p.name for p in paths)} in [bold]{where}[/]")
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A folder written by steppe run.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the "
+                                             "report (default: RESULTS/report).")] = None,
+    stance: Annotated[str | None, typer.Option("--stance", help="The stance to focus on."
+                                               )] = None,
+) -> None:
+    """Plots (PNG) and a Markdown summary from saved results; runs nothing."""
+    _write_report(results, out, stance)
 
 
 def _print_summary(result) -> None:

@@ -330,6 +330,7 @@ def run(
         "network": net_info,
         "model": {"name": model.name, "title": model.title, "stances": list(model.stances),
                   "references": list(model.references)},
+        "report": (loaded.resolved().get("report") or {}),
         "started_utc": started.isoformat(timespec="seconds"),
         "finished_utc": finished.isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 3),

@@ -309,6 +309,9 @@ class LoadedScenario:
         data["model"] = {"name": self.spec.model.name, **model.params.model_dump(mode="json")}
         if model.continuous:
             data["stances"] = {"labels": list(model.stances), "cutoffs": list(model.cutoffs)}
+        rep = data.get("report")
+        if rep and rep.get("observed_polls") and not Path(rep["observed_polls"]).is_absolute():
+            rep["observed_polls"] = str((self.base_dir / rep["observed_polls"]).resolve())
         return data
 
 

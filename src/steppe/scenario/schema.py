@@ -42,6 +42,7 @@ __all__ = [
     "PollSpec",
     "RandomRegularSpec",
     "RecordSpec",
+    "ReportSpec",
     "RingSpec",
     "Scenario",
     "StancesSpec",
@@ -324,6 +325,21 @@ class PollSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ReportSpec(_Strict):
+    """What the report (``steppe report`` / ``steppe run --report``) focuses on."""
+
+    stance: str | None = None
+    """The stance whose private and expressed shares are plotted (default: the first
+    penalised stance, else the model's first)."""
+    participation_stance: str | None = None
+    """A stance meaning "taking part" (e.g. protest), plotted on its own."""
+    observed_polls: str | None = None
+    """A CSV of real polls to overlay (columns n and date, or fieldwork_start and
+    fieldwork_end, and one column per stance), relative to the scenario file."""
+    observed_columns: dict[str, str] = Field(default_factory=dict)
+    """Which CSV column holds each stance's observed share: {pro = "support_russia"}."""
+
+
 class TimeSpec(_Strict):
     """A calendar: what a step of the simulation is in real time."""
 
@@ -420,6 +436,7 @@ class Scenario(_Strict):
     media: list[MediaSpec] = Field(default_factory=list)
     polls: list[PollSpec] = Field(default_factory=list)
     time: TimeSpec | None = None
+    report: ReportSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
