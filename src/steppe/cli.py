@@ -72,6 +72,9 @@ def run(
                                              help="Seed (overrides the file).")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=0,
                                          help="Worker processes; 0 = one per core.")] = 1,
+    scale: Annotated[float | None, typer.Option("--scale", min=0.0, max=1.0,
+                                                help="Agents per person for scenarios with a "
+                                                     "[population] (1 = everyone).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write the report (plots "
                                                           "and summary.md) into OUT/report."
@@ -86,6 +89,8 @@ def run(
         over["runs"] = runs
     if seed is not None:
         over["seed"] = seed
+    if scale is not None:
+        over["population.scale"] = scale
     loaded = load_scenario(scenario, over)
     spec = loaded.spec
     out_dir = loaded.output_dir(out)

@@ -109,7 +109,12 @@ class Trajectory:
 
 
 def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str]]]:
-    """``{"group": (codes, labels)}`` when the network has groups, else nothing."""
+    """The agent attributes carried by the network (group, region, age band of a synthetic
+    population), or ``{"group": ...}`` when it only has groups, else nothing. Attributes
+    with a single level are left out."""
+    if network.attributes:
+        return {name: (codes, [str(x) for x in labels])
+                for name, (codes, labels) in network.attributes.items() if len(labels) > 1}
     if network.groups is None:
         return {}
     labels, inverse = np.unique(network.groups, return_inverse=True)

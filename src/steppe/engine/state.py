@@ -110,6 +110,7 @@ def init_state(
     seed: int | np.random.SeedSequence = 0,
     exact: bool = True,
     opinions: DistLike | None = None,
+    shares_by_group: Mapping[int, Mapping[str, float]] | None = None,
 ) -> State:
     """The initial :class:`~steppe.models.base.State` of one run.
 
@@ -131,22 +132,16 @@ def init_state(
         Continuous models only: the distribution of initial opinions (clipped to the model's
         domain). Without it, each uncommitted agent's category is drawn from ``shares`` and
         its opinion is uniform within the category's interval.
+    shares_by_group
+        Initial shares within the listed groups (``network.groups`` codes); members of other
+        groups use ``shares``.
     """
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     place_ss, kernel_ss, aux_ss = ss.spawn(3)
     gen = np.random.default_rng(place_ss)
     k = len(model.stances)
     shares = dict(model.default_initial if shares is None else shares)
-    vec = np.zeros(k)
-    for label, value in shares.items():
-        code = model.stance_code(label)
-        if not (0.0 <= value <= 1.0):
-            raise ParameterError("share out of range", field=f"initial.shares.{label}",
-                                 allowed="0 <= share <= 1", given=value)
-        vec[code] = value
-    if not np.isclose(vec.sum(), 1.0, atol=1e-9):
-        raise ParameterError("initial shares must sum to 1", field="initial.shares",
-                             given=dict(shares))
+    vec = _share_vector(model, shares, "initial.shares")
 
     n = network.n
     mask = _committed_mask(network, committed, gen)
@@ -154,13 +149,17 @@ def init_state(
     if committed is not None:
         stance[mask] = model.stance_code(committed.stance)
     free = np.flatnonzero(~mask)
-    m = len(free)
-    if exact:
-        codes = np.repeat(np.arange(k, dtype=np.int8), apportion(m, vec))
-        gen.shuffle(codes)
+    if shares_by_group:
+        if network.groups is None:
+            raise ParameterError("initial shares per group need a network with groups",
+                                 field="initial.by_group", given=network.name)
+        listed = np.isin(network.groups[free], np.fromiter(shares_by_group, dtype=np.int64))
+        _assign(stance, free[~listed], vec, exact, gen)
+        for g, group_shares in sorted(shares_by_group.items()):
+            gvec = _share_vector(model, group_shares, f"initial.by_group.{g}")
+            _assign(stance, free[network.groups[free] == g], gvec, exact, gen)
     else:
-        codes = gen.choice(k, size=m, p=vec).astype(np.int8)
-    stance[free] = codes
+        _assign(stance, free, vec, exact, gen)
     counts = np.bincount(stance, minlength=k).astype(np.int64)
     opinion = None
     if model.continuous:
@@ -175,6 +174,31 @@ def init_state(
     model.check_network(network)
     model.init_aux(state, network, gen=np.random.default_rng(aux_ss))
     return state
+
+
+def _share_vector(model: Model, shares: Mapping[str, float], field: str) -> np.ndarray:
+    vec = np.zeros(len(model.stances))
+    for label, value in shares.items():
+        code = model.stance_code(label)
+        if not (0.0 <= value <= 1.0):
+            raise ParameterError("share out of range", field=f"{field}.{label}",
+                                 allowed="0 <= share <= 1", given=value)
+        vec[code] = value
+    if not np.isclose(vec.sum(), 1.0, atol=1e-9):
+        raise ParameterError("initial shares must sum to 1", field=field, given=dict(shares))
+    return vec
+
+
+def _assign(stance: np.ndarray, who: np.ndarray, vec: np.ndarray, exact: bool,
+            gen: np.random.Generator) -> None:
+    """Give the agents ``who`` stances in proportions ``vec`` (exact counts or drawn)."""
+    k = len(vec)
+    if exact:
+        codes = np.repeat(np.arange(k, dtype=np.int8), apportion(len(who), vec))
+        gen.shuffle(codes)
+    else:
+        codes = gen.choice(k, size=len(who), p=vec).astype(np.int8)
+    stance[who] = codes
 
 
 def _initial_opinions(model: Model, stance: np.ndarray, mask: np.ndarray, free: np.ndarray,

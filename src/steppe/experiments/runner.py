@@ -170,9 +170,11 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
 def _poll_observations(scenario: LoadedScenario, model: Any, net: Network, run: int,
                        sink: list[Any]) -> list[tuple[int, Any]]:
     """Callbacks that poll the state at the scenario's poll times, into ``sink``."""
-    attributes = {}
+    attributes: dict[str, np.ndarray] = {}
     if net.groups is not None:
         attributes["group"] = net.groups
+    for name, (codes, _) in (net.attributes or {}).items():
+        attributes[name] = codes
     out = []
     for i, (at, design) in enumerate(scenario.polls()):
         seed = np.random.SeedSequence(scenario.spec.seed, spawn_key=(4, run, i))
@@ -191,7 +193,9 @@ def _initial_state(scenario: LoadedScenario, model: Any, net: Network, run: int)
     spec = scenario.spec
     return init_state(model, net, shares=spec.initial.shares, committed=scenario.committed(),
                       seed=run_seed(spec.seed, run), exact=spec.initial.method == "exact",
-                      opinions=spec.initial.opinion)
+                      opinions=spec.initial.opinion,
+                      shares_by_group=scenario.by_group(spec.initial.by_group,
+                                                        "initial.by_group"))
 
 
 _WORKER_NETWORKS: dict[tuple[str, int | None], Network] = {}

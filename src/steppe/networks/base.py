@@ -76,6 +76,10 @@ class Network:
     shape: tuple[int, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     weights: np.ndarray | None = None
+    #: agent attributes carried along (e.g. from a synthetic population):
+    #: name -> (codes per agent, level labels); used for breakdowns, polls and per-group
+    #: parameters
+    attributes: dict[str, tuple[np.ndarray, tuple[str, ...]]] | None = None
 
     @classmethod
     def from_csr(

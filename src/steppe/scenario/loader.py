@@ -80,11 +80,35 @@ class LoadedScenario:
         except ParameterError as exc:
             raise self.error_from(exc) from None
 
+    def group_labels(self) -> list[str] | None:
+        """The population's group labels (their order gives the group codes), if any."""
+        pop = self.spec.population
+        return list(pop.groups) if pop is not None else None
+
+    def group_code(self, key: str | int, field: str) -> int:
+        """A group given by label (population) or number (network groups) -> its code."""
+        labels = self.group_labels()
+        if labels is not None:
+            if str(key) in labels:
+                return labels.index(str(key))
+            raise self._fail("unknown group", field, allowed=", ".join(labels), given=key)
+        try:
+            return int(key)
+        except ValueError:
+            raise self._fail("groups are numbered here (network groups, e.g. SBM blocks); "
+                             "group names need a [population] table", field,
+                             given=key) from None
+
+    def by_group(self, table: Mapping[str | int, Any], field: str) -> dict[int, Any]:
+        """A per-group table with its keys turned into group codes."""
+        return {self.group_code(k, f"{field}.{k}"): v for k, v in table.items()}
+
     def committed(self) -> Committed | None:
         c = self.spec.committed
         if c is None:
             return None
-        return Committed(stance=c.stance, fraction=c.fraction, by_group=dict(c.by_group),
+        return Committed(stance=c.stance, fraction=c.fraction,
+                         by_group=self.by_group(c.by_group, "committed.by_group"),
                          opinion=c.opinion)
 
     def expression_layer(self, model: Model, network: Network,
@@ -99,8 +123,11 @@ class LoadedScenario:
             return ExpressionLayer(
                 model, network, penalised=e.penalised, safe=e.safe,
                 enforcement=e.enforcement, conviction=e.conviction, visibility=e.visibility,
-                conviction_by_group=e.conviction_by_group,
-                visibility_by_group=e.visibility_by_group, support_weight=e.support_weight,
+                conviction_by_group=self.by_group(e.conviction_by_group,
+                                                  "expression.conviction_by_group"),
+                visibility_by_group=self.by_group(e.visibility_by_group,
+                                                  "expression.visibility_by_group"),
+                support_weight=e.support_weight,
                 start=e.start, safe_opinion=e.safe_opinion,
                 committed_always_voice=e.committed_always_voice, gen=gen)
         except ParameterError as exc:
@@ -115,7 +142,8 @@ class LoadedScenario:
             try:
                 out.append(MediaChannel(model, network, name=m.name, stance=m.stance,
                                         strength=m.strength, exposure=m.exposure,
-                                        exposure_by_group=m.exposure_by_group,
+                                        exposure_by_group=self.by_group(
+                                            m.exposure_by_group, f"media.{i}.exposure_by_group"),
                                         opinion=m.opinion, gen=gen))
             except ParameterError as exc:
                 raise self.error_from(exc) from None
@@ -195,7 +223,8 @@ class LoadedScenario:
 
         seed = network_seed(self.spec.seed, run if self.spec.network.resample else None)
         try:
-            return build_network(self.spec.network, seed=seed, base_dir=self.base_dir)
+            return build_network(self.spec.network, seed=seed, base_dir=self.base_dir,
+                                 population=self.spec.population)
         except ParameterError as exc:
             raise self.error_from(exc, prefix="network") from None
 
@@ -230,6 +259,23 @@ class LoadedScenario:
                                 given=self.spec.committed.stance)
         self._check_continuous(model)
         self._check_expression_and_events(model)
+        for key, shares in self.spec.initial.by_group.items():
+            where = f"initial.by_group.{key}"
+            self.group_code(key, where)
+            for label in shares:
+                if label not in model.stances:
+                    raise self._fail(f"unknown stance for model {model.name!r}",
+                                     f"{where}.{label}", allowed=stances, given=label)
+            if abs(sum(shares.values()) - 1.0) > 1e-9:
+                raise self._fail("shares must sum to 1", where, given=dict(shares))
+        self.committed()
+        if self.spec.expression is not None:
+            self.by_group(self.spec.expression.conviction_by_group,
+                          "expression.conviction_by_group")
+            self.by_group(self.spec.expression.visibility_by_group,
+                          "expression.visibility_by_group")
+        for i, m in enumerate(self.spec.media):
+            self.by_group(m.exposure_by_group, f"media.{i}.exposure_by_group")
         for _, design in self.polls():
             for label in [design.list_experiment.sensitive] if design.list_experiment else []:
                 if label not in model.stances:

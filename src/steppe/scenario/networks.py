@@ -9,19 +9,25 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from .. import networks as nw
+from ..errors import ParameterError
 from ..networks.base import Network
+from ..networks.homophily import homophily_network
+from ..population import synthesize
 from .schema import (
     BarabasiAlbertSpec,
     CompleteSpec,
     EdgeListSpec,
     ErdosRenyiSpec,
+    HomophilySpec,
     LatticeSpec,
     NetworkSpec,
+    PopulationSpec,
     RandomRegularSpec,
     RingSpec,
     StarSpec,
@@ -33,9 +39,34 @@ __all__ = ["build_network"]
 
 
 def build_network(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
-                  base_dir: Path | None = None) -> Network:
-    """Build the network a scenario describes; random builders draw from ``seed``."""
+                  base_dir: Path | None = None,
+                  population: PopulationSpec | None = None) -> Network:
+    """Build the network a scenario describes; random builders draw from ``seed``.
+
+    A ``homophily`` network first synthesises the ``population`` (from a seed derived from
+    ``seed``) and carries its attributes (group, region, age band) on the network."""
     match spec:
+        case HomophilySpec():
+            if population is None:
+                raise ParameterError("a homophily network needs a [population] table",
+                                     field="kind", given="homophily")
+            ss = seed if isinstance(seed, np.random.SeedSequence) else (
+                np.random.SeedSequence(seed))
+            pop_seed = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 9))
+            try:
+                pop = synthesize(population.agents(), groups=population.groups,
+                                 regions=population.regions, ages=population.ages,
+                                 group_by_region=population.group_by_region,
+                                 age_by_group=population.age_by_group, seed=pop_seed,
+                                 exact=population.exact)
+            except ParameterError as exc:
+                raise ParameterError(exc.message, field=f"population.{exc.field or ''}",
+                                     allowed=exc.allowed, given=exc.given) from None
+            net = homophily_network(pop, mean_degree=spec.mean_degree,
+                                    within_group=spec.within_group,
+                                    within_region=spec.within_region, seed=ss,
+                                    equal_degree=spec.equal_degree)
+            return dataclasses.replace(net, attributes=pop.attributes())
         case CompleteSpec():
             return nw.complete_graph(spec.n)
         case ErdosRenyiSpec():

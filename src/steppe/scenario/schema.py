@@ -33,6 +33,7 @@ __all__ = [
     "ErdosRenyiSpec",
     "EventSpec",
     "ExpressionSpec",
+    "HomophilySpec",
     "InitialSpec",
     "LatticeSpec",
     "MediaSpec",
@@ -40,6 +41,7 @@ __all__ = [
     "NetworkSpec",
     "OutputSpec",
     "PollSpec",
+    "PopulationSpec",
     "RandomRegularSpec",
     "RecordSpec",
     "ReportSpec",
@@ -183,6 +185,22 @@ def _square(matrix: list[list[float]], k: int, name: str) -> None:
         raise ValueError(f"{name} must be a {k} x {k} matrix (one row and column per group)")
 
 
+class HomophilySpec(_NetworkBase):
+    """A stochastic block model over the population's (region, group) blocks with a
+    preference for one's own group and region (needs a [population] table)."""
+
+    kind: Literal["homophily"]
+    mean_degree: float = Field(gt=0)
+    """Expected number of contacts per agent."""
+    within_group: float | None = Field(default=None, ge=0, lt=1)
+    """Share of each agent's ties inside its own group (None: no preference)."""
+    within_region: float | None = Field(default=None, ge=0, lt=1)
+    """Share of each agent's ties inside its own region (None: no preference)."""
+    equal_degree: bool = True
+    """Give every agent the same expected degree whatever the size of its group
+    (degree-corrected blocks); otherwise members of small groups get fewer ties."""
+
+
 class EdgeListSpec(_NetworkBase):
     """A network read from a CSV or Parquet edge list (node ids 0 .. n−1)."""
 
@@ -204,7 +222,7 @@ class EdgeListSpec(_NetworkBase):
 
 NetworkSpec = Annotated[
     CompleteSpec | ErdosRenyiSpec | RandomRegularSpec | BarabasiAlbertSpec | WattsStrogatzSpec
-    | LatticeSpec | RingSpec | StarSpec | StochasticBlockSpec | EdgeListSpec,
+    | LatticeSpec | RingSpec | StarSpec | StochasticBlockSpec | EdgeListSpec | HomophilySpec,
     Field(discriminator="kind"),
 ]
 
@@ -221,6 +239,33 @@ class ModelSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class PopulationSpec(_Strict):
+    """A synthetic population: one agent per person with a group, a region and an age band,
+    from declared shares (and joint tables where they are known)."""
+
+    total: int = Field(ge=1)
+    """The real population size."""
+    scale: float = Field(default=1.0, gt=0, le=1)
+    """Agents per person: 0.01 simulates 1 agent per 100 people (`steppe run --scale`)."""
+    groups: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
+    """National shares of each group (e.g. language or ethnicity)."""
+    regions: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Shares of each region."""
+    ages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Shares of each age band."""
+    group_by_region: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Group mix inside the listed regions; the others get the mix that keeps the national
+    shares."""
+    age_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Age mix inside the listed groups."""
+    exact: bool = True
+    """Counts exactly equal to shares x agents (largest remainder), or drawn at random."""
+
+    def agents(self) -> int:
+        """Number of agents simulated: total x scale, rounded (at least 2)."""
+        return max(2, round(self.total * self.scale))
+
+
 class InitialSpec(_Strict):
     """Initial stances of the agents who are not committed."""
 
@@ -232,6 +277,10 @@ class InitialSpec(_Strict):
     opinion: DistLike | None = None
     """Continuous models: distribution of initial opinions (instead of shares), e.g.
     { dist = "uniform", low = 0, high = 1 }."""
+    by_group: dict[str | int, dict[str, Annotated[float, Field(ge=0, le=1)]]] = Field(
+        default_factory=dict)
+    """Initial shares within each group (group labels of the population, or network group
+    numbers); groups not listed use `shares`."""
 
 
 class CommittedSpec(_Strict):
@@ -241,8 +290,9 @@ class CommittedSpec(_Strict):
     """The stance they hold."""
     fraction: float = Field(default=0.0, ge=0, le=1)
     """Share of all agents that are committed."""
-    by_group: dict[int, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
-    """Share committed within each network group (e.g. SBM block): {0 = 0.2, 1 = 0.0}."""
+    by_group: dict[str | int, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    """Share committed within each group (population group labels, or network group
+    numbers such as SBM blocks): {russian = 0.05} or {0 = 0.2}."""
     opinion: float | None = None
     """Continuous models: the opinion committed agents hold (default: the middle of their
     stance's interval)."""
@@ -279,9 +329,9 @@ class ExpressionSpec(_Strict):
     """Per-agent conviction (a number or a distribution table), >= 0."""
     visibility: DistLike = 1.0
     """Per-agent visibility (a number or a distribution table), >= 0."""
-    conviction_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    conviction_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
     """Per-group conviction, overriding `conviction` for members of the listed groups."""
-    visibility_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    visibility_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
     """Per-group visibility, overriding `visibility` for members of the listed groups."""
     start: Literal["hidden", "open"] = "hidden"
     """Initial expressed state: the equilibrium reached from everybody hiding, or from
@@ -379,7 +429,7 @@ class MediaSpec(_Strict):
     strength x exposure (continuous models: moves that share of the way)."""
     exposure: DistLike = 1.0
     """Per-agent exposure in [0, 1] (a number or a distribution table)."""
-    exposure_by_group: dict[int, DistLike] = Field(default_factory=dict)
+    exposure_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
     """Per-group exposure, overriding `exposure` for members of the listed groups."""
     opinion: float | None = None
     """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
@@ -427,6 +477,7 @@ class Scenario(_Strict):
     """The one seed of the scenario; runs get independent streams split from it."""
     runs: int = Field(default=1, ge=1)
     """Number of independent runs."""
+    population: PopulationSpec | None = None
     network: NetworkSpec
     model: ModelSpec
     initial: InitialSpec = Field(default_factory=InitialSpec)
@@ -441,6 +492,16 @@ class Scenario(_Strict):
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _population_network(self) -> Scenario:
+        homophily = self.network.kind == "homophily"
+        if homophily and self.population is None:
+            raise ValueError("network kind 'homophily' needs a [population] table")
+        if self.population is not None and not homophily:
+            raise ValueError("a [population] table needs network kind = 'homophily' (its "
+                             "blocks are the population's regions and groups)")
+        return self
 
     @model_validator(mode="after")
     def _some_stop(self) -> Scenario:
