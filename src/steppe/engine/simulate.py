@@ -30,6 +30,7 @@ from ..models.base import Model, State
 from ..networks.base import Network
 from ..pressures.expression import ExpressionLayer
 from ..pressures.media import MediaChannel
+from ..pressures.protest import ProtestLayer
 
 __all__ = ["Breakdown", "Controls", "Event", "Trajectory", "apply_event", "default_breakdowns",
            "simulate"]
@@ -87,6 +88,9 @@ class Trajectory:
     breakdowns : dict[str, Breakdown]
         The same counts per level of each agent attribute (e.g. ``"group"`` when the network
         has groups).
+    participation : dict[str, numpy.ndarray] or None
+        With a protest layer: protesters per record, for everyone (``"all"``, one level)
+        and per level of each attribute.
     consensus_stance : int or None
         The stance code all agents (or ``consensus_share`` of them) hold at the end.
     consensus_time : float or None
@@ -106,6 +110,8 @@ class Trajectory:
     expressed_counts: np.ndarray | None = None
     breakdowns: dict[str, Breakdown] = field(default_factory=dict)
     absorbed: bool = False
+    #: protest participants per record: {"all": (records, 1), attribute: (records, levels)}
+    participation: dict[str, np.ndarray] | None = None
 
 
 def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str]]]:
@@ -134,6 +140,9 @@ class _Recorder:
                    for name, (codes, labels) in breakdowns.items()}
         self.by_counts: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
         self.by_expressed: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
+        self.protest: ProtestLayer | None = None
+        self.participation: dict[str, list[np.ndarray]] = {"all": [], **{n: [] for n in
+                                                                         self.by}}
 
     def __call__(self, state: State) -> None:
         self.time.append(state.time)
@@ -146,6 +155,12 @@ class _Recorder:
                 np.bincount(index + state.stance, minlength=size).reshape(shape))
             self.by_expressed[name].append(
                 np.bincount(index + state.expressed, minlength=size).reshape(shape))
+        if self.protest is not None:
+            active = self.protest.active
+            self.participation["all"].append(np.array([active.sum()], dtype=np.int64))
+            for name, (index, labels) in self.by.items():
+                self.participation[name].append(np.bincount(
+                    index[active] // self.k, minlength=len(labels)).astype(np.int64))
 
     def trajectory(self, **kw: Any) -> Trajectory:
         return Trajectory(
@@ -156,6 +171,8 @@ class _Recorder:
                                         counts=np.stack(self.by_counts[name]),
                                         expressed_counts=np.stack(self.by_expressed[name]))
                         for name, (_, labels) in self.by.items()},
+            participation=({k: np.vstack(v) for k, v in self.participation.items()}
+                           if self.protest is not None else None),
             **kw,
         )
 
@@ -164,16 +181,20 @@ class Controls:
     """The parameters events may set or ramp during a run, addressed by path."""
 
     def __init__(self, model: Model, expression: ExpressionLayer | None = None,
-                 media: Sequence[MediaChannel] = ()) -> None:
+                 media: Sequence[MediaChannel] = (), protest: ProtestLayer | None = None
+                 ) -> None:
         self.model = model
         self.expression = expression
         self.media = {m.name: m for m in media}
+        self.protest = protest
 
     def paths(self) -> list[str]:
         out = []
         if self.expression is not None:
             out += ["expression.enforcement", "expression.support_weight"]
         out += [f"media.{name}.strength" for name in self.media]
+        if self.protest is not None:
+            out.append("protest.permitted")
         out += [f"model.{p}" for p in type(self.model.params).model_fields]
         return out
 
@@ -186,6 +207,8 @@ class Controls:
             name, _, attr = rest.partition(".")
             if name in self.media and attr == "strength":
                 return self.media[name], "strength"
+        if head == "protest" and rest == "permitted" and self.protest is not None:
+            return self.protest, "permitted"
         if head == "model" and rest in type(self.model.params).model_fields:
             return self.model, rest
         raise ParameterError("unknown event target", field=f"events.{path}",
@@ -254,6 +277,7 @@ def simulate(
     consensus_share: float = 1.0,
     expression: ExpressionLayer | None = None,
     media: Sequence[MediaChannel] = (),
+    protest: ProtestLayer | None = None,
     events: Sequence[Event] = (),
     breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
     observations: Sequence[tuple[int, Callable[[State], None]]] = (),
@@ -281,6 +305,8 @@ def simulate(
         others voice, and the expressed stances are re-evaluated after every sweep.
     media
         Media channels pulling exposed agents toward their stance once per sweep.
+    protest
+        Protest participation, updated once per sweep after expression.
     events
         Changes at given times (in sweeps), e.g. lifting the enforcement; with ``until``,
         linear ramps.
@@ -304,7 +330,7 @@ def simulate(
                              field="record.every", allowed=">= 1", given=record_every)
     limit = math.inf if max_sweeps is None else float(max_sweeps)
     pending = sorted(events, key=lambda e: e.at)
-    controls = Controls(model, expression, media)
+    controls = Controls(model, expression, media, protest)
     ramps = _Ramps(controls)
 
     def due_events() -> None:
@@ -329,6 +355,9 @@ def simulate(
         expression.start(state)
     record = _Recorder(model, default_breakdowns(network) if breakdowns is None
                        else breakdowns)
+    record.protest = protest
+    if protest is not None:
+        protest.update(state, network)
     record(state)
     due_observations()
     consensus = model.consensus_stance(state, consensus_share)
@@ -342,7 +371,7 @@ def simulate(
                        watch[0][0] if watch else math.inf)
         chunk = max(1, math.ceil(boundary - state.time - 1e-9))
         hiding = expression is not None and expression.active
-        if hiding or ramps.active or any(m.active for m in media):
+        if hiding or ramps.active or any(m.active for m in media) or protest is not None:
             for _ in range(chunk):  # one sweep at a time: pressures act between sweeps
                 if hiding:
                     state.see_expressed()
@@ -353,6 +382,8 @@ def simulate(
                     channel.apply(state)
                 if expression is not None:
                     expression.update(state, network)
+                if protest is not None:
+                    protest.update(state, network)
                 state.time += step
                 if step < 1:
                     break
@@ -371,7 +402,7 @@ def simulate(
         if consensus is None and stop_at_consensus:
             absorbed = model.is_frozen(state, network) and not (
                 expression is not None and expression.active and expression.changed) and not (
-                any(m.active for m in media) or ramps.active)
+                any(m.active for m in media) or ramps.active or protest is not None)
         at_record = abs(state.time / record_every - round(state.time / record_every)) < 1e-9
         stopping = state.time >= limit or (stop_at_consensus and (consensus is not None
                                                                   or absorbed))

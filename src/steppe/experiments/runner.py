@@ -69,6 +69,8 @@ class RunOutput:
     final_expressed: np.ndarray | None = None
     final_opinion: np.ndarray | None = None
     polls: pd.DataFrame | None = None
+    participation: dict[str, np.ndarray] | None = None
+    participation_labels: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Result:
     final_expressed: dict[int, np.ndarray] = field(default_factory=dict)
     final_opinions: dict[int, np.ndarray] = field(default_factory=dict)
     polls: pd.DataFrame | None = None
+    participation: pd.DataFrame | None = None
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, ``metadata.json`` (and
@@ -114,6 +117,9 @@ class Result:
         ]
         if self.polls is not None:
             paths.append(write_parquet_atomic(self.polls, out / "polls.parquet"))
+        if self.participation is not None:
+            paths.append(write_parquet_atomic(self.participation,
+                                              out / "participation.parquet"))
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
@@ -140,6 +146,7 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
         state = _initial_state(scenario, model, net, run)
         layer = scenario.expression_layer(model, net, run)
         media = scenario.media_channels(model, net, run)
+        protest = scenario.protest_layer(model, net, run)
         poll_results: list[Any] = []
         observations = _poll_observations(scenario, model, net, run, poll_results)
         cb = None if progress is None else (lambda t: progress(run, t, False))
@@ -147,7 +154,8 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                         stop_at_consensus=spec.stop.at_consensus,
                         record_every=spec.record.every,
                         consensus_share=spec.stop.consensus_share, expression=layer,
-                        media=media, events=scenario.events(), observations=observations,
+                        media=media, protest=protest, events=scenario.events(),
+                        observations=observations,
                         progress=cb)
     except ParameterError as exc:
         raise scenario.error_from(exc) from None
@@ -161,7 +169,10 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                     absorbed=traj.absorbed,
                     final_expressed=state.expressed if keep_state and separate else None,
                     final_opinion=state.opinion if keep_state else None,
-                    polls=polls_to_frame(poll_results) if poll_results else None)
+                    polls=polls_to_frame(poll_results) if poll_results else None,
+                    participation=traj.participation,
+                    participation_labels={"all": ["all"], **{
+                        k: b.labels for k, b in traj.breakdowns.items()}})
     if progress is not None:
         progress(run, traj.final_time, True)
     return out
@@ -282,6 +293,7 @@ def run(
         _initial_state(loaded, probe_model, net, 0)
         loaded.expression_layer(probe_model, net, 0)
         loaded.media_channels(probe_model, net, 0)
+        loaded.protest_layer(probe_model, net, 0)
         loaded.events()
         loaded.polls()
     except ParameterError as exc:
@@ -313,6 +325,9 @@ def run(
     dates = loaded.dates(series["time"].to_numpy())
     if dates is not None:
         series.insert(3, "date", dates)
+    participation = _participation_frame(ordered)
+    if participation is not None and dates is not None:
+        participation.insert(3, "date", loaded.dates(participation["time"].to_numpy()))
     polls = None
     frames = [o.polls.assign(run=o.run) for o in ordered if o.polls is not None]
     if frames:
@@ -349,7 +364,7 @@ def run(
                                      if o.final_expressed is not None},
                     final_opinions={o.run: o.final_opinion for o in ordered
                                     if o.final_opinion is not None},
-                    polls=polls, metadata=meta)
+                    polls=polls, participation=participation, metadata=meta)
     if out is not None:
         result.save(out)
     return result
@@ -408,6 +423,33 @@ def _series_frame(outputs: list[RunOutput], stances: tuple[str, ...]) -> pd.Data
     df["by"] = df["by"].astype("category")
     df["level"] = df["level"].astype("category")
     return df[SERIES_COLUMNS]
+
+
+def _participation_frame(outputs: list[RunOutput]) -> pd.DataFrame | None:
+    """Tidy protest participation: run, step, time, by, level, count, share (of the
+    level's agents)."""
+    rows = []
+    for o in outputs:
+        if o.participation is None:
+            continue
+        steps = np.ceil(o.time - 1e-9).astype(np.int64)
+        sizes = {"all": o.counts.sum(axis=1)[:, None]}
+        for by, bd in o.breakdowns.items():
+            sizes[by] = bd.counts.sum(axis=2)
+        for by, counts in o.participation.items():
+            for li, label in enumerate(o.participation_labels.get(by, [])):
+                size = sizes[by][:, li].astype(float)
+                size[size == 0] = np.nan
+                rows.append(pd.DataFrame({
+                    "run": np.full(len(o.time), o.run, dtype=np.int32), "step": steps,
+                    "time": o.time, "by": by, "level": label,
+                    "count": counts[:, li], "share": counts[:, li] / size}))
+    if not rows:
+        return None
+    df = pd.concat(rows, ignore_index=True)
+    df["by"] = df["by"].astype("category")
+    df["level"] = df["level"].astype("category")
+    return df
 
 
 def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],

@@ -171,6 +171,26 @@ def load_results(results_dir: str | Path) -> Results:
 _PARTICIPATION = re.compile(r"^(active|protest\w*)$")
 
 
+def _plot_protest(path: Path, out: Path, name: str,
+                  events: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """participation.png (and per attribute) from a protest layer's participation.parquet."""
+    try:
+        part = pd.read_parquet(path)
+    except Exception as exc:  # pragma: no cover - a corrupt file
+        raise SteppeError(f"{path}: cannot be read ({exc})") from None
+    frame = part.assign(stance="protesting", expressed_share=part["share"], gap=0.0,
+                        expressed_count=part["count"])
+    frame["stance"] = frame["stance"].astype("category")
+    written = [plot_share(frame, "protesting", out / "participation.png",
+                          title=f"{name}: protest participation", events=events,
+                          ylabel="share protesting")]
+    for attr in [b for b in dict.fromkeys(frame["by"].astype(str)) if b != "all"]:
+        written.append(plot_share_by(frame, "protesting", attr,
+                                     out / f"participation_by_{safe_name(attr)}.png",
+                                     title=f"{name}: protest participation", events=events))
+    return written
+
+
 def participation_stance(stances: Sequence[str], settings: Mapping[str, Any] | None = None
                          ) -> str | None:
     """The stance that stands for taking part (protesting), or ``None``.
@@ -284,7 +304,10 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
                             title=f"{name}: hidden support (private − expressed)",
                             events=events))
     part = participation_stance(stances, settings)
-    if part is not None:
+    protest_file = Path(results_dir) / "participation.parquet"
+    if protest_file.exists():
+        written += _plot_protest(protest_file, out, name, events)
+    elif part is not None:
         written.append(plot_share(series, part, out / "participation.png",
                                   title=f"{name}: taking part ({part})", events=events,
                                   ylabel=f"share {part}"))

@@ -39,6 +39,7 @@ from ..networks.base import Network
 from ..observe.polls import PollDesign
 from ..pressures.expression import ExpressionLayer
 from ..pressures.media import MediaChannel
+from ..pressures.protest import ProtestLayer
 from .schema import Scenario
 
 __all__ = ["LoadedScenario", "apply_overrides", "load_scenario", "network_seed", "run_seed"]
@@ -148,6 +149,23 @@ class LoadedScenario:
             except ParameterError as exc:
                 raise self.error_from(exc) from None
         return out
+
+    def protest_layer(self, model: Model, network: Network, run: int) -> ProtestLayer | None:
+        """The run's protest layer (thresholds and instigators seeded from the run)."""
+        p = self.spec.protest
+        if p is None:
+            return None
+        gen = np.random.default_rng(np.random.SeedSequence(self.spec.seed,
+                                                           spawn_key=(6, run)))
+        try:
+            return ProtestLayer(model, network, eligible=p.eligible, threshold=p.threshold,
+                                threshold_by_group=self.by_group(p.threshold_by_group,
+                                                                 "protest.threshold_by_group"),
+                                mode=p.mode, instigators=p.instigators,
+                                requires_voicing=p.requires_voicing, permitted=p.permitted,
+                                gen=gen)
+        except ParameterError as exc:
+            raise self.error_from(exc) from None
 
     def sweep_of(self, when: int | dt.date, field: str) -> int:
         """A time given as a sweep number or a calendar date, in sweeps."""
@@ -329,6 +347,12 @@ class LoadedScenario:
                                  f"media.{i}.stance", allowed=stances, given=m.stance)
         params = type(model.params).model_fields
         media_paths = [f"media.{n}.strength" for n in names]
+        if spec.protest is not None:
+            media_paths.append("protest.permitted")
+            for label in spec.protest.eligible:
+                if label not in model.stances:
+                    raise self._fail(f"unknown stance for model {model.name!r}",
+                                     "protest.eligible", allowed=stances, given=label)
         for i, ev in enumerate(spec.events):
             self.sweep_of(ev.at, f"events.{i}.at")
             if ev.until is not None:

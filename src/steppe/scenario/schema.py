@@ -42,6 +42,7 @@ __all__ = [
     "OutputSpec",
     "PollSpec",
     "PopulationSpec",
+    "ProtestSpec",
     "RandomRegularSpec",
     "RecordSpec",
     "ReportSpec",
@@ -375,6 +376,28 @@ class PollSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ProtestSpec(_Strict):
+    """Protest participation (Granovetter 1978) on top of the opinion model: eligible agents
+    join when the share (or number) of their neighbours protesting reaches their threshold.
+    """
+
+    eligible: list[str] = Field(min_length=1)
+    """Private stances whose holders may protest."""
+    threshold: DistLike = 0.25
+    """Per-agent threshold (a number or a distribution table)."""
+    threshold_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
+    """Per-group thresholds."""
+    mode: Literal["fraction", "count"] = "fraction"
+    """Thresholds on the share (Watts 2002) or the number (Granovetter 1978) of neighbours
+    protesting."""
+    instigators: float = Field(default=0.0, ge=0, le=1)
+    """Share of agents who protest whenever eligible."""
+    requires_voicing: bool = True
+    """Only agents who voice their eligible stance may protest."""
+    permitted: float = Field(default=1.0, ge=0)
+    """1: protests allowed, 0: banned (events can change it: "protest.permitted")."""
+
+
 class ReportSpec(_Strict):
     """What the report (``steppe report`` / ``steppe run --report``) focuses on."""
 
@@ -486,6 +509,7 @@ class Scenario(_Strict):
     expression: ExpressionSpec | None = None
     media: list[MediaSpec] = Field(default_factory=list)
     polls: list[PollSpec] = Field(default_factory=list)
+    protest: ProtestSpec | None = None
     time: TimeSpec | None = None
     report: ReportSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)

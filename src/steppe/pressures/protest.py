@@ -1,0 +1,154 @@
+"""Collective action: who takes part in a protest (Granovetter 1978), on top of any model.
+
+An agent is *eligible* when its private stance is one of the declared ``eligible`` stances
+(and, with ``requires_voicing``, when it also voices that stance: nobody marches for a view
+they hide). Once per sweep, synchronously, every eligible agent protests when the share
+(``mode = "fraction"``) or number (``mode = "count"``) of its neighbours who protested in the
+previous sweep reaches its threshold; *instigators* (a share of the agents, drawn once)
+protest whenever they are eligible. Agents who are not eligible do not protest. With
+``permitted = 0`` (a ban, set by an event) nobody protests.
+
+Thresholds are per agent, from a declared distribution (optionally per group), clipped to
+[0, 1] in fraction mode and to >= 0 in count mode. On the complete graph the neighbours are
+all other agents.
+
+Examples
+--------
+>>> import numpy as np
+>>> from steppe.models import get_model
+>>> from steppe.networks import complete_graph
+>>> from steppe.engine import init_state
+>>> model = get_model("voter")()
+>>> net = complete_graph(100)
+>>> st = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=1)
+>>> layer = ProtestLayer(model, net, eligible=["A"], threshold=0.0, instigators=0.0,
+...                      gen=np.random.default_rng(0))
+>>> layer.update(st, net)   # threshold 0: every eligible agent joins at once
+>>> int(layer.active.sum())
+50
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+from numba import njit
+
+from ..distributions import DistLike, sample_by_group
+from ..errors import ParameterError
+from ..models.base import Model, State
+from ..networks.base import Network
+
+__all__ = ["ProtestLayer"]
+
+
+@njit(cache=True)
+def _protest(eligible, old, new, threshold, instigator, fraction, complete, indptr,
+             indices, total_old):
+    n = eligible.shape[0]
+    for i in range(n):
+        if not eligible[i]:
+            new[i] = False
+            continue
+        if instigator[i]:
+            new[i] = True
+            continue
+        if complete:
+            others = total_old - (1 if old[i] else 0)
+            level = others / (n - 1) if fraction else float(others)
+        else:
+            a = indptr[i]
+            b = indptr[i + 1]
+            count = 0
+            for e in range(a, b):
+                if old[indices[e]]:
+                    count += 1
+            if fraction:
+                level = count / (b - a) if b > a else 0.0
+            else:
+                level = float(count)
+        new[i] = level >= threshold[i]
+    return new
+
+
+class ProtestLayer:
+    """Protest participation bound to one run.
+
+    Parameters
+    ----------
+    model, network
+        The run's model (stance labels) and network (neighbourhoods; groups for per-group
+        thresholds).
+    eligible
+        Private stances whose holders may protest.
+    threshold, threshold_by_group
+        Per-agent thresholds (a number or a distribution) and per-group overrides.
+    mode
+        ``"fraction"`` of neighbours (Watts 2002) or ``"count"`` of neighbours
+        (Granovetter 1978).
+    instigators
+        Share of agents who protest whenever eligible, whatever the others do.
+    requires_voicing
+        Only agents who also voice their eligible stance may protest.
+    permitted
+        1: protests allowed; 0: banned (events may change it).
+    gen
+        Generator for the per-agent draws.
+    """
+
+    def __init__(self, model: Model, network: Network, *, eligible: Sequence[str],
+                 threshold: DistLike = 0.25,
+                 threshold_by_group: Mapping[int, DistLike] | None = None,
+                 mode: Literal["fraction", "count"] = "fraction", instigators: float = 0.0,
+                 requires_voicing: bool = True, permitted: float = 1.0,
+                 gen: np.random.Generator | None = None) -> None:
+        if not eligible:
+            raise ParameterError("name at least one stance whose holders may protest",
+                                 field="protest.eligible", given=list(eligible))
+        self.eligible_mask = np.zeros(len(model.stances), dtype=np.bool_)
+        for label in eligible:
+            if label not in model.stances:
+                raise ParameterError(f"unknown stance for model {model.name!r}",
+                                     field="protest.eligible",
+                                     allowed=", ".join(repr(s) for s in model.stances),
+                                     given=label)
+            self.eligible_mask[model.stances.index(label)] = True
+        if mode not in ("fraction", "count"):
+            raise ParameterError("unknown mode", field="protest.mode",
+                                 allowed="'fraction', 'count'", given=mode)
+        if not 0.0 <= instigators <= 1.0:
+            raise ParameterError("share out of range", field="protest.instigators",
+                                 allowed="0 <= share <= 1", given=instigators)
+        gen = gen if gen is not None else np.random.default_rng(0)
+        high = 1.0 if mode == "fraction" else np.inf
+        try:
+            self.threshold = sample_by_group(threshold, threshold_by_group, network.groups,
+                                             network.n, gen, low=0.0, high=high)
+        except ValueError as exc:
+            raise ParameterError(str(exc), field="protest.threshold_by_group") from None
+        self.instigator = gen.random(network.n) < instigators
+        self.fraction = mode == "fraction"
+        self.requires_voicing = bool(requires_voicing)
+        self.permitted = float(permitted)
+        self.active = np.zeros(network.n, dtype=np.bool_)
+        self._new = np.zeros(network.n, dtype=np.bool_)
+
+    def eligible(self, state: State) -> np.ndarray:
+        """Agents who may protest now."""
+        ok = self.eligible_mask[state.stance]
+        if self.requires_voicing:
+            ok &= state.expressed == state.stance
+        return ok
+
+    def update(self, state: State, network: Network) -> None:
+        """One synchronous round (call once per sweep)."""
+        if self.permitted <= 0.0:
+            self.active[:] = False
+            return
+        complete, indptr, indices = network.kernel_args()
+        _protest(self.eligible(state), self.active, self._new, self.threshold,
+                 self.instigator, self.fraction, complete, indptr, indices,
+                 int(self.active.sum()))
+        self.active, self._new = self._new, self.active
