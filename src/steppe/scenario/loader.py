@@ -249,7 +249,7 @@ class LoadedScenario:
     def error_from(self, exc: ParameterError, prefix: str | None = None) -> ScenarioError:
         """Re-address a parameter error to this scenario's file and field path."""
         fld = exc.field or ""
-        if prefix and not fld.startswith(prefix):
+        if prefix and not fld.startswith((prefix, "population.")):
             fld = f"{prefix}.{fld}" if fld else prefix
         if fld.startswith(f"{self.spec.model.name}."):
             fld = "model." + fld[len(self.spec.model.name) + 1 :]
