@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..models.base import Model, State
 from ..networks.base import Network
+from ..population.flows import BorderFlows
 from ..pressures.expression import ExpressionLayer
 from ..pressures.media import MediaChannel
 from ..pressures.protest import ProtestLayer
@@ -112,6 +113,9 @@ class Trajectory:
     absorbed: bool = False
     #: protest participants per record: {"all": (records, 1), attribute: (records, levels)}
     participation: dict[str, np.ndarray] | None = None
+    #: with border flows: agents present per record ("present") and cumulative arrivals and
+    #: departures per flow ("arrived:<flow>", "left:<flow>"), int64 (records,)
+    flows: dict[str, np.ndarray] | None = None
 
 
 def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str]]]:
@@ -143,20 +147,32 @@ class _Recorder:
         self.protest: ProtestLayer | None = None
         self.participation: dict[str, list[np.ndarray]] = {"all": [], **{n: [] for n in
                                                                          self.by}}
+        self.flows: BorderFlows | None = None
+        self.flow_totals: list[dict[str, int]] = []
 
     def __call__(self, state: State) -> None:
         self.time.append(state.time)
-        self.counts.append(state.counts.copy())
-        self.expressed.append(state.expressed_counts.copy())
+        present = state.present
+        self.counts.append(state.present_counts().copy())
+        self.expressed.append(state.present_counts(expressed=True).copy())
+        stance, expressed = state.stance, state.expressed
+        if present is not None and self.by:
+            stance, expressed = stance[present], expressed[present]
         for name, (index, labels) in self.by.items():
             size = len(labels) * self.k
             shape = (len(labels), self.k)
+            if present is not None:
+                index = index[present]
             self.by_counts[name].append(
-                np.bincount(index + state.stance, minlength=size).reshape(shape))
+                np.bincount(index + stance, minlength=size).reshape(shape))
             self.by_expressed[name].append(
-                np.bincount(index + state.expressed, minlength=size).reshape(shape))
+                np.bincount(index + expressed, minlength=size).reshape(shape))
+        if self.flows is not None:
+            self.flow_totals.append({"present": state.n_present, **self.flows.totals()})
         if self.protest is not None:
             active = self.protest.active
+            if present is not None:
+                active = active & present
             self.participation["all"].append(np.array([active.sum()], dtype=np.int64))
             for name, (index, labels) in self.by.items():
                 self.participation[name].append(np.bincount(
@@ -173,6 +189,8 @@ class _Recorder:
                         for name, (_, labels) in self.by.items()},
             participation=({k: np.vstack(v) for k, v in self.participation.items()}
                            if self.protest is not None else None),
+            flows=({k: np.array([r[k] for r in self.flow_totals], dtype=np.int64)
+                    for k in self.flow_totals[0]} if self.flow_totals else None),
             **kw,
         )
 
@@ -282,6 +300,7 @@ def simulate(
     breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
     observations: Sequence[tuple[int, Callable[[State], None]]] = (),
     progress: Callable[[float], None] | None = None,
+    flows: BorderFlows | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
 
@@ -318,6 +337,10 @@ def simulate(
         sweep (e.g. a poll). It must not change the state.
     progress
         Called with the current time after each chunk.
+    flows
+        Border flows: agents arriving and leaving at given sweeps (before that sweep's
+        updates). Counts, consensus and breakdowns are then over the agents present, and
+        kernels see only the ties among them (:mod:`steppe.population.flows`).
     """
     if max_sweeps is None and not stop_at_consensus:
         raise ParameterError("a run needs a stop condition: max_sweeps, consensus, or both",
@@ -350,14 +373,25 @@ def simulate(
         while watch and watch[0][0] <= state.time + 1e-9:
             watch.pop(0)[1](state)
 
+    if flows is not None:
+        flows.start(state)
+        flows.due(state)
+    net = network if flows is None else flows.active
+
+    def due_flows() -> Network:
+        if flows is not None and flows.due(state):
+            return flows.active
+        return net
+
     due_events()
     if expression is not None:
         expression.start(state)
     record = _Recorder(model, default_breakdowns(network) if breakdowns is None
                        else breakdowns)
     record.protest = protest
+    record.flows = flows
     if protest is not None:
-        protest.update(state, network)
+        protest.update(state, net)
     record(state)
     due_observations()
     consensus = model.consensus_stance(state, consensus_share)
@@ -366,43 +400,47 @@ def simulate(
     while state.time < limit and not (stop_at_consensus and (consensus is not None
                                                              or absorbed)):
         due_events()
+        net = due_flows()
         next_record = (math.floor(state.time / record_every + 1e-9) + 1) * record_every
         boundary = min(next_record, limit, pending[0].at if pending else math.inf,
-                       watch[0][0] if watch else math.inf)
+                       watch[0][0] if watch else math.inf,
+                       flows.next_time(state.time) if flows is not None else math.inf)
         chunk = max(1, math.ceil(boundary - state.time - 1e-9))
         hiding = expression is not None and expression.active
         if hiding or ramps.active or any(m.active for m in media) or protest is not None:
             for _ in range(chunk):  # one sweep at a time: pressures act between sweeps
                 if hiding:
                     state.see_expressed()
-                step = model.advance(state, network, 1, stop_at_consensus)
+                step = model.advance(state, net, 1, stop_at_consensus)
                 if hiding:
                     state.see_private()
                 for channel in media:
                     channel.apply(state)
                 if expression is not None:
-                    expression.update(state, network)
+                    expression.update(state, net)
                 if protest is not None:
-                    protest.update(state, network)
+                    protest.update(state, net)
                 state.time += step
                 if step < 1:
                     break
                 ramps.update(state.time)
                 hiding = expression is not None and expression.active
         else:
-            dt = model.advance(state, network, chunk, stop_at_consensus)
+            dt = model.advance(state, net, chunk, stop_at_consensus)
             if expression is not None:
                 expression.sync(state)
             state.time += dt
+        net = due_flows()  # arrivals and departures of the sweep about to start count now
         consensus = model.consensus_stance(state, consensus_share)
         if consensus is not None and consensus_time is None:
             consensus_time = state.time
         elif consensus is None:
             consensus_time = None
         if consensus is None and stop_at_consensus:
-            absorbed = model.is_frozen(state, network) and not (
+            absorbed = model.is_frozen(state, net) and not (
                 expression is not None and expression.active and expression.changed) and not (
-                any(m.active for m in media) or ramps.active or protest is not None)
+                any(m.active for m in media) or ramps.active or protest is not None) and not (
+                flows is not None and flows.next_time(state.time) < math.inf)
         at_record = abs(state.time / record_every - round(state.time / record_every)) < 1e-9
         stopping = state.time >= limit or (stop_at_consensus and (consensus is not None
                                                                   or absorbed))

@@ -74,9 +74,10 @@ def apportion(total: int, shares: np.ndarray) -> np.ndarray:
 
 
 def _committed_mask(network: Network, committed: Committed | None,
-                    gen: np.random.Generator) -> np.ndarray:
-    n = network.n
-    mask = np.zeros(n, dtype=np.bool_)
+                    gen: np.random.Generator, present: np.ndarray | None = None
+                    ) -> np.ndarray:
+    n = network.n if present is None else int(np.count_nonzero(present))
+    mask = np.zeros(network.n, dtype=np.bool_)
     if committed is None:
         return mask
     if committed.by_group:
@@ -87,6 +88,8 @@ def _committed_mask(network: Network, committed: Committed | None,
                 given=network.name)
         for g, frac in sorted(committed.by_group.items()):
             members = np.flatnonzero(network.groups == int(g))
+            if present is not None:
+                members = members[present[members]]
             if len(members) == 0:
                 present = sorted(np.unique(network.groups).tolist())
                 raise ParameterError("no agent in this group", field=f"committed.by_group.{g}",
@@ -95,7 +98,7 @@ def _committed_mask(network: Network, committed: Committed | None,
             mask[gen.choice(members, size=k, replace=False)] = True
     if committed.fraction > 0:
         k = round(committed.fraction * n)
-        candidates = np.flatnonzero(~mask)
+        candidates = np.flatnonzero(~mask if present is None else ~mask & present)
         k = min(k, len(candidates))
         mask[gen.choice(candidates, size=k, replace=False)] = True
     return mask
@@ -111,6 +114,7 @@ def init_state(
     exact: bool = True,
     opinions: DistLike | None = None,
     shares_by_group: Mapping[int, Mapping[str, float]] | None = None,
+    present: np.ndarray | None = None,
 ) -> State:
     """The initial :class:`~steppe.models.base.State` of one run.
 
@@ -135,6 +139,10 @@ def init_state(
     shares_by_group
         Initial shares within the listed groups (``network.groups`` codes); members of other
         groups use ``shares``.
+    present
+        With border flows: the agents present at the start. Shares and committed fractions
+        apply to them; absent agents are frozen and hold stance code 0 until they arrive
+        (see :mod:`steppe.population.flows`). Default: everyone.
     """
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     place_ss, kernel_ss, aux_ss = ss.spawn(3)
@@ -144,11 +152,16 @@ def init_state(
     vec = _share_vector(model, shares, "initial.shares")
 
     n = network.n
-    mask = _committed_mask(network, committed, gen)
-    stance = np.empty(n, dtype=np.int8)
+    if present is not None:
+        present = np.asarray(present, dtype=np.bool_)
+        if present.shape != (n,):
+            raise ParameterError("need one presence flag per agent", field="present",
+                                 allowed=f"shape ({n},)", given=present.shape)
+    mask = _committed_mask(network, committed, gen, present)
+    stance = np.zeros(n, dtype=np.int8)
     if committed is not None:
         stance[mask] = model.stance_code(committed.stance)
-    free = np.flatnonzero(~mask)
+    free = np.flatnonzero(~mask if present is None else ~mask & present)
     if shares_by_group:
         if network.groups is None:
             raise ParameterError("initial shares per group need a network with groups",
@@ -167,8 +180,12 @@ def init_state(
     elif opinions is not None:
         raise ParameterError("initial opinions are for continuous models only",
                              field="initial.opinion", given=model.name)
+    if present is not None:
+        mask = mask | ~present
+        if opinion is not None:
+            opinion[~present] = model.representative(0)
     state = State(stance=stance, committed=mask, counts=counts, rng=make_state(kernel_ss),
-                  opinion=opinion)
+                  opinion=opinion, present=None if present is None else present.copy())
     if model.continuous:
         model.categorize(state)
     model.check_network(network)

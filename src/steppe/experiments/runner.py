@@ -71,6 +71,7 @@ class RunOutput:
     polls: pd.DataFrame | None = None
     participation: dict[str, np.ndarray] | None = None
     participation_labels: dict[str, list[str]] = field(default_factory=dict)
+    flows: dict[str, np.ndarray] | None = None
 
 
 @dataclass
@@ -94,6 +95,11 @@ class Result:
         and, for continuous models, final private opinions.
     metadata : dict
         The resolved scenario, seed, versions, timings.
+    polls, participation : pandas.DataFrame or None
+        Simulated polls and protest participation, when the scenario has them.
+    flows : pandas.DataFrame or None
+        With border flows: per run and record, the agents present and the cumulative
+        arrivals (``arrived_<flow>``) and departures (``left_<flow>``).
     """
 
     scenario: LoadedScenario
@@ -105,6 +111,7 @@ class Result:
     final_opinions: dict[int, np.ndarray] = field(default_factory=dict)
     polls: pd.DataFrame | None = None
     participation: pd.DataFrame | None = None
+    flows: pd.DataFrame | None = None
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, ``metadata.json`` (and
@@ -120,6 +127,8 @@ class Result:
         if self.participation is not None:
             paths.append(write_parquet_atomic(self.participation,
                                               out / "participation.parquet"))
+        if self.flows is not None:
+            paths.append(write_parquet_atomic(self.flows, out / "flows.parquet"))
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
@@ -143,7 +152,9 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
     model = scenario.model()
     net = network if network is not None else scenario.build_network(run)
     try:
-        state = _initial_state(scenario, model, net, run)
+        flows = scenario.border_flows(model, net, run)
+        state = _initial_state(scenario, model, net, run,
+                               None if flows is None else flows.present0())
         layer = scenario.expression_layer(model, net, run)
         media = scenario.media_channels(model, net, run)
         protest = scenario.protest_layer(model, net, run)
@@ -156,7 +167,7 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                         consensus_share=spec.stop.consensus_share, expression=layer,
                         media=media, protest=protest, events=scenario.events(),
                         observations=observations,
-                        progress=cb)
+                        progress=cb, flows=flows)
     except ParameterError as exc:
         raise scenario.error_from(exc) from None
     separate = state.expressed is not state.stance
@@ -172,7 +183,8 @@ def execute_run(scenario: LoadedScenario, run: int, network: Network | None = No
                     polls=polls_to_frame(poll_results) if poll_results else None,
                     participation=traj.participation,
                     participation_labels={"all": ["all"], **{
-                        k: b.labels for k, b in traj.breakdowns.items()}})
+                        k: b.labels for k, b in traj.breakdowns.items()}},
+                    flows=traj.flows)
     if progress is not None:
         progress(run, traj.final_time, True)
     return out
@@ -194,19 +206,22 @@ def _poll_observations(scenario: LoadedScenario, model: Any, net: Network, run: 
                     seed: np.random.SeedSequence = seed) -> None:
             sink.append(run_poll(design, expressed=state.expressed, private=state.stance,
                                  stance_labels=model.stances, attributes=attributes,
+                                 present=state.present,
                                  seed=seed, time=state.time))
 
         out.append((at, observe))
     return out
 
 
-def _initial_state(scenario: LoadedScenario, model: Any, net: Network, run: int) -> Any:
+def _initial_state(scenario: LoadedScenario, model: Any, net: Network, run: int,
+                   present: np.ndarray | None = None) -> Any:
     spec = scenario.spec
     return init_state(model, net, shares=spec.initial.shares, committed=scenario.committed(),
                       seed=run_seed(spec.seed, run), exact=spec.initial.method == "exact",
                       opinions=spec.initial.opinion,
                       shares_by_group=scenario.by_group(spec.initial.by_group,
-                                                        "initial.by_group"))
+                                                        "initial.by_group"),
+                      present=present)
 
 
 _WORKER_NETWORKS: dict[tuple[str, int | None], Network] = {}
@@ -290,7 +305,9 @@ def run(
         0 if spec.network.resample else None)
     try:
         probe_model = loaded.model()
-        _initial_state(loaded, probe_model, net, 0)
+        probe_flows = loaded.border_flows(probe_model, net, 0)
+        _initial_state(loaded, probe_model, net, 0,
+                       None if probe_flows is None else probe_flows.present0())
         loaded.expression_layer(probe_model, net, 0)
         loaded.media_channels(probe_model, net, 0)
         loaded.protest_layer(probe_model, net, 0)
@@ -336,6 +353,9 @@ def run(
         poll_dates = loaded.dates(polls["time"].to_numpy())
         if poll_dates is not None:
             polls.insert(2, "date", poll_dates)
+    flows = _flows_frame(ordered)
+    if flows is not None and dates is not None:
+        flows.insert(3, "date", loaded.dates(flows["time"].to_numpy()))
     summary = _summary_frame(ordered, model.stances, spec.seed)
     finished = datetime.now(UTC)
     meta = {
@@ -364,7 +384,7 @@ def run(
                                      if o.final_expressed is not None},
                     final_opinions={o.run: o.final_opinion for o in ordered
                                     if o.final_opinion is not None},
-                    polls=polls, participation=participation, metadata=meta)
+                    polls=polls, participation=participation, flows=flows, metadata=meta)
     if out is not None:
         result.save(out)
     return result
@@ -450,6 +470,20 @@ def _participation_frame(outputs: list[RunOutput]) -> pd.DataFrame | None:
     df["by"] = df["by"].astype("category")
     df["level"] = df["level"].astype("category")
     return df
+
+
+def _flows_frame(outputs: list[RunOutput]) -> pd.DataFrame | None:
+    """Border flows per record: agents present, cumulative arrivals ``arrived_<flow>``
+    and departures ``left_<flow>`` (in agents)."""
+    rows = []
+    for o in outputs:
+        if o.flows is None:
+            continue
+        cols = {k.replace(":", "_"): v for k, v in o.flows.items()}
+        rows.append(pd.DataFrame({"run": np.full(len(o.time), o.run, dtype=np.int32),
+                                  "step": np.ceil(o.time - 1e-9).astype(np.int64),
+                                  "time": o.time, **cols}))
+    return pd.concat(rows, ignore_index=True) if rows else None
 
 
 def _summary_frame(outputs: list[RunOutput], stances: tuple[str, ...],

@@ -222,6 +222,9 @@ def _epo_kernel(x, xh, committed, x0, lam, phi, selfw, nbw, complete, indptr, in
 class LinearModel(ContinuousModel):
     """Common machinery of Friedkin–Johnsen and EPO (not registered itself)."""
 
+    #: per-tie weights are fixed when the run starts, so agents may not come and go
+    supports_flows = False
+
     #: fields holding a per-agent value in [0, 1] or a distribution
     _unit_fields: ClassVar[tuple[str, ...]] = ("susceptibility",)
 

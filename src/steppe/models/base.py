@@ -96,6 +96,11 @@ class State:
         when there is no expression layer).
     seen, seen_counts, seen_opinion
         What kernels read for other agents: the private arrays or the expressed ones.
+    present : numpy.ndarray or None
+        With border flows: bool, the agents in the country now. Absent agents (arrivals yet
+        to come, leavers) are frozen (``committed`` is set for them), have no ties in the
+        network the kernels see, and are left out of every count reported; ``counts`` still
+        covers all agents. None: everyone is present.
     """
 
     stance: np.ndarray
@@ -111,6 +116,7 @@ class State:
     seen: np.ndarray = None  # type: ignore[assignment]
     seen_counts: np.ndarray = None  # type: ignore[assignment]
     seen_opinion: np.ndarray | None = None
+    present: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.expressed is None:
@@ -151,9 +157,31 @@ class State:
                 self.expressed_opinion = self.opinion.copy()
         self.see_private()
 
+    @property
+    def n_present(self) -> int:
+        """Number of agents present (all of them without border flows)."""
+        return self.n if self.present is None else int(np.count_nonzero(self.present))
+
+    def present_counts(self, expressed: bool = False) -> np.ndarray:
+        """Agents present privately holding (or voicing) each stance.
+
+        Examples
+        --------
+        >>> st = State(stance=np.array([0, 1, 1], np.int8), committed=np.zeros(3, bool),
+        ...            counts=np.array([1, 2]), rng=np.zeros(4, np.uint64))
+        >>> st.present = np.array([True, True, False])
+        >>> st.present_counts().tolist(), st.n_present
+        ([1, 1], 2)
+        """
+        counts = self.expressed_counts if expressed else self.counts
+        if self.present is None:
+            return counts
+        codes = self.expressed if expressed else self.stance
+        return np.bincount(codes[self.present], minlength=len(counts))[:len(counts)]
+
     def shares(self) -> np.ndarray:
-        """Share of agents privately holding each stance."""
-        return self.counts / self.n
+        """Share of present agents privately holding each stance."""
+        return self.present_counts() / self.n_present
 
     def recount(self, k: int) -> None:
         """Recompute ``counts`` from ``stance`` (after editing stances by hand)."""
@@ -178,6 +206,9 @@ class Model:
     Params: ClassVar[type[ModelParams]] = ModelParams
     #: continuous models hold a float opinion; ``stance`` is its category
     continuous: ClassVar[bool] = False
+    #: whether agents may arrive and leave during a run (border flows): the kernel must
+    #: read neighbours from the network at each update and keep no per-tie weights
+    supports_flows: ClassVar[bool] = True
 
     def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
         if isinstance(params, ModelParams):
@@ -215,6 +246,10 @@ class Model:
         """Run ``sweeps`` sweeps in place; return the time advanced (in sweeps)."""
         raise NotImplementedError(f"model {self.name!r} does not define advance()")
 
+    def on_arrival(self, state: State, agents: np.ndarray) -> None:
+        """Reset model-specific arrays (``state.aux``) of agents who just arrived with the
+        stances now in ``state.stance``; the default has nothing to reset."""
+
     def is_frozen(self, state: State, network: Network) -> bool:
         """True when the dynamics can no longer change anything (an absorbing state other
         than consensus, e.g. converged continuous opinions or Sznajd's stalemate). Checked
@@ -246,9 +281,11 @@ class Model:
     def consensus_stance(self, state: State, share: float = 1.0) -> int | None:
         """The consensus stance held by at least ``share`` of the agents (all of them by
         default), or None."""
-        need = state.n if share >= 1.0 else max(1, int(np.ceil(share * state.n - 1e-9)))
+        n = state.n_present
+        counts = state.present_counts()
+        need = n if share >= 1.0 else max(1, int(np.ceil(share * n - 1e-9)))
         for k in self.consensus_codes():
-            if state.counts[k] >= need:
+            if counts[k] >= need:
                 return k
         return None
 

@@ -160,6 +160,13 @@ class Centola(Model):
         state.aux["pos"] = np.zeros(state.n, dtype=np.int64)
         state.aux["n_b"] = (state.stance.astype(np.int64) * m)
 
+    def on_arrival(self, state: State, agents: np.ndarray) -> None:
+        """Arrivals remember only their own stance."""
+        m = self.params.memory
+        state.aux["memory"][agents] = state.stance[agents, None]
+        state.aux["pos"][agents] = 0
+        state.aux["n_b"][agents] = state.stance[agents].astype(np.int64) * m
+
     def advance(self, state: State, network: Network, sweeps: int,
                 stop_at_consensus: bool) -> float:
         if "memory" not in state.aux or state.aux["memory"].shape[1] != self.params.memory:

@@ -140,6 +140,8 @@ class ProtestLayer:
         ok = self.eligible_mask[state.stance]
         if self.requires_voicing:
             ok &= state.expressed == state.stance
+        if state.present is not None:
+            ok &= state.present
         return ok
 
     def update(self, state: State, network: Network) -> None:

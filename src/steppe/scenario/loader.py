@@ -37,6 +37,7 @@ from ..errors import ParameterError, ScenarioError
 from ..models.base import Model, get_model
 from ..networks.base import Network
 from ..observe.polls import PollDesign
+from ..population.flows import ArrivalPool, BorderFlows, FlowPlan
 from ..pressures.expression import ExpressionLayer
 from ..pressures.media import MediaChannel
 from ..pressures.protest import ProtestLayer
@@ -188,8 +189,139 @@ class LoadedScenario:
             if until is not None and until <= at:
                 raise self._fail("a ramp must end after it starts", f"events.{i}.until",
                                  allowed=f"later than {ev.at}", given=str(ev.until))
-            out.append(Event(at=at, changes=dict(ev.set), until=until))
+            changes = {k: v for k, v in ev.set.items() if not k.startswith("flows.")}
+            if changes:
+                out.append(Event(at=at, changes=changes, until=until))
         return sorted(out, key=lambda e: e.at)
+
+    # -- border flows -------------------------------------------------------------------
+    def _flow_sweeps(self) -> int:
+        limit = self.max_sweeps()
+        if limit is None:
+            raise self._fail("border flows need a fixed length of run: stop.max_sweeps or "
+                             "time.end", "flows")
+        return int(np.ceil(limit - 1e-9))
+
+    def _per_sweep(self) -> float:
+        """Days per sweep (1 without a calendar: rates are then per sweep)."""
+        t = self.spec.time
+        return 1.0 if t is None else t.days_per_step() / t.sweeps_per_step
+
+    def flow_counts(self) -> dict[str, np.ndarray]:
+        """Agents arriving (leaving) with each flow at the start of each sweep, after
+        scaling (events on ``flows.<name>.rate`` included)."""
+        from ..population.flows import schedule
+
+        spec = self.spec
+        if not spec.flows:
+            return {}
+        n_sweeps = self._flow_sweeps()
+        scale = spec.population.scale if spec.population is not None else 1.0
+        out = {}
+        for i, f in enumerate(spec.flows):
+            a = self.sweep_of(f.start, f"flows.{i}.start")
+            b = n_sweeps if f.end is None else self.sweep_of(f.end, f"flows.{i}.end")
+            if b <= a:
+                raise self._fail("a flow must end after it starts", f"flows.{i}.end",
+                                 allowed=f"later than {f.start}", given=str(f.end))
+            b = min(b, n_sweeps)
+            expected = np.zeros(n_sweeps)
+            if f.total is not None:
+                if a < n_sweeps:
+                    expected[a:b] = f.total * scale / (b - a)
+            else:
+                rate = np.full(n_sweeps, float(f.rate))
+                for j, ev in enumerate(spec.events):
+                    value = ev.set.get(f"flows.{f.name}.rate")
+                    if value is None:
+                        continue
+                    at = self.sweep_of(ev.at, f"events.{j}.at")
+                    until = None if ev.until is None else self.sweep_of(
+                        ev.until, f"events.{j}.until")
+                    if until is None or until <= at:
+                        rate[at:] = float(value)
+                    else:  # a ramp, as the engine's: linear from the value at `at`
+                        t = np.arange(n_sweeps, dtype=float)
+                        frac = np.clip((t - at) / (until - at), 0.0, 1.0)
+                        start = rate[min(at, n_sweeps - 1)] if n_sweeps else 0.0
+                        ramp = start + (float(value) - start) * frac
+                        rate[at:] = ramp[at:]
+                expected[a:b] = rate[a:b] * self._per_sweep() * scale
+            out[f.name] = schedule(expected)
+        return out
+
+    def arrival_pools(self) -> list[ArrivalPool]:
+        """Who each arrival flow brings over the whole run (the slots built in)."""
+        counts = self.flow_counts()
+        return [ArrivalPool(name=f.name, n=int(counts[f.name].sum()), groups=f.groups,
+                            regions=f.regions, ages=f.ages)
+                for f in self.spec.flows if f.direction == "in"]
+
+    def border_flows(self, model: Model, network: Network, run: int) -> BorderFlows | None:
+        """The run's border flows (slot order, stances of arrivals, who leaves: drawn from
+        the run's seed), or None."""
+        spec = self.spec
+        if not spec.flows:
+            return None
+        attrs = network.attributes or {}
+        if "origin" in attrs:
+            origin, labels = attrs["origin"]
+        else:
+            origin, labels = np.zeros(network.n, np.int8), ("resident",)
+        plans = self.flow_plans(model, tuple(labels))
+        gen = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(7, run)))
+        try:
+            return BorderFlows(model, network, origin, tuple(labels), plans, gen)
+        except ParameterError as exc:
+            raise self.error_from(exc) from None
+
+    def flow_plans(self, model: Model, labels: tuple[str, ...]) -> list[FlowPlan]:
+        """The flows as the engine carries them out (``labels``: the origin labels,
+        residents first, then the arrival flows)."""
+        spec = self.spec
+        counts = self.flow_counts()
+        base = dict(spec.initial.shares or model.default_initial)
+        plans = []
+        group_labels = self.group_labels() or []
+        for i, f in enumerate(spec.flows):
+            plan = FlowPlan(name=f.name, direction=f.direction, counts=counts[f.name])
+            if f.direction == "in":
+                shares = np.zeros(len(model.stances))
+                for label, v in (f.initial or base).items():
+                    shares[self._stance(model, label, f"flows.{i}.initial.{label}")] = v
+                if abs(shares.sum() - 1.0) > 1e-9:
+                    raise self._fail("shares must sum to 1", f"flows.{i}.initial",
+                                     given=dict(f.initial or base))
+                plan.shares = shares
+                plan.committed = f.committed
+                if f.committed > 0:
+                    label = f.committed_stance or (spec.committed.stance if spec.committed
+                                                   else None)
+                    if label is None:
+                        raise self._fail("committed arrivals need a stance",
+                                         f"flows.{i}.committed_stance",
+                                         allowed="a stance label (or a [committed] table)")
+                    plan.committed_code = self._stance(model, label,
+                                                       f"flows.{i}.committed_stance")
+            else:
+                if f.source is not None:
+                    plan.source = list(labels).index(f.source)
+                if f.groups is not None:
+                    w = np.zeros(len(group_labels))
+                    for g, v in f.groups.items():
+                        w[self.group_code(g, f"flows.{i}.groups.{g}")] = v
+                    if w.sum() <= 0:
+                        raise self._fail("group weights must not all be 0",
+                                         f"flows.{i}.groups", given=dict(f.groups))
+                    plan.group_weights = w / w.sum()
+            plans.append(plan)
+        return plans
+
+    def _stance(self, model: Model, label: str, field: str) -> int:
+        if label not in model.stances:
+            raise self._fail(f"unknown stance for model {model.name!r}", field,
+                             allowed=", ".join(repr(x) for x in model.stances), given=label)
+        return model.stances.index(label)
 
     def polls(self) -> list[tuple[int, PollDesign]]:
         """The scenario's polls: (sweep, design), in time order."""
@@ -242,7 +374,8 @@ class LoadedScenario:
         seed = network_seed(self.spec.seed, run if self.spec.network.resample else None)
         try:
             return build_network(self.spec.network, seed=seed, base_dir=self.base_dir,
-                                 population=self.spec.population)
+                                 population=self.spec.population,
+                                 arrivals=self.arrival_pools())
         except ParameterError as exc:
             raise self.error_from(exc, prefix="network") from None
 
@@ -294,6 +427,13 @@ class LoadedScenario:
                           "expression.visibility_by_group")
         for i, m in enumerate(self.spec.media):
             self.by_group(m.exposure_by_group, f"media.{i}.exposure_by_group")
+        if self.spec.flows:
+            if not model.supports_flows:
+                raise self._fail(f"model {model.name!r} does not support border flows "
+                                 "(its per-tie weights are fixed when the run starts)",
+                                 "flows", given=model.name)
+            self.flow_plans(model, ("resident", *(f.name for f in self.spec.flows
+                                                  if f.direction == "in")))
         for _, design in self.polls():
             for label in [design.list_experiment.sensitive] if design.list_experiment else []:
                 if label not in model.stances:
@@ -347,6 +487,7 @@ class LoadedScenario:
                                  f"media.{i}.stance", allowed=stances, given=m.stance)
         params = type(model.params).model_fields
         media_paths = [f"media.{n}.strength" for n in names]
+        media_paths += [f"flows.{f.name}.rate" for f in spec.flows if f.rate is not None]
         if spec.protest is not None:
             media_paths.append("protest.permitted")
             for label in spec.protest.eligible:

@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from ..errors import ParameterError
 from ..networks.base import Network
 from ..networks.homophily import homophily_network
 from ..population import synthesize
+from ..population.flows import ArrivalPool, with_arrivals
 from .schema import (
     BarabasiAlbertSpec,
     CompleteSpec,
@@ -40,11 +42,14 @@ __all__ = ["build_network"]
 
 def build_network(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
                   base_dir: Path | None = None,
-                  population: PopulationSpec | None = None) -> Network:
+                  population: PopulationSpec | None = None,
+                  arrivals: Sequence[ArrivalPool] = ()) -> Network:
     """Build the network a scenario describes; random builders draw from ``seed``.
 
     A ``homophily`` network first synthesises the ``population`` (from a seed derived from
-    ``seed``) and carries its attributes (group, region, age band) on the network."""
+    ``seed``) and carries its attributes (group, region, age band) on the network. With
+    ``arrivals`` (border flows) it also holds every arrival slot, wired in by the same
+    rules, and an ``origin`` attribute (resident or the arrival flow's name)."""
     match spec:
         case HomophilySpec():
             if population is None:
@@ -62,11 +67,20 @@ def build_network(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
             except ParameterError as exc:
                 raise ParameterError(exc.message, field=f"population.{exc.field or ''}",
                                      allowed=exc.allowed, given=exc.given) from None
+            origin = None
+            if any(a.n > 0 for a in arrivals):
+                pop, codes, labels = with_arrivals(
+                    pop, arrivals, seed=np.random.SeedSequence(
+                        ss.entropy, spawn_key=(*ss.spawn_key, 10)))
+                origin = (codes, labels)
             net = homophily_network(pop, mean_degree=spec.mean_degree,
                                     within_group=spec.within_group,
                                     within_region=spec.within_region, seed=ss,
                                     equal_degree=spec.equal_degree)
-            return dataclasses.replace(net, attributes=pop.attributes())
+            attributes = dict(pop.attributes())
+            if origin is not None:
+                attributes["origin"] = origin
+            return dataclasses.replace(net, attributes=attributes)
         case CompleteSpec():
             return nw.complete_graph(spec.n)
         case ErdosRenyiSpec():

@@ -458,6 +458,57 @@ class MediaSpec(_Strict):
     """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
 
 
+class FlowSpec(_Strict):
+    """People crossing the border: a stream of arrivals or departures between two times,
+    as a total or as a rate per day (scaled by population.scale like everyone else)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    """Identifier: series by origin use it, departures name it as their source and events
+    change its rate as flows.<name>.rate."""
+    direction: Literal["in", "out"]
+    """in: arrivals (new agents); out: departures (present agents leave for good)."""
+    start: Annotated[int, Field(ge=0)] | dt.date
+    """First sweep (or date) of the flow."""
+    end: Annotated[int, Field(ge=0)] | dt.date | None = None
+    """The flow stops before this sweep (or date); default: the end of the run."""
+    total: float | None = Field(default=None, ge=0)
+    """People over the whole period, spread evenly over its sweeps."""
+    rate: float | None = Field(default=None, ge=0)
+    """People per day (per sweep without a [time] calendar); events can change it."""
+    groups: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Arrivals: their group mix (default: the national mix). Departures: how leavers
+    split among groups (default: uniformly among those eligible)."""
+    regions: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Arrivals: where they settle (default: the national mix)."""
+    ages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Arrivals: their age-band mix (default: the national mix)."""
+    initial: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Arrivals: their private stance shares (default: initial.shares)."""
+    committed: float = Field(default=0.0, ge=0, le=1)
+    """Arrivals: share committed to committed_stance."""
+    committed_stance: str | None = None
+    """The stance committed arrivals hold (default: committed.stance)."""
+    source: str | None = None
+    """Departures: only agents who came with this arrival flow leave (default: anyone)."""
+    note: str = ""
+    """What happened, in words; shown in reports."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FlowSpec:
+        if (self.total is None) == (self.rate is None):
+            raise ValueError(f"flow {self.name!r}: give either total or rate")
+        if self.direction == "out":
+            extra = [k for k in ("regions", "ages", "initial", "committed_stance")
+                     if getattr(self, k) is not None] + (["committed"] if self.committed
+                                                          else [])
+            if extra:
+                raise ValueError(f"flow {self.name!r}: {', '.join(extra)} only apply to "
+                                 "arrivals (direction = 'in')")
+        elif self.source is not None:
+            raise ValueError(f"flow {self.name!r}: source only applies to departures")
+        return self
+
+
 class StopSpec(_Strict):
     """When a run ends: after max_sweeps, at consensus, or whichever comes first."""
 
@@ -513,6 +564,7 @@ class Scenario(_Strict):
     time: TimeSpec | None = None
     report: ReportSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
+    flows: list[FlowSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
@@ -525,6 +577,23 @@ class Scenario(_Strict):
         if self.population is not None and not homophily:
             raise ValueError("a [population] table needs network kind = 'homophily' (its "
                              "blocks are the population's regions and groups)")
+        return self
+
+    @model_validator(mode="after")
+    def _flows_population(self) -> Scenario:
+        if self.flows and self.population is None:
+            raise ValueError("[[flows]] need a [population] table (arrivals are synthesised "
+                             "from its groups, regions and age bands)")
+        names = [f.name for f in self.flows]
+        arrivals = [f.name for f in self.flows if f.direction == "in"]
+        for i, f in enumerate(self.flows):
+            if names.count(f.name) > 1:
+                raise ValueError(f"flows.{i}.name: flow names must differ: {f.name!r} is "
+                                 "used twice")
+            if f.source is not None and f.source not in arrivals:
+                raise ValueError(f"flows.{i}.source: not an arrival flow of this scenario "
+                                 f"(allowed: {', '.join(arrivals) or 'none declared'}; "
+                                 f"given: {f.source!r})")
         return self
 
     @model_validator(mode="after")
