@@ -95,3 +95,48 @@ def test_group_names_need_a_population():
             "committed": {"stance": "A", "by_group": {"russian": 0.1}}}
     with pytest.raises(ScenarioError, match="group names need a"):
         load_scenario(scen)
+
+
+def test_initial_shares_by_age_band_combine_with_groups():
+    from steppe.engine.state import combine_shares
+
+    data = {**POP, "initial": {"shares": {"A": 0.3, "B": 0.7},
+                               "by_group": {"russian": {"A": 0.6, "B": 0.4}},
+                               "by_age": {"old": {"A": 0.5, "B": 0.5}}},
+            "committed": None, "polls": [], "stop": {"max_sweeps": 1}}
+    data = {k: v for k, v in data.items() if v is not None}
+    sc = load_scenario(data)
+    net = sc.build_network()
+    from steppe.experiments.runner import _initial_state
+
+    st = _initial_state(sc, sc.model(), net, 0)
+    group = net.attributes["group"][0]
+    age = net.attributes["age"][0]
+    base = np.array([0.3, 0.7])
+    for g, gvec in ((0, None), (1, np.array([0.6, 0.4]))):
+        for a, avec in ((0, None), (2, np.array([0.5, 0.5]))):
+            cell = (group == g) & (age == a)
+            want = combine_shares(gvec, avec, base)[0]
+            got = np.mean(st.stance[cell] == 0)
+            assert abs(got - want) <= 1.0 / cell.sum() + 1e-12, (g, a, got, want)
+
+
+def test_media_exposure_by_age_band_multiplies_exposure():
+    data = {**POP, "media": [{"name": "tv", "stance": "A", "strength": 0.1, "exposure": 0.4,
+                              "exposure_by_age": {"old": 2.0, "young": 0.5}}],
+            "polls": [], "stop": {"max_sweeps": 1}}
+    sc = load_scenario(data)
+    net = sc.build_network()
+    [tv] = sc.media_channels(sc.model(), net, 0)
+    age = net.attributes["age"][0]
+    assert np.allclose(tv.exposure[age == 0], 0.2)
+    assert np.allclose(tv.exposure[age == 1], 0.4)
+    assert np.allclose(tv.exposure[age == 2], 0.8)
+
+
+def test_unknown_age_band_names_its_field():
+    data = {**POP, "initial": {"shares": {"A": 0.3, "B": 0.7},
+                               "by_age": {"ancient": {"A": 1.0}}}}
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(data).check()
+    assert err.value.field == "initial.by_age.ancient"

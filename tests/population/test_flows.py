@@ -164,8 +164,8 @@ def test_departures_from_a_source_take_only_its_members():
     assert st.present[300:].sum() == 40
 
 
-def test_a_model_with_fixed_tie_weights_refuses_flows():
-    model = get_model("friedkin_johnsen")()
+def test_a_model_without_flow_support_refuses_flows():
+    model = get_model("epo")()
     with pytest.raises(ParameterError, match="border flows"):
         BorderFlows(model, lattice((10,)), np.zeros(10, np.int8), ("resident",), [],
                     np.random.default_rng(0))
@@ -248,9 +248,32 @@ def test_polls_sample_present_agents_only():
                  "committed": 0.5}]}, "flows.0.committed_stance"),
     ({"flows": [{"name": "x", "direction": "in", "start": 5, "end": 2, "total": 5}]},
      "flows.0.end"),
-    ({"model": {"name": "friedkin_johnsen"}, "initial": {}}, "flows"),
+    ({"model": {"name": "epo"}, "initial": {}}, "flows"),
 ])
 def test_bad_flows_name_their_field(change, field):
     with pytest.raises(ScenarioError) as err:
         load_scenario(scenario(**{"events": [], **change})).check()
     assert f": {field}" in str(err.value)
+
+
+def test_friedkin_johnsen_with_arrivals_reaches_the_direct_solution():
+    """After arrivals the weights are recomputed over the new ties and each arrival is
+    anchored to the opinion it came with: the run ends at x* = (I − ΛW)⁻¹ (I − Λ) x(0)."""
+    model = get_model("friedkin_johnsen")(susceptibility=0.7)
+    g = erdos_renyi(200, 6, seed=4)
+    origin = np.zeros(200, np.int8)
+    origin[150:] = 1
+    plan = FlowPlan("wave", "in", np.array([0, 30, 20]), shares=np.array([0.2, 0.3, 0.5]))
+    fl = BorderFlows(model, g, origin, ("resident", "wave"), [plan], np.random.default_rng(2))
+    st = init_state(model, g, seed=3, present=fl.present0())
+    simulate(model, g, st, max_sweeps=400, stop_at_consensus=False, flows=fl)
+    assert st.present.all()
+    lam = st.aux["susceptibility"]
+    deg = g.degree().astype(float)
+    w = np.zeros((200, 200))
+    for i in range(200):
+        w[i, i] = 1.0 / (deg[i] + 1)
+        w[i, g.neighbors(i)] = 1.0 / (deg[i] + 1)
+    anchor = st.aux["initial_opinion"]
+    direct = np.linalg.solve(np.eye(200) - lam[:, None] * w, (1 - lam) * anchor)
+    assert np.max(np.abs(st.opinion - direct)) < 1e-9

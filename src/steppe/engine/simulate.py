@@ -376,10 +376,12 @@ def simulate(
     if flows is not None:
         flows.start(state)
         flows.due(state)
+        model.on_network_change(state, flows.active)
     net = network if flows is None else flows.active
 
     def due_flows() -> Network:
         if flows is not None and flows.due(state):
+            model.on_network_change(state, flows.active)
             return flows.active
         return net
 

@@ -25,7 +25,7 @@ from ..models.base import Model, State
 from ..networks.base import Network
 from ..rng import make_state
 
-__all__ = ["Committed", "apportion", "init_state"]
+__all__ = ["Committed", "apportion", "combine_shares", "init_state"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ def init_state(
     opinions: DistLike | None = None,
     shares_by_group: Mapping[int, Mapping[str, float]] | None = None,
     present: np.ndarray | None = None,
+    shares_by_age: Mapping[int, Mapping[str, float]] | None = None,
 ) -> State:
     """The initial :class:`~steppe.models.base.State` of one run.
 
@@ -139,6 +140,11 @@ def init_state(
     shares_by_group
         Initial shares within the listed groups (``network.groups`` codes); members of other
         groups use ``shares``.
+    shares_by_age
+        Initial shares within the listed age bands (codes of the network's ``age``
+        attribute). An agent whose group and age band are both listed takes
+        p(s | g, a) ∝ p(s | g) · p(s | a) / p(s), with p(s) from ``shares``: group and age
+        act independently on the odds of each stance.
     present
         With border flows: the agents present at the start. Shares and committed fractions
         apply to them; absent agents are frozen and hold stance code 0 until they arrive
@@ -162,7 +168,10 @@ def init_state(
     if committed is not None:
         stance[mask] = model.stance_code(committed.stance)
     free = np.flatnonzero(~mask if present is None else ~mask & present)
-    if shares_by_group:
+    if shares_by_age:
+        _assign_cells(model, network, stance, free, vec, shares_by_group or {},
+                      shares_by_age, exact, gen)
+    elif shares_by_group:
         if network.groups is None:
             raise ParameterError("initial shares per group need a network with groups",
                                  field="initial.by_group", given=network.name)
@@ -191,6 +200,57 @@ def init_state(
     model.check_network(network)
     model.init_aux(state, network, gen=np.random.default_rng(aux_ss))
     return state
+
+
+def combine_shares(by_group: np.ndarray | None, by_age: np.ndarray | None,
+                   base: np.ndarray) -> np.ndarray:
+    """Stance shares of an agent from its group's and its age band's shares (either may
+    be None): p(s | g, a) ∝ p(s | g) p(s | a) / p(s).
+
+    Examples
+    --------
+    >>> base = np.array([0.5, 0.5])
+    >>> combine_shares(np.array([0.8, 0.2]), np.array([0.8, 0.2]), base).round(4).tolist()
+    [0.9412, 0.0588]
+    >>> combine_shares(None, np.array([0.3, 0.7]), base).tolist()
+    [0.3, 0.7]
+    """
+    if by_group is None and by_age is None:
+        return base
+    if by_group is None or by_age is None:
+        return by_age if by_group is None else by_group
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(base > 0, by_group * by_age / base, 0.0)
+    total = v.sum()
+    return by_group if total <= 0 else v / total
+
+
+def _assign_cells(model: Model, network: Network, stance: np.ndarray, free: np.ndarray,
+                  vec: np.ndarray, by_group: Mapping[int, Mapping[str, float]],
+                  by_age: Mapping[int, Mapping[str, float]], exact: bool,
+                  gen: np.random.Generator) -> None:
+    """Initial stances per (group, age band) cell."""
+    attrs = network.attributes or {}
+    if "age" not in attrs:
+        raise ParameterError("initial shares per age band need a [population] with ages",
+                             field="initial.by_age", given=network.name)
+    ages = np.asarray(attrs["age"][0], dtype=np.int64)
+    if by_group and network.groups is None:
+        raise ParameterError("initial shares per group need a network with groups",
+                             field="initial.by_group", given=network.name)
+    groups = (np.zeros(network.n, np.int64) if network.groups is None
+              else np.asarray(network.groups, dtype=np.int64))
+    gvec = {g: _share_vector(model, v, f"initial.by_group.{g}") for g, v in by_group.items()}
+    avec = {a: _share_vector(model, v, f"initial.by_age.{a}") for a, v in by_age.items()}
+    n_ages = int(ages.max()) + 1 if ages.size else 1
+    cell = groups[free] * n_ages + ages[free]
+    order = np.argsort(cell, kind="stable")
+    keys, starts = np.unique(cell[order], return_index=True)
+    bounds = [*starts.tolist(), len(order)]
+    for c, key in enumerate(keys.tolist()):
+        g, a = divmod(int(key), n_ages)
+        who = free[order[bounds[c]:bounds[c + 1]]]
+        _assign(stance, who, combine_shares(gvec.get(g), avec.get(a), vec), exact, gen)
 
 
 def _share_vector(model: Model, shares: Mapping[str, float], field: str) -> np.ndarray:

@@ -221,7 +221,8 @@ def _initial_state(scenario: LoadedScenario, model: Any, net: Network, run: int,
                       opinions=spec.initial.opinion,
                       shares_by_group=scenario.by_group(spec.initial.by_group,
                                                         "initial.by_group"),
-                      present=present)
+                      present=present,
+                      shares_by_age=scenario.by_age(spec.initial.by_age, "initial.by_age"))
 
 
 _WORKER_NETWORKS: dict[tuple[str, int | None], Network] = {}

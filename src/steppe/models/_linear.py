@@ -222,9 +222,6 @@ def _epo_kernel(x, xh, committed, x0, lam, phi, selfw, nbw, complete, indptr, in
 class LinearModel(ContinuousModel):
     """Common machinery of Friedkin–Johnsen and EPO (not registered itself)."""
 
-    #: per-tie weights are fixed when the run starts, so agents may not come and go
-    supports_flows = False
-
     #: fields holding a per-agent value in [0, 1] or a distribution
     _unit_fields: ClassVar[tuple[str, ...]] = ("susceptibility",)
 
@@ -252,6 +249,16 @@ class LinearModel(ContinuousModel):
         state.aux["neighbour_weight"] = nbw
         state.aux["buffer"] = np.empty(n, dtype=np.float64)
         state.aux["delta"] = np.full(1, np.inf)
+
+    def on_network_change(self, state: State, network: Network) -> None:
+        """Influence weights over the current ties (border flows)."""
+        selfw, nbw = influence_weights(network, self.params.self_weight)
+        state.aux["self_weight"] = selfw
+        state.aux["neighbour_weight"] = nbw
+
+    def on_arrival(self, state: State, agents: np.ndarray) -> None:
+        """Arrivals are anchored to the opinion they arrive with."""
+        state.aux["initial_opinion"][agents] = state.opinion[agents]
 
     def _kernel_tail(self, state: State, stop: bool) -> tuple:
         return (stop, float(self.params.tolerance), np.asarray(self.cutoffs, dtype=np.float64),

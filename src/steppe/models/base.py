@@ -206,8 +206,9 @@ class Model:
     Params: ClassVar[type[ModelParams]] = ModelParams
     #: continuous models hold a float opinion; ``stance`` is its category
     continuous: ClassVar[bool] = False
-    #: whether agents may arrive and leave during a run (border flows): the kernel must
-    #: read neighbours from the network at each update and keep no per-tie weights
+    #: whether agents may arrive and leave during a run (border flows): the kernel reads
+    #: neighbours from the network at each update, and anything it derives from the ties is
+    #: recomputed by ``on_network_change``
     supports_flows: ClassVar[bool] = True
 
     def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
@@ -249,6 +250,10 @@ class Model:
     def on_arrival(self, state: State, agents: np.ndarray) -> None:
         """Reset model-specific arrays (``state.aux``) of agents who just arrived with the
         stances now in ``state.stance``; the default has nothing to reset."""
+
+    def on_network_change(self, state: State, network: Network) -> None:
+        """Recompute model-specific arrays that depend on the ties (border flows change
+        who is connected); the default has none."""
 
     def is_frozen(self, state: State, network: Network) -> bool:
         """True when the dynamics can no longer change anything (an absorbing state other

@@ -91,6 +91,8 @@ class EPO(LinearModel):
     Params = EPOParams
     #: the model evolves its own expressed opinions; no separate expression layer
     own_expression: ClassVar[bool] = True
+    #: its expressed opinions are state of the model's own, not yet carried across arrivals
+    supports_flows: ClassVar[bool] = False
     _unit_fields = ("susceptibility", "resilience")
 
     def init_aux(self, state: State, network: Network,

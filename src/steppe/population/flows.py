@@ -270,8 +270,7 @@ class BorderFlows:
 
     def __post_init__(self) -> None:
         if not self.model.supports_flows:
-            raise ParameterError(f"model {self.model.name!r} does not support border flows "
-                                 "(its per-tie weights are fixed when the run starts)",
+            raise ParameterError(f"model {self.model.name!r} does not support border flows",
                                  field="flows", given=self.model.name)
         self.origin = np.asarray(self.origin, dtype=np.int8)
         self._slots: dict[int, np.ndarray] = {}

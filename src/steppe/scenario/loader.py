@@ -101,6 +101,22 @@ class LoadedScenario:
                              "group names need a [population] table", field,
                              given=key) from None
 
+    def age_code(self, label: str, field: str) -> int:
+        """The code of an age band of the population."""
+        pop = self.spec.population
+        if pop is None or pop.ages is None:
+            raise self._fail("age bands need a [population] table with ages", field,
+                             given=label)
+        labels = list(pop.ages)
+        if label not in labels:
+            raise self._fail("unknown age band", field, allowed=", ".join(labels),
+                             given=label)
+        return labels.index(label)
+
+    def by_age(self, table: Mapping[str, Any], field: str) -> dict[int, Any]:
+        """A per-age-band table with its keys turned into age codes."""
+        return {self.age_code(k, f"{field}.{k}"): v for k, v in table.items()}
+
     def by_group(self, table: Mapping[str | int, Any], field: str) -> dict[int, Any]:
         """A per-group table with its keys turned into group codes."""
         return {self.group_code(k, f"{field}.{k}"): v for k, v in table.items()}
@@ -142,11 +158,19 @@ class LoadedScenario:
             gen = np.random.default_rng(np.random.SeedSequence(self.spec.seed,
                                                                spawn_key=(3, run, i)))
             try:
-                out.append(MediaChannel(model, network, name=m.name, stance=m.stance,
-                                        strength=m.strength, exposure=m.exposure,
-                                        exposure_by_group=self.by_group(
-                                            m.exposure_by_group, f"media.{i}.exposure_by_group"),
-                                        opinion=m.opinion, gen=gen))
+                channel = MediaChannel(model, network, name=m.name, stance=m.stance,
+                                       strength=m.strength, exposure=m.exposure,
+                                       exposure_by_group=self.by_group(
+                                           m.exposure_by_group, f"media.{i}.exposure_by_group"),
+                                       opinion=m.opinion, gen=gen)
+                if m.exposure_by_age:
+                    factors = self.by_age(m.exposure_by_age, f"media.{i}.exposure_by_age")
+                    ages = (network.attributes or {})["age"][0]
+                    scale = np.ones(len(self.spec.population.ages or {"all": 1}))
+                    for code, f in factors.items():
+                        scale[code] = f
+                    channel.exposure = np.minimum(1.0, channel.exposure * scale[ages])
+                out.append(channel)
             except ParameterError as exc:
                 raise self.error_from(exc) from None
         return out
@@ -427,10 +451,19 @@ class LoadedScenario:
                           "expression.visibility_by_group")
         for i, m in enumerate(self.spec.media):
             self.by_group(m.exposure_by_group, f"media.{i}.exposure_by_group")
+            self.by_age(m.exposure_by_age, f"media.{i}.exposure_by_age")
+        for key, shares in self.spec.initial.by_age.items():
+            where = f"initial.by_age.{key}"
+            self.age_code(key, where)
+            for label in shares:
+                if label not in model.stances:
+                    raise self._fail(f"unknown stance for model {model.name!r}",
+                                     f"{where}.{label}", allowed=stances, given=label)
+            if abs(sum(shares.values()) - 1.0) > 1e-9:
+                raise self._fail("shares must sum to 1", where, given=dict(shares))
         if self.spec.flows:
             if not model.supports_flows:
-                raise self._fail(f"model {model.name!r} does not support border flows "
-                                 "(its per-tie weights are fixed when the run starts)",
+                raise self._fail(f"model {model.name!r} does not support border flows",
                                  "flows", given=model.name)
             self.flow_plans(model, ("resident", *(f.name for f in self.spec.flows
                                                   if f.direction == "in")))

@@ -282,6 +282,11 @@ class InitialSpec(_Strict):
         default_factory=dict)
     """Initial shares within each group (group labels of the population, or network group
     numbers); groups not listed use `shares`."""
+    by_age: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] = Field(
+        default_factory=dict)
+    """Initial shares within each age band (labels of population.ages). Where an agent's
+    group is listed too, p(stance | group, age) ∝ p(stance | group) p(stance | age) /
+    p(stance), with p(stance) from `shares`."""
 
 
 class CommittedSpec(_Strict):
@@ -454,6 +459,9 @@ class MediaSpec(_Strict):
     """Per-agent exposure in [0, 1] (a number or a distribution table)."""
     exposure_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
     """Per-group exposure, overriding `exposure` for members of the listed groups."""
+    exposure_by_age: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    """Relative exposure by age band (labels of population.ages): each agent's exposure is
+    multiplied by its band's factor (unlisted bands: 1), then capped at 1."""
     opinion: float | None = None
     """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
 
