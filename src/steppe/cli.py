@@ -1,4 +1,5 @@
-"""The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``.
+"""The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``, ``sweep``,
+``query``.
 
 Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
 message and exits with status 2, without a traceback and without writing anything.
@@ -270,6 +271,12 @@ def validate(
     console.print(f"{len(checks) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
+
+
+# steppe sweep and steppe query live in cli_sweep.py
+from .cli_sweep import register as _register_sweep  # noqa: E402
+
+_register_sweep(app, console, err_console)
 
 
 def main() -> None:
