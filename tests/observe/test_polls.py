@@ -323,3 +323,18 @@ def test_polls_concatenate_into_one_tidy_frame():
     assert polls_to_frame(res, dates).time.tolist() == [d for d in dates for _ in range(4)]
     with pytest.raises(ParameterError):
         polls_to_frame(res, dates[:2])
+
+
+def test_a_sampling_frame_limits_who_is_asked():
+    from steppe.observe.polls import PollDesign, run_poll
+
+    age = np.repeat(np.array([0, 1], dtype=np.int64), [4000, 6000])
+    private = np.where(age == 0, 1, 0).astype(np.int8)   # all children hold stance 1
+    res = run_poll(PollDesign(n=3000, frame={"age": [1]}), expressed=private,
+                   private=private, stance_labels=("a", "b"), attributes={"age": age},
+                   seed=1)
+    f = res.to_frame().set_index("stance")
+    assert f.loc["b", "estimate"] == 0.0 and f.loc["b", "true_expressed"] == 0.0
+    with pytest.raises(ParameterError):
+        run_poll(PollDesign(n=7000, frame={"age": [1]}), expressed=private,
+                 private=private, stance_labels=("a", "b"), attributes={"age": age}, seed=1)

@@ -184,10 +184,13 @@ def test_report_with_dates_groups_and_polls(tmp_path):
     # private 0.1, 0.2, 0.6 -> 20.0%, 11.0%–56.0%
     half = 1.96 * math.sqrt(0.13 * 0.87 / 1110)
     obs = f"13.0% ({100 * (0.13 - half):.1f}%–{100 * (0.13 + half):.1f}%)"
-    assert (f"| P1 (Mar 2022) | 2022-03-08 | A | 1,110 | {obs} | 10.0% (5.5%–28.0%) | yes "
-            "| 20.0% (11.0%–56.0%) | yes |") in md
+    # beside each observed poll: the simulated direct polls nearest in time (0.06, 0.11,
+    # 0.31 -> median 11.0%, 90% range 6.5%–29.0%), then the population bands
+    assert (f"| P1 (Mar 2022) | 2022-03-08 | A | 1,110 | {obs} | 11.0% (6.5%–29.0%) | yes "
+            "| 10.0% (5.5%–28.0%) | 20.0% (11.0%–56.0%) |") in md
     assert "| P2 (Mar 2022) | 2022-03-22 | A | 1,100 | " in md
-    assert "| 10.0% (5.5%–28.0%) | no | 20.0% (11.0%–56.0%) | yes |" in md
+    assert ("| 11.0% (6.5%–29.0%) | no | 10.0% (5.5%–28.0%) | 20.0% (11.0%–56.0%) |"
+            in md)
     assert "| P3 (May 2023) | 2023-05-07 | A | 1,100 |" in md
     assert "outside the simulated period" in md
     # simulated polls: direct estimates 0.06, 0.11, 0.31 -> median 11.0%

@@ -43,6 +43,28 @@ UnitDist = Annotated[float, Field(ge=0, le=1)] | Distribution
 _UNIT_ALLOWED = "number in [0, 1], or a distribution table (draws clipped to [0, 1])"
 
 
+@njit(cache=True)
+def _row_weights(indptr, a, self_weight, s, nbw):
+    """Self weights and neighbour weights row by row (``a`` empty: unweighted); an agent
+    without (weighted) neighbours keeps all the weight on itself."""
+    n = indptr.shape[0] - 1
+    weighted = a.shape[0] > 0
+    for i in range(n):
+        lo, hi = indptr[i], indptr[i + 1]
+        rowsum = 0.0
+        for e in range(lo, hi):
+            rowsum += a[e] if weighted else 1.0
+        if rowsum > 0:
+            si = 1.0 / (hi - lo + 1.0) if self_weight < 0 else self_weight
+            scale = (1.0 - si) / rowsum
+        else:
+            si = 1.0
+            scale = 0.0
+        s[i] = si
+        for e in range(lo, hi):
+            nbw[e] = (a[e] if weighted else 1.0) * scale
+
+
 def influence_weights(network: Network, self_weight: float | None) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """The influence weights as kernel arrays: ``(selfw, nbw)``.
@@ -81,10 +103,9 @@ def influence_weights(network: Network, self_weight: float | None) -> tuple[np.n
     if network.complete:
         s = np.full(n, 1.0 / n if self_weight is None else float(self_weight))
         return s, (1.0 - s) / (n - 1)
-    deg = np.diff(network.indptr)
     weights = getattr(network, "weights", None)
     if weights is None:
-        a = np.ones(len(network.indices), dtype=np.float64)
+        a = np.ones(0, dtype=np.float64)  # unweighted: every entry weighs 1
     else:
         a = np.asarray(weights, dtype=np.float64)
         if a.shape != network.indices.shape or not np.all(np.isfinite(a)) or np.any(a < 0):
@@ -92,16 +113,10 @@ def influence_weights(network: Network, self_weight: float | None) -> tuple[np.n
                                  "stored edge", field="network.weights", allowed=">= 0",
                                  given=None if a.shape != network.indices.shape
                                  else float(a.min()))
-    rowsum = np.bincount(np.repeat(np.arange(n), deg), weights=a, minlength=n)
-    has = rowsum > 0
-    s = np.ones(n)
-    if self_weight is None:
-        s[has] = 1.0 / (deg[has] + 1.0)
-    else:
-        s[has] = float(self_weight)
-    scale = np.zeros(n)
-    scale[has] = (1.0 - s[has]) / rowsum[has]
-    nbw = a * np.repeat(scale, deg)
+    s = np.empty(n)
+    nbw = np.empty(len(network.indices), dtype=np.float64)
+    _row_weights(network.indptr, a, -1.0 if self_weight is None else float(self_weight), s,
+                 nbw)
     return s, nbw
 
 

@@ -237,6 +237,10 @@ class PollDesign(_Validated):
     ``sum_l W_l^2 p_l (1 - p_l) / n_l`` or Kish's ``p (1 - p) / n_eff``."""
     list_experiment: ListExperiment | None = None
     """Also ask a list-experiment question about one stance."""
+    frame: dict[str, list[int]] | None = None
+    """The sampling frame: only agents whose level code of each named attribute is listed
+    are sampled, e.g. adults only: ``{"age": [1, 2, 3]}``. The true shares reported beside
+    the estimates are those of the frame. Default: every present agent."""
 
     def __init__(self, **data: Any) -> None:
         le = data.get("list_experiment")
@@ -622,6 +626,13 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
             raise ParameterError("stance codes must index stance_labels", field=nm,
                                  allowed=f"0 .. {k_stances - 1}",
                                  given=(int(arr.min()), int(arr.max())))
+    if design.frame:
+        in_frame = np.ones(n_agents, dtype=bool) if present is None else np.asarray(
+            present, dtype=bool).copy()
+        for name, codes in design.frame.items():
+            levels = _attribute(attributes, name, n_agents, "frame")
+            in_frame &= np.isin(levels, np.asarray(codes, dtype=np.int64))
+        present = in_frame
     idx = np.zeros(0, dtype=np.int64)  # positions of the present agents (if any absent)
     if present is None:
         n_present = n_agents

@@ -110,8 +110,12 @@ class Results:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """The scenario's timeline of events."""
-        return list((self.metadata.get("scenario") or {}).get("events") or [])
+        """The scenario's timeline: its events, and the start of each border flow that
+        has a note."""
+        sc = self.metadata.get("scenario") or {}
+        flows = [{"at": f.get("start"), "note": f["note"]} for f in sc.get("flows") or []
+                 if f.get("note")]
+        return list(sc.get("events") or []) + flows
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -238,7 +238,7 @@ def _format_axes(ax: Axes, dated: bool, *, ylabel: str, maxticks: int = 7,
     ax.set_axisbelow(True)
     if dated:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
-        locator.intervald[mdates.MONTHLY] = [1, 2, 3, 4, 6]  # whole months, never crowded
+        locator.intervald[mdates.MONTHLY] = [1, 2, 3, 4, 6, 12]  # whole months, uncrowded
         ax.xaxis.set_major_locator(locator)
         if span_days is not None and span_days >= 60:
             # months with their year on every tick: "Apr 2022"
@@ -281,9 +281,13 @@ def _time_to_date(series: pd.DataFrame, times: np.ndarray) -> np.ndarray | None:
 
 def _events(ax: Axes, events: Sequence[Mapping[str, Any]], series: pd.DataFrame,
             dated: bool, *, label: bool = True) -> bool:
-    """Dotted vertical lines at the timeline's events; return whether any was drawn."""
+    """Dotted vertical lines at the timeline's events (labelled with their note, else what
+    they set), labels staggered in rows so that they do not overlap; return whether any
+    was drawn."""
     drawn = False
-    for ev in events:
+    x0, x1 = ax.get_xlim()
+    rows: list[float] = []  # right end (axes fraction) of the last label in each row
+    for ev in sorted(events, key=lambda e: str(e.get("at"))):
         at = ev.get("at")
         if at is None:
             continue
@@ -299,14 +303,26 @@ def _events(ax: Axes, events: Sequence[Mapping[str, Any]], series: pd.DataFrame,
         else:
             xv = float(at)
         ax.axvline(xv, color="#555555", linestyle=":", linewidth=1.0, zorder=1)
-        if label:
-            text = ev.get("label") or ", ".join(
-                f"{k.split('.')[-1]} \u2192 {v}" for k, v in (ev.get("set") or {}).items())
-            if text:
-                ax.annotate(text, xy=(xv, 1.0), xycoords=("data", "axes fraction"),
-                            xytext=(3, -3), textcoords="offset points", fontsize=7,
-                            color="#444444", va="top", ha="left")
         drawn = True
+        if not label:
+            continue
+        text = ev.get("note") or ev.get("label") or ", ".join(
+            f"{k.split('.')[-1]} \u2192 {v}" for k, v in (ev.get("set") or {}).items())
+        if not text:
+            continue
+        text = text if len(text) <= 48 else text[:47] + "\u2026"
+        xnum = float(mdates.date2num(xv)) if dated else float(xv)
+        frac = (xnum - x0) / (x1 - x0) if x1 > x0 else 0.0
+        width = 0.0062 * len(text) + 0.01
+        row = next((r for r, end in enumerate(rows) if end < frac), len(rows))
+        if row == len(rows):
+            rows.append(0.0)
+        rows[row] = frac + width
+        ax.annotate(text, xy=(xv, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3 - 9 * row), textcoords="offset points", fontsize=7,
+                    color="#444444", va="top", ha="left",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.7})
     return drawn
 
 

@@ -318,7 +318,7 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
             lines += ["The results have no calendar (no `date` column), so observed polls "
                       "cannot be placed on the simulated timeline.", ""]
         else:
-            lines += _observed_table(series, observed)
+            lines += _observed_table(series, observed, simulated_polls)
             lines.append("")
 
     # -- simulated polls
@@ -334,7 +334,25 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _observed_table(series: pd.DataFrame, observed: pd.DataFrame) -> list[str]:
+def _matching_polls(polls: pd.DataFrame | None, stance: str, when: Any) -> np.ndarray | None:
+    """Estimates of the simulated direct polls of ``stance`` nearest in time to ``when``
+    (within 45 days), one per run, or None."""
+    if polls is None or polls.empty or "date" not in polls.columns:
+        return None
+    p = polls.loc[(polls["stance"].astype(str) == stance)
+                  & (polls.get("method", pd.Series("direct", index=polls.index))
+                     .astype(str) == "direct")]
+    if p.empty:
+        return None
+    dates = pd.to_datetime(p["date"])
+    gap = (dates - pd.Timestamp(when)).abs()
+    if gap.min() > pd.Timedelta(days=45):
+        return None
+    return p.loc[dates == dates[gap.idxmin()], "estimate"].to_numpy(dtype=float)
+
+
+def _observed_table(series: pd.DataFrame, observed: pd.DataFrame,
+                    polls: pd.DataFrame | None = None) -> list[str]:
     allrows = series.loc[series["by"].astype(str) == "all"]
     rows = []
     cache: dict[str, tuple[Bands, Bands]] = {}
@@ -355,16 +373,25 @@ def _observed_table(series: pd.DataFrame, observed: pd.DataFrame) -> list[str]:
             rows.append([str(o["poll"]), date, st, n, obs, "outside the simulated period",
                          "–", "–", "–"])
             continue
-        rows.append([str(o["poll"]), date, st, n, obs,
+        sim = _matching_polls(polls, st, o["date"])
+        if sim is None or len(sim) == 0:
+            sim_text, inside = "–", "–"
+        else:
+            lo, mid, hi = np.quantile(sim, [0.05, 0.5, 0.95])
+            sim_text = f"{fmt_pct(mid)} ({fmt_pct(lo)}–{fmt_pct(hi)})"
+            inside = "yes" if lo <= est <= hi else "no"
+        rows.append([str(o["poll"]), date, st, n, obs, sim_text, inside,
                      f"{fmt_pct(e[1])} ({fmt_pct(e[0])}–{fmt_pct(e[2])})",
-                     "yes" if e[0] <= est <= e[2] else "no",
-                     f"{fmt_pct(p[1])} ({fmt_pct(p[0])}–{fmt_pct(p[2])})",
-                     "yes" if p[0] <= est <= p[2] else "no"])
-    return ["Simulated values on the fieldwork midpoint: median (90% band across runs). "
-            "The observed interval is the 95% binomial sampling interval.", "",
+                     f"{fmt_pct(p[1])} ({fmt_pct(p[0])}–{fmt_pct(p[2])})"])
+    return ["Each observed poll beside the simulated poll of the same design nearest in "
+            "time (its estimate: median and 90% range across runs, sampling error "
+            "included); \"within\" says whether the observed value falls inside that "
+            "range. The last two columns are the true simulated shares of the whole "
+            "population on the fieldwork midpoint (median and 90% band across runs). The "
+            "observed interval is the 95% binomial sampling interval.", "",
             *_table(["poll", "midpoint", "stance", "n", "observed (95% CI)",
-                     "simulated expressed", "in expressed band",
-                     "simulated private", "in private band"], rows, left=3)]
+                     "simulated poll", "within", "population: expressed",
+                     "population: private"], rows, left=3)]
 
 
 def _simulated_polls_section(polls: pd.DataFrame, focus: str) -> list[str]:

@@ -353,6 +353,8 @@ class LoadedScenario:
         for i, p in enumerate(self.spec.polls):
             at = self.sweep_of(p.at, f"polls.{i}.at")
             design = p.design()
+            if isinstance(design.get("frame"), Mapping):
+                design["frame"] = self._frame(design["frame"], f"polls.{i}.frame")
             design.setdefault("name", f"poll {i}" if not isinstance(p.at, dt.date)
                               else f"poll {p.at}")
             try:
@@ -362,6 +364,29 @@ class LoadedScenario:
                 raise ScenarioError(exc.message, file=self.source, field=f"polls.{i}{fld}",
                                     allowed=exc.allowed, given=exc.given) from None
         return sorted(out, key=lambda x: x[0])
+
+    def _frame(self, frame: Mapping[str, Any], field: str) -> dict[str, Any]:
+        """A poll's sampling frame with level labels turned into codes."""
+        pop = self.spec.population
+        tables = {} if pop is None else {"group": list(pop.groups),
+                                         "region": list(pop.regions or {"all": 1}),
+                                         "age": list(pop.ages or {"all": 1})}
+        out: dict[str, Any] = {}
+        for attr, levels in frame.items():
+            if not isinstance(levels, list):
+                raise self._fail("a list of levels", f"{field}.{attr}", given=levels)
+            codes = []
+            for level in levels:
+                if isinstance(level, str):
+                    labels = tables.get(attr)
+                    if labels is None or level not in labels:
+                        raise self._fail("unknown level", f"{field}.{attr}",
+                                         allowed=", ".join(labels or []), given=level)
+                    codes.append(labels.index(level))
+                else:
+                    codes.append(level)
+            out[attr] = codes
+        return out
 
     def max_sweeps(self) -> float | None:
         """stop.max_sweeps, or the sweeps up to time.end."""
