@@ -104,6 +104,8 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                           f"{plan.runs} run(s) per point, seed {plan.seed} "
                           f"({plan.seeds} seeds); {total} runs, {total - pending} already "
                           f"done; on {where}", highlight=False)
+            for note in plan.notes:
+                console.print(f"note: {note}", highlight=False)
             bar.start()
             task_id = bar.add_task("sweeping", total=total, failed="")
 
@@ -114,6 +116,12 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
 
         def on_failure(rec: dict[str, Any]) -> None:
             failures.append(rec)
+            if len(failures) > 10:
+                if len(failures) == 11:
+                    err_console.print("more runs failed; every failure is recorded in "
+                                      "the folder's failures/ (steppe query DIR "
+                                      '"SELECT * FROM failures")')
+                return
             params = ", ".join(f"{k}={v}" for k, v in rec["params"].items())
             err_console.print(f"[red]run failed[/]: point {rec['point']}"
                               + (f" ({params})" if params else "")

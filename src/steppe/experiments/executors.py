@@ -71,6 +71,7 @@ __all__ = [
     "WorkerLost",
     "load_cluster_description",
     "make_executor",
+    "start_cluster",
 ]
 
 #: how many times a broken local pool is rebuilt before its tasks are given up as failed
@@ -267,8 +268,12 @@ def _distributed() -> Any:
     return distributed
 
 
-def _start_cluster(desc: ClusterDescription) -> Any:
-    """Start the cluster a description asks for (jobs are submitted by ``scale``)."""
+def start_cluster(desc: ClusterDescription, *, scale: bool = True) -> Any:
+    """Start the cluster a description asks for.
+
+    For SLURM and PBS the batch jobs are submitted by ``scale`` (or ``adapt``); with
+    ``scale=False`` none is, and ``cluster.job_script()`` shows the script they would run.
+    """
     if desc.kind == "local":
         LocalCluster = _distributed().LocalCluster
 
@@ -289,10 +294,16 @@ def _start_cluster(desc: ClusterDescription) -> Any:
         cluster = cls(**opts)
     except (TypeError, ValueError) as exc:
         raise SteppeError(f"{desc.source}: job: {exc}") from None
-    if desc.adapt is not None:
-        cluster.adapt(**desc.adapt)
-    else:
-        cluster.scale(jobs=desc.jobs)
+    if not scale:
+        return cluster
+    try:
+        if desc.adapt is not None:
+            cluster.adapt(**desc.adapt)
+        else:
+            cluster.scale(jobs=desc.jobs)
+    except (TypeError, ValueError) as exc:
+        cluster.close()
+        raise SteppeError(f"{desc.source}: adapt: {exc}") from None
     return cluster
 
 
@@ -342,7 +353,7 @@ class DaskExecutor(Executor):
         for i, t in enumerate(tasks):
             f = self.client.submit(fn, t, key=f"steppe-sweep-{token}-{i}", pure=False)
             futures[f] = t
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=self.client.loop):
             t = futures.pop(fut)
             if fut.status == "finished":
                 try:
@@ -366,12 +377,14 @@ class DaskExecutor(Executor):
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None,
-                  cluster: str | Path | None = None, tasks: int | None = None) -> Executor:
+                  cluster: str | Path | None = None, tasks: int | None = None,
+                  timeout: float = 30) -> Executor:
     """The executor for the command-line options.
 
     ``workers``: local processes (0 or None: one per core; 1: this process); ``scheduler``:
     a Dask scheduler address; ``cluster``: a cluster description file. At most one of
-    ``scheduler`` and ``cluster``; ``tasks`` caps the local processes started.
+    ``scheduler`` and ``cluster``; ``tasks`` caps the local processes started; ``timeout``:
+    seconds to wait for the scheduler.
 
     Raises
     ------
@@ -392,10 +405,10 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
         if "://" not in scheduler and ":" not in scheduler:
             raise SteppeError(f"--scheduler: expected an address such as tcp://HOST:PORT "
                               f"(given: {scheduler!r})")
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, timeout=timeout)
     if cluster is not None:
         desc = load_cluster_description(cluster)
-        c = _start_cluster(desc)
+        c = start_cluster(desc)
         return DaskExecutor(c, cluster=c)
     if workers is not None and workers < 0:
         raise SteppeError(f"--workers: must be >= 0 (allowed: 0 for one per core, or more; "

@@ -10,7 +10,8 @@ Views (each only when the sweep has written it):
     (``seed, final_share_<s>, final_expressed_share_<s>, consensus, consensus_stance,
     consensus_time, absorbed, sweeps, wall_seconds``).
 ``series``
-    the tidy series of every run, with ``point`` and the swept fields.
+    the tidy series of every run, with ``point`` and the swept fields (``by`` is an SQL
+    keyword: quote it, ``WHERE "by" = 'group'``).
 ``bands``
     per point, breakdown level, stance and time: median and 50%/90% bands over runs.
 ``outcomes``
@@ -37,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,4 +154,8 @@ def query(path: str | Path, sql: str) -> pd.DataFrame:
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name NOT "
             "LIKE '\\_%' ESCAPE '\\' ORDER BY 1").fetchall())
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SteppeError(f"SQL: {first} (views: {names})") from None
+        hint = ""
+        for m in re.finditer(r"(\w*)\s*(?<!\")\bby\b(?!\")", sql, re.I):
+            if m.group(1).lower() not in ("group", "order", "partition"):
+                hint = '; BY is an SQL keyword: write the column as "by"'
+        raise SteppeError(f"SQL: {first} (views: {names}{hint})") from None

@@ -46,6 +46,7 @@ A table can be swept whole (fields that must change together):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -129,6 +130,7 @@ class SweepPlan:
     points: list[Point]
     scenarios: dict[str, LoadedScenario]
     stances: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
 
     def identity(self) -> dict[str, Any]:
         """What must match for a folder to be resumed: base scenario, seed, seed mode and
@@ -302,13 +304,24 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     stances = tuple(first.model().stances)
 
     specs: list[PhaseSpec] = []
+    notes: list[str] = []
+    swept = {a.path for a in axes}
     tables = table.get("phase", [])
     for i, t in enumerate([tables] if isinstance(tables, Mapping) else tables):
         try:
-            specs.append(phase_from_table(t, f"sweep.phase.{i}"))
+            spec = phase_from_table(t, f"sweep.phase.{i}")
         except ParameterError as exc:
             raise ScenarioError(exc.message, file=source, field=exc.field,
                                 allowed=exc.allowed, given=exc.given) from None
+        # the command line may fix a field the file's diagram shows
+        if spec.x not in swept:
+            notes.append(f"phase diagram over {spec.x} skipped: {spec.x} is not swept")
+            continue
+        if spec.y is not None and spec.y not in swept:
+            notes.append(f"phase diagram over {spec.x} and {spec.y} drawn over {spec.x} "
+                         f"only: {spec.y} is not swept")
+            spec = dataclasses.replace(spec, y=None)
+        specs.append(spec)
     specs += [p if isinstance(p, PhaseSpec) else parse_phase(p) for p in phases]
     from .phase import _check
 
@@ -316,7 +329,8 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         _check(spec, [a.path for a in axes], pd.DataFrame(), stances)
     return SweepPlan(name=first.spec.name, source=source, base_dir=base_dir, sha256=sha,
                      base=base, axes=axes, fixed=fixed, runs=runs, seed=seed, seeds=mode,
-                     phases=specs, points=points, scenarios=scenarios, stances=stances)
+                     phases=specs, points=points, scenarios=scenarios, stances=stances,
+                     notes=notes)
 
 
 # -- one task, in a worker -------------------------------------------------------------------
