@@ -223,3 +223,23 @@ def test_negative_weights_are_refused():
                            weights=np.r_[-1.0, np.ones(len(base.indices) - 1)])
     with pytest.raises(ParameterError, match="weights"):
         init_state(get_model("friedkin_johnsen")(), net, seed=0)
+
+
+def test_equilibrium_anchors_start_the_run_at_rest():
+    from steppe.networks import erdos_renyi
+
+    g = erdos_renyi(400, 8, seed=1)
+    m = get_model("friedkin_johnsen")(susceptibility={"dist": "beta", "a": 2, "b": 3},
+                                      anchor="equilibrium")
+    st = init_state(m, g, shares={"against": 0.2, "neutral": 0.5, "pro": 0.3}, seed=2)
+    x0 = st.opinion.copy()
+    m.advance(st, g, sweeps=30, stop_at_consensus=False)
+    assert np.max(np.abs(st.opinion - x0)) < 1e-12
+    # the anchors solve x = λ(W x) + (1 − λ) u, and some lie outside the opinion range
+    u = st.aux["initial_opinion"]
+    assert not np.allclose(u, x0)
+    # with the published anchors (the initial opinions) the same start is not at rest
+    m2 = get_model("friedkin_johnsen")(susceptibility={"dist": "beta", "a": 2, "b": 3})
+    st2 = init_state(m2, g, shares={"against": 0.2, "neutral": 0.5, "pro": 0.3}, seed=2)
+    m2.advance(st2, g, sweeps=30, stop_at_consensus=False)
+    assert np.max(np.abs(st2.opinion - x0)) > 0.05

@@ -42,7 +42,10 @@ Examples
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numba import njit
 from pydantic import Field
 
 from ..networks.base import Network
@@ -62,6 +65,32 @@ class FriedkinJohnsenParams(ModelParams):
     uniform over the agent and its k_i neighbours (1/n on the complete graph)."""
     tolerance: float = Field(1e-9, gt=0)
     """Converged (frozen) when no opinion moves by this much or more in one step."""
+    anchor: Literal["initial", "equilibrium"] = "initial"
+    """What each agent is anchored to: its initial opinion (the published model), or the
+    anchor u_i = (x_i − λ_i (W x̂)_i)/(1 − λ_i) that makes the initial opinions the fixed
+    point, so that a run starts at rest and moves only under pressures, events and flows
+    (anchors may then lie outside the opinion range)."""
+
+
+@njit(cache=True)
+def _equilibrium_anchor(x, seen, lam, selfw, nbw, complete, indptr, indices, out):
+    """u_i = (x_i − λ_i (w_ii x_i + Σ_j w_ij x̂_j)) / (1 − λ_i); u_i = x_i where λ_i = 1."""
+    n = x.shape[0]
+    total = 0.0
+    if complete:
+        for j in range(n):
+            total += seen[j]
+    for i in range(n):
+        if complete:
+            nb = nbw[i] * (total - seen[i])
+        else:
+            nb = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                nb += nbw[e] * seen[indices[e]]
+        if lam[i] >= 1.0:
+            out[i] = x[i]
+        else:
+            out[i] = (x[i] - lam[i] * (selfw[i] * x[i] + nb)) / (1.0 - lam[i])
 
 
 @register
@@ -87,6 +116,12 @@ class FriedkinJohnsen(LinearModel):
         """Run ``sweeps`` synchronous steps; return the steps done."""
         complete, indptr, indices = network.kernel_args()
         a = state.aux
+        if self.params.anchor == "equilibrium" and "anchored" not in a:
+            # on the first step, over the ties in force then (after any border flows)
+            _equilibrium_anchor(state.opinion, state.seen_opinion, a["susceptibility"],
+                                a["self_weight"], a["neighbour_weight"], complete, indptr,
+                                indices, a["initial_opinion"])
+            a["anchored"] = np.ones(1, dtype=np.bool_)
         done = _fj_kernel(state.opinion, state.seen_opinion, state.committed,
                           a["initial_opinion"], a["susceptibility"], a["self_weight"],
                           a["neighbour_weight"], complete, indptr, indices, a["buffer"],
