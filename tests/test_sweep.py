@@ -4,6 +4,7 @@ resumes, failures, bands, outcomes and phase diagrams (real runs, no mocks)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -211,3 +212,23 @@ def test_bad_scenario_writes_nothing(tmp_path):
     with pytest.raises(ScenarioError, match=r"network\.n"):
         sweep(VOTER, sets=["network.n=0,10"], out=d, workers=1)
     assert not d.exists()
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / \
+    "binary-agreement-tipping.toml"
+
+
+def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
+    from steppe.experiments import plan_sweep
+
+    plan = plan_sweep(EXAMPLE)
+    assert len(plan.points) == 85 and plan.runs == 40 and len(plan.phases) == 3
+    # a small version: far below and far above the mean-field p_c = 0.0979
+    res = sweep(EXAMPLE, sets=["committed.fraction=0.06,0.14", "network.n=100,1000"],
+                runs=4, out=tmp_path / "tip", workers=1)
+    out = res.outcomes.set_index(["committed_fraction", "network_n"])
+    assert out.loc[(0.14, 100), "p_consensus_A"] == 1.0
+    assert out.loc[(0.14, 1000), "p_consensus_A"] == 1.0
+    assert out.loc[(0.06, 1000), "p_consensus_A"] == 0.0
+    assert {p.suffix for p in res.files} == {".png", ".csv", ".parquet"}
+    assert len(res.files) == 9

@@ -213,10 +213,14 @@ def _print_outcomes(console: Console, res: Any, limit: int = 30) -> None:
     o = pd.read_parquet(path)
     axes = [(c["column"], c["path"]) for c in res.manifest.get("axes", [])]
     stances = res.manifest.get("stances", [])
-    shown: list[tuple[str, str]] = [*axes, ("runs", "runs"), ("p_consensus", "P(consensus)")]
-    shown += [(f"p_consensus_{s}", f"P({s})") for s in stances
-              if f"p_consensus_{s}" in o and o[f"p_consensus_{s}"].max() > 0
-              and o[f"p_consensus_{s}"].min() < o["p_consensus"].max()]
+    winners = [s for s in stances
+               if f"p_consensus_{s}" in o and o[f"p_consensus_{s}"].max() > 0]
+    shown: list[tuple[str, str]] = [*axes, ("runs", "runs")]
+    if len(winners) == 1:  # one stance ever wins: say which
+        shown.append((f"p_consensus_{winners[0]}", f"P(consensus on {winners[0]})"))
+    else:
+        shown.append(("p_consensus", "P(consensus)"))
+        shown += [(f"p_consensus_{s}", f"P({s})") for s in winners]
     shown += [("consensus_time", "T consensus")]
     shown += [(f"final_share_{s}", f"share {s}") for s in stances[:4]]
     shown = [(c, h) for c, h in shown if c in o]

@@ -373,9 +373,9 @@ def check_memory(loaded: Any, workers: int = 1, *, runs_held: int = 0,
     w = (os.cpu_count() or 1) if workers == 0 else max(1, workers)
     est.workers = w
     n = est.agents
-    held_each = n + SERIES_ROW_BYTES * 0 + est.parts["series"]
-    if loaded.spec.stances is not None:
-        held_each += 8 * n  # continuous models keep final opinions
+    held_each = n + est.parts["series"]  # final stances (int8) and the series
+    if runs_held and getattr(loaded.model(), "continuous", False):
+        held_each += 8 * n  # and final opinions
     est.held = runs_held * held_each
     if per_worker is not None:
         est.total = PROCESS_BASE + est.per_run

@@ -19,12 +19,13 @@ the others (their values are in the file name and title).
 
 On the command line: ``--phase x=committed.fraction,y=network.n,outcome=p_consensus_A``; in a
 scenario file, ``[[sweep.phase]]`` tables with ``x``, ``y``, ``outcome`` and optional
-``title``, ``marks``.
+``title``, ``marks``, ``xlabel``, ``ylabel``.
 
 Examples
 --------
->>> parse_phase("x=model.p,y=network.n,outcome=p_consensus")
-PhaseSpec(x='model.p', y='network.n', outcome='p_consensus', title=None, marks=())
+>>> spec = parse_phase("x=model.p,y=network.n,outcome=p_consensus")
+>>> spec.x, spec.y, spec.outcome
+('model.p', 'network.n', 'p_consensus')
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ class PhaseSpec:
     outcome: str
     title: str | None = None
     marks: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    xlabel: str | None = None
+    ylabel: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for the manifest)."""
         return {"x": self.x, "y": self.y, "outcome": self.outcome, "title": self.title,
-                "marks": [dict(m) for m in self.marks]}
+                "marks": [dict(m) for m in self.marks], "xlabel": self.xlabel,
+                "ylabel": self.ylabel}
 
 
 def describe_outcome(outcome: str) -> str:
@@ -103,7 +107,7 @@ def parse_phase(text: str) -> PhaseSpec:
     >>> parse_phase("z=1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    steppe.errors.ParameterError: --phase: unknown key 'z' (allowed: x, y, outcome, title; ...
+    steppe.errors.ParameterError: --phase: unknown key 'z' (allowed: x, y, outcome, title, ...
     """
     table: dict[str, Any] = {}
     for part in [p for p in text.split(",") if p.strip()]:
@@ -112,9 +116,9 @@ def parse_phase(text: str) -> PhaseSpec:
         if not sep:
             raise ParameterError("expected key=value", field="--phase", allowed=_PHASE_HELP,
                                  given=text)
-        if key not in ("x", "y", "outcome", "title"):
+        if key not in ("x", "y", "outcome", "title", "xlabel", "ylabel"):
             raise ParameterError(f"unknown key {key!r}", field="--phase",
-                                 allowed="x, y, outcome, title", given=text)
+                                 allowed="x, y, outcome, title, xlabel, ylabel", given=text)
         table[key] = value.strip()
     return phase_from_table(table, "--phase")
 
@@ -127,7 +131,7 @@ def phase_from_table(table: Mapping[str, Any], where: str = "sweep.phase") -> Ph
     >>> phase_from_table({"x": "model.p", "marks": [{"x": 0.1, "label": "p_c"}]}).marks
     ((('x', 0.1), ('label', 'p_c')),)
     """
-    allowed = {"x", "y", "outcome", "title", "marks"}
+    allowed = {"x", "y", "outcome", "title", "marks", "xlabel", "ylabel"}
     for k in table:
         if k not in allowed:
             raise ParameterError("unknown field", field=f"{where}.{k}",
@@ -146,7 +150,8 @@ def phase_from_table(table: Mapping[str, Any], where: str = "sweep.phase") -> Ph
         raise ParameterError("marks must be a list of tables with x or y (and label)",
                              field=f"{where}.marks", given=marks)
     return PhaseSpec(x=x, y=y or None, outcome=str(outcome), title=table.get("title"),
-                     marks=tuple(tuple(dict(m).items()) for m in marks))
+                     marks=tuple(tuple(dict(m).items()) for m in marks),
+                     xlabel=table.get("xlabel"), ylabel=table.get("ylabel"))
 
 
 def _check(spec: PhaseSpec, axes: Sequence[str], outcomes: pd.DataFrame,
@@ -194,6 +199,7 @@ def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     from ..observe.writers import atomic_path
 
@@ -230,6 +236,9 @@ def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: 
                         ax.text(i, j, f"{z[j, i]:.2f}" if bounded else f"{z[j, i]:.3g}",
                                 ha="center", va="center", fontsize=7,
                                 color="black" if frac > 0.6 else "white")
+        if not np.isfinite(z).all():
+            handles.append(Patch(facecolor="white", edgecolor="0.6",
+                                 label="blank: no value (e.g. no run reached consensus)"))
         if bounded and nx_ >= 2 and ny_ >= 2 and np.isfinite(z).all() \
                 and np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(np.arange(nx_), np.arange(ny_), z, levels=[0.5], colors="white",
@@ -241,7 +250,7 @@ def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: 
                            ha="right" if nx_ > 10 else "center")
         ax.set_yticks(np.arange(ny_))
         ax.set_yticklabels([_fmt(v) for v in y_values])
-        ax.set_ylabel(spec.y or "")
+        ax.set_ylabel(spec.ylabel or spec.y or "")
         ax.set_xlim(-0.5, nx_ - 0.5)
         ax.set_ylim(-0.5, ny_ - 0.5)
         for mark in spec.marks:
@@ -274,15 +283,14 @@ def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: 
             ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        if len(grid.get("others", pd.Series(dtype=object)).unique()) > 1 or handles:
-            ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, fontsize=8,
-                      loc="best")
-        handles = []
-    ax.set_xlabel(spec.x)
+        if len(grid.get("others", pd.Series(dtype=object)).unique()) > 1:
+            handles = ax.get_legend_handles_labels()[0] + handles
+    ax.set_xlabel(spec.xlabel or spec.x)
     sub = f" — {runs} runs per point" if runs else ""
     ax.set_title(title + sub, fontsize=11)
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
+    if handles:  # below the plot, where it hides no cell or curve
+        fig.legend(handles=handles, loc="outside lower center", fontsize=8,
+                   ncols=min(len(handles), 3), frameon=False)
     target = Path(path)
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=150, format="png")
@@ -359,8 +367,10 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
         if spec.y is not None:
             grid.insert(1, "y", g[spec.y].to_numpy())
         elif others:
-            grid["others"] = [", ".join(f"{o}={_fmt(r[o])}" for o in others)
-                              for _, r in g.iterrows()]
+            cols = [g[o].tolist() for o in others]
+            grid["others"] = [", ".join(f"{o}={_fmt(v)}" for o, v in zip(others, vals,
+                                                                         strict=True))
+                              for vals in zip(*cols, strict=True)]
         title = spec.title or f"{name}: {describe_outcome(spec.outcome)}"
         if fixed:
             title += " (" + ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items()) + ")"

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from ..errors import SteppeError
 from ..observe.writers import atomic_path, write_json_atomic
 
-__all__ = ["MANIFEST", "TABLES", "SweepStore"]
+__all__ = ["MANIFEST", "TABLES", "SweepStore", "parquet_bytes", "write_table_atomic"]
 
 MANIFEST = "manifest.json"
 #: per-run tables, in the order they are written (``runs`` last: it marks the run done)
@@ -62,14 +62,34 @@ def _point_dir(point: int) -> str:
     return f"point={point:05d}"
 
 
-def write_table_atomic(df: pd.DataFrame, target: Path) -> Path:
-    """Write ``df`` as Parquet (zstd), atomically, without pandas' index.
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as the bytes of a Parquet file (zstd, without pandas' index); NaN in float
+    columns becomes null, so SQL aggregates skip it. Workers serialise their tables with
+    it, so the process that writes the files only copies bytes.
 
-    NaN in float columns is stored as null, so SQL aggregates skip it."""
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parquet_bytes(pd.DataFrame({"x": [1.0]}))[:4]
+    b'PAR1'
+    """
     table = pa.Table.from_pandas(df, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def write_bytes_atomic(data: bytes, target: Path) -> Path:
+    """Write ``data`` to ``target`` atomically (temporary file, fsync, rename)."""
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        tmp.write_bytes(data)
     return target
+
+
+def write_table_atomic(df: pd.DataFrame | bytes, target: Path) -> Path:
+    """Write a table (a DataFrame, or the bytes from :func:`parquet_bytes`) as Parquet,
+    atomically; the same bytes either way."""
+    return write_bytes_atomic(df if isinstance(df, bytes) else parquet_bytes(df), target)
 
 
 class SweepStore:
@@ -182,9 +202,10 @@ class SweepStore:
         """Where one run's table goes."""
         return self.root / table / _point_dir(point) / f"run={run:05d}.parquet"
 
-    def write_run(self, point: int, run: int, tables: Mapping[str, pd.DataFrame | None]
-                  ) -> list[Path]:
-        """Write one run's tables, ``runs`` last; clear an earlier failure of that run."""
+    def write_run(self, point: int, run: int,
+                  tables: Mapping[str, pd.DataFrame | bytes | None]) -> list[Path]:
+        """Write one run's tables (DataFrames or Parquet bytes), ``runs`` last; clear an
+        earlier failure of that run."""
         unknown = set(tables) - set(TABLES)
         if unknown:
             raise ValueError(f"unknown per-run tables: {sorted(unknown)}")

@@ -86,7 +86,7 @@ from .grid import (
 )
 from .memory import check_memory, estimate_memory
 from .phase import PhaseSpec, parse_phase, phase_from_table, write_phase
-from .store import SweepStore, write_table_atomic
+from .store import SweepStore, parquet_bytes, write_table_atomic
 from .summaries import bands_frame, outcomes_frame
 
 __all__ = ["RunTask", "SweepPlan", "SweepResult", "plan_sweep", "run_task", "sweep"]
@@ -400,7 +400,7 @@ def run_tables(loaded: LoadedScenario, output: Any, point: int) -> dict[str, pd.
 
 
 def run_task(task: RunTask) -> list[dict[str, Any]]:
-    """Run a task's runs; one record per run, with its tables or its error.
+    """Run a task's runs; one record per run, with its tables (Parquet bytes) or its error.
 
     Never raises for a failing run: the error (message and traceback) is in its record, so
     one bad run does not sink the others.
@@ -415,7 +415,9 @@ def run_task(task: RunTask) -> list[dict[str, Any]]:
         try:
             net = _network_for(task.scenario, r)
             o = _runner.execute_run(task.scenario, r, net, keep_state=False)
-            rec["tables"] = run_tables(task.scenario, o, task.point)
+            # serialised here, in the worker: the writing process only copies bytes
+            rec["tables"] = {k: parquet_bytes(v)
+                             for k, v in run_tables(task.scenario, o, task.point).items()}
         except Exception as exc:
             rec["error"] = f"{type(exc).__name__}: {exc}"
             rec["traceback"] = traceback.format_exc()
