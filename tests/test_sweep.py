@@ -231,4 +231,4 @@ def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
     assert out.loc[(0.14, 1000), "p_consensus_A"] == 1.0
     assert out.loc[(0.06, 1000), "p_consensus_A"] == 0.0
     assert {p.suffix for p in res.files} == {".png", ".csv", ".parquet"}
-    assert len(res.files) == 9
+    assert len(res.files) == 10  # 3 diagrams x (png, csv, parquet) + the tipping line

@@ -95,9 +95,10 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                        console=console, disable=quiet, transient=True)
         task_id = None
+        started = False
 
         def on_start(plan: Any, pending: int, total: int, where: str) -> None:
-            nonlocal task_id
+            nonlocal task_id, started
             axes = " x ".join(f"{a.path} ({len(a.values)})" for a in plan.axes) or \
                 "no swept field (an ensemble)"
             console.print(f"[bold]{plan.name}[/]: {len(plan.points)} point(s) over {axes}; "
@@ -107,6 +108,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             for note in plan.notes:
                 console.print(f"note: {note}", highlight=False)
             bar.start()
+            started = True
             task_id = bar.add_task("sweeping", total=total, failed="")
 
         def progress(done: int, total: int, failed: int) -> None:
@@ -135,12 +137,14 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                             check_memory_first=memory_check, progress=progress,
                             on_failure=on_failure, on_start=on_start)
         except KeyboardInterrupt:
-            bar.stop()
+            if started:
+                bar.stop()
             err_console.print("interrupted: every finished run is saved; run the same "
                               "command again to resume")
             raise typer.Exit(130) from None
         finally:
-            bar.stop()
+            if started:
+                bar.stop()
         _print_outcomes(console, res)
         rate = res.runs_per_minute
         console.print(f"{res.runs_done} run(s) in {res.seconds:.1f} s"
@@ -152,6 +156,9 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             if f.suffix == ".png":
                 console.print(f"phase diagram: {f} (data: {f.with_suffix('.csv').name}, "
                               f"{f.with_suffix('.parquet').name})", highlight=False)
+            elif f.name.endswith("-line.csv"):
+                console.print(f"50% line (x where the outcome crosses 0.5, for each y): {f}",
+                              highlight=False)
         console.print(f'query it: steppe query {res.path} "SELECT * FROM outcomes"',
                       highlight=False)
         if res.runs_failed:

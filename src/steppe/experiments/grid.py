@@ -152,7 +152,7 @@ def _fail(path: str, message: str, allowed: str, given: Any) -> ParameterError:
                           allowed=allowed, given=given)
 
 
-_RANGE_HELP = ("start:stop:step, start:stop:*factor, a list v1,v2,... or [v1, v2], "
+_RANGE_HELP = ("start:stop:step, start:stop:*factor, a list v1,v2,... or a TOML array, "
                "or one value")
 
 

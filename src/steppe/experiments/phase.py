@@ -9,8 +9,9 @@ and the outcome (a column of the sweep's outcomes, see
 - With x and y: a heatmap, one cell per point (axes in the order of the swept values, so
   uneven steps such as N = 100, 300, 1000 get equal cells), a colour bar, the value in each
   cell when the grid is small enough to read, and for probabilities and shares the 50%
-  contour (the tipping line). ``marks`` draw reference lines, e.g. a published critical
-  value: ``marks = [{ x = 0.0979, label = "mean-field p_c" }]``.
+  contour (the tipping line; its x for each y, interpolated linearly between neighbouring
+  points, is written to ``<name>-line.csv``). ``marks`` draw reference lines, e.g. a
+  published critical value: ``marks = [{ x = 0.0979, label = "mean-field p_c" }]``.
 - With x only: the outcome against x with 95% error bars (± 1.96 standard errors), one line
   per value of the other swept fields.
 
@@ -204,7 +205,7 @@ def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: 
     from ..observe.writers import atomic_path
 
     label = describe_outcome(spec.outcome)
-    bounded = spec.outcome.startswith(("p_consensus", "final_share", "final_expressed"))
+    bounded = _bounded(spec.outcome)
     fig = Figure(figsize=(9.0, 5.6) if y_values is not None else (8.0, 5.0),
                  layout="constrained")
     FigureCanvasAgg(fig)
@@ -391,7 +392,33 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
                                                    if table[c].dtype == object}),
                                      out / f"{stem}.parquet")
         written += [png, csv, pq_path]
+        if spec.y is not None and _bounded(spec.outcome):
+            line = _half_line(grid, list(axes[spec.y]))
+            if line is not None:
+                line.columns = [column_name(spec.y), f"{column_name(spec.x)}_at_50pct"]
+                path = out / f"{stem}-line.csv"
+                with atomic_path(path) as tmp:
+                    line.to_csv(tmp, index=False)
+                written.append(path)
     return written
+
+
+def _bounded(outcome: str) -> bool:
+    return outcome.startswith(("p_consensus", "final_share", "final_expressed"))
+
+
+def _half_line(grid: pd.DataFrame, y_values: Sequence[Any]) -> pd.DataFrame | None:
+    """For each y, the x where the outcome crosses 0.5 (linear interpolation between
+    neighbouring points; NaN where it does not cross): the tipping line as data."""
+    try:
+        xs = grid["x"].astype(float)
+    except (TypeError, ValueError):
+        return None
+    rows = []
+    for y in y_values:
+        g = grid[[_key(v) == _key(y) for v in grid["y"]]].assign(xf=xs).sort_values("xf")
+        rows.append((y, crossing(g["xf"].to_numpy(), g["value"].to_numpy())))
+    return pd.DataFrame(rows)
 
 
 def crossing(x: Sequence[float], p: Sequence[float], level: float = 0.5) -> float:
