@@ -232,3 +232,29 @@ def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
     assert out.loc[(0.06, 1000), "p_consensus_A"] == 0.0
     assert {p.suffix for p in res.files} == {".png", ".csv", ".parquet"}
     assert len(res.files) == 10  # 3 diagrams x (png, csv, parquet) + the tipping line
+
+
+def test_bands_are_those_of_the_report_plots():
+    """bands_frame computes, all at once, what steppe.report.plots.ensemble_bands gives for
+    each breakdown level and stance (runs stopping early included)."""
+    from steppe.experiments.summaries import BAND_STATS, bands_frame
+    from steppe.report.plots import ensemble_bands
+
+    res = steppe.run({"name": "b", "seed": 3, "runs": 7,
+                      "network": {"kind": "sbm", "sizes": [60, 40], "mean_degree": 6,
+                                  "mixing": [[0.8, 0.2], [0.3, 0.7]]},
+                      "model": {"name": "voter"}, "initial": {"shares": {"A": 0.5, "B": 0.5}},
+                      "stop": {"max_sweeps": 40}, "record": {"every": 3}})
+    s = res.series
+    assert s.groupby("run")["time"].max().nunique() > 1  # some runs stopped early
+    b = bands_frame(s)
+    for (by, level, stance), g in s.groupby(["by", "level", "stance"], observed=True):
+        rows = b[(b["by"] == str(by)) & (b["level"] == str(level))
+                 & (b["stance"] == str(stance))]
+        for value in ("share", "expressed_share"):
+            e = ensemble_bands(g, value)
+            assert np.array_equal(rows["time"].to_numpy(), e.x)
+            assert (rows["runs"] == e.runs).all()
+            for i, stat in enumerate(BAND_STATS):
+                assert np.array_equal(rows[f"{value}_{stat}"].to_numpy(), e.q[i],
+                                      equal_nan=True)

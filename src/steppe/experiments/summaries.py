@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -111,6 +112,10 @@ def bands_frame(series: pd.DataFrame, values: Sequence[str] = ("share", "express
                 ) -> pd.DataFrame:
     """Median and 50%/90% bands over runs, per breakdown level, stance and time.
 
+    The numbers are those of :func:`steppe.report.plots.ensemble_bands` for each
+    ``(by, level, stance)`` (runs aligned on the union of their record times, each held at
+    its last record; NaN left out), computed for all of them at once.
+
     Examples
     --------
     >>> import pandas as pd
@@ -121,25 +126,31 @@ def bands_frame(series: pd.DataFrame, values: Sequence[str] = ("share", "express
     >>> b[["time", "runs", "share_median"]].to_dict("records")
     [{'time': 0.0, 'runs': 2, 'share_median': 0.2}, {'time': 1.0, 'runs': 2, 'share_median': 0.4}]
     """
-    from ..report.plots import ensemble_bands
+    from ..report.plots import QUANTILES
 
-    frames = []
     keys = ["by", "level", "stance"]
-    for key, g in series.groupby(keys, observed=True, sort=True):
-        block: dict[str, object] = {}
-        for v in values:
-            if v not in g:
-                continue
-            b = ensemble_bands(g, v, "time")
-            if "time" not in block:
-                block["time"] = b.x
-                block["runs"] = np.full(len(b.x), b.runs, dtype=np.int64)
-            for i, stat in enumerate(BAND_STATS):
-                block[f"{v}_{stat}"] = b.q[i]
-        df = pd.DataFrame(block)
-        for k, val in zip(keys, key, strict=True):
-            df.insert(keys.index(k), k, str(val))
-        frames.append(df)
-    if not frames:
+    if series.empty:
         return pd.DataFrame(columns=[*keys, "time", "runs"])
-    return pd.concat(frames, ignore_index=True)
+    s = series.assign(**{k: series[k].astype(str) for k in keys})
+    out: pd.DataFrame | None = None
+    for v in values:
+        if v not in s:
+            continue
+        wide = (s.groupby([*keys, "time", "run"], sort=True)[v].last().unstack("run")
+                .groupby(level=keys, sort=False).ffill())
+        arr = wide.to_numpy(dtype=float)
+        if np.isnan(arr).any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row
+                q = np.nanquantile(arr, QUANTILES, axis=1)
+        else:
+            q = np.quantile(arr, QUANTILES, axis=1)
+        if out is None:
+            out = wide.index.to_frame(index=False)
+            # runs of each (by, level, stance): those with any record there
+            seen = wide.notna().groupby(level=keys, sort=False).any().sum(axis=1)
+            out["runs"] = seen.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy(
+                dtype=np.int64)
+        for i, stat in enumerate(BAND_STATS):
+            out[f"{v}_{stat}"] = q[i]
+    return out if out is not None else pd.DataFrame(columns=[*keys, "time", "runs"])

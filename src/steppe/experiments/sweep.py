@@ -782,6 +782,14 @@ def _execute(plan: SweepPlan, store: SweepStore,
                        executor=executor.description, files=files)
 
 
+def _read_point(store: SweepStore, table: str, point: int) -> pd.DataFrame:
+    """One point's per-run table, all its runs."""
+    import pyarrow.dataset as ds
+
+    files = sorted(Path(store.glob(table, point)).parent.glob("run=*.parquet"))
+    return ds.dataset([str(f) for f in files], format="parquet").to_table().to_pandas()
+
+
 def _read(glob: str) -> pd.DataFrame:
     import duckdb
 
@@ -804,8 +812,7 @@ def _summarise(plan: SweepPlan, store: SweepStore,
     for p in sorted(with_runs):
         if p not in touched and store.bands_path(p).exists():
             continue
-        series = _read(store.glob("series", p))
-        bands = bands_frame(series)
+        bands = bands_frame(_read_point(store, "series", p))
         key = by_index.get(p)
         loaded = plan.scenarios.get(key) if key is not None else None
         if loaded is not None and len(bands):
