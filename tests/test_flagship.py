@@ -59,6 +59,19 @@ def test_flagship_uses_the_sourced_numbers():
         "share_kazakh"])
 
 
+def test_assumptions_table_lists_the_main_assumptions():
+    sc = load_scenario(FLAGSHIP)
+    paths = {a.path for a in sc.spec.assumptions}
+    for path in ("events.0.set.expression.enforcement", "media.0.strength",
+                 "network.mean_degree", "model.susceptibility.b", "committed.by_group.russian"):
+        assert path in paths
+    for i, a in enumerate(sc.spec.assumptions):
+        if a.path is not None:
+            assert sc.field_value(a.path) is not None, a.path
+            assert a.low <= sc.field_value(a.path) <= a.high, (a.name, a.low, a.high)
+            assert sc.assumption_variant(i, "low") != sc.assumption_variant(i, "high")
+
+
 def test_every_number_is_sourced_or_an_assumption():
     """Each line of the flagship with a number in a value either says SOURCE, ASSUMPTION or
     CALIBRATED itself, or sits under a comment that does."""
@@ -77,6 +90,8 @@ def test_every_number_is_sourced_or_an_assumption():
         if not text:
             context = ""
             continue
+        if text == "[[assumptions]]":
+            break  # the table of assumptions itself
         if text.startswith("["):
             context = ""
             continue

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import steppe
-from steppe.errors import ScenarioError
+from steppe.errors import ParameterError, ScenarioError
 
 SCEN = {
     "name": "runner-test", "seed": 12, "runs": 4,
@@ -137,3 +137,24 @@ def test_user_network_through_the_api():
     net = from_networkx(nx.karate_club_graph())
     res = steppe.run(dict(SCEN, runs=2), network=net)
     assert res.metadata["network"]["n"] == 34
+
+
+def test_committed_among_holders_keeps_the_initial_shares():
+    from steppe.engine import Committed, init_state
+    from steppe.models import get_model
+    from steppe.networks import stochastic_block_model
+
+    g = stochastic_block_model([600, 400], probabilities=[[0.01, 0.001], [0.001, 0.01]],
+                               seed=1)
+    m = get_model("voter")()
+    c = Committed(stance="A", by_group={0: 0.1, 1: 0.2}, among="holders")
+    st = init_state(m, g, shares={"A": 0.3, "B": 0.7}, committed=c, seed=2)
+    assert st.counts[0] == 300                       # 30% of everyone, as declared
+    assert st.committed[:600].sum() == 60 and st.committed[600:].sum() == 80
+    assert np.all(st.stance[st.committed] == 0)      # drawn among holders of A
+    everyone = init_state(m, g, shares={"A": 0.3, "B": 0.7},
+                          committed=Committed(stance="A", by_group={0: 0.1, 1: 0.2}), seed=2)
+    assert everyone.counts[0] == 140 + round(0.3 * 860)  # committed, plus 30% of the rest
+    with pytest.raises(ParameterError, match="holding their stance"):
+        init_state(m, g, shares={"A": 0.05, "B": 0.95}, seed=2,
+                   committed=Committed(stance="A", by_group={0: 0.1}, among="holders"))

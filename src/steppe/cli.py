@@ -278,6 +278,11 @@ from .cli_sweep import register as _register_sweep  # noqa: E402
 
 _register_sweep(app, console, err_console)
 
+# steppe sensitivity lives in cli_sensitivity.py
+from .cli_sensitivity import register as _register_sensitivity  # noqa: E402
+
+_register_sensitivity(app, console, err_console)
+
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one message and exit status 2."""

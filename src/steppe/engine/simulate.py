@@ -396,6 +396,7 @@ def simulate(
         protest.update(state, net)
     record(state)
     due_observations()
+    model.on_start(state, net, media)
     consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None
     absorbed = False

@@ -35,6 +35,12 @@ class Committed:
     Either ``fraction`` of all agents, or ``by_group``: a fraction per group label (the
     network's ``groups``, e.g. the blocks of a stochastic block model). The committed agents
     are drawn uniformly at random (within each group) and hold ``stance``.
+
+    ``among = "everyone"``: they are drawn first, and the initial shares then apply to the
+    others (so the share holding ``stance`` is the committed fraction plus its share among
+    the rest). ``among = "holders"``: every agent first gets its stance from the initial
+    shares, and the committed are then drawn among those holding ``stance`` (the initial
+    shares hold for everyone; the fraction must not exceed the holders).
     """
 
     stance: str
@@ -43,6 +49,7 @@ class Committed:
     #: for continuous models: the opinion committed agents hold (default: the middle of the
     #: stance's interval)
     opinion: float | None = None
+    among: str = "everyone"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fraction <= 1.0:
@@ -53,6 +60,9 @@ class Committed:
                 raise ParameterError("committed fraction out of range",
                                      field=f"committed.by_group.{g}",
                                      allowed="0 <= fraction <= 1", given=f)
+        if self.among not in ("everyone", "holders"):
+            raise ParameterError("unknown rule", field="committed.among",
+                                 allowed="'everyone', 'holders'", given=self.among)
 
 
 def apportion(total: int, shares: np.ndarray) -> np.ndarray:
@@ -74,8 +84,8 @@ def apportion(total: int, shares: np.ndarray) -> np.ndarray:
 
 
 def _committed_mask(network: Network, committed: Committed | None,
-                    gen: np.random.Generator, present: np.ndarray | None = None
-                    ) -> np.ndarray:
+                    gen: np.random.Generator, present: np.ndarray | None = None,
+                    holders: np.ndarray | None = None) -> np.ndarray:
     n = network.n if present is None else int(np.count_nonzero(present))
     mask = np.zeros(network.n, dtype=np.bool_)
     if committed is None:
@@ -95,10 +105,22 @@ def _committed_mask(network: Network, committed: Committed | None,
                 raise ParameterError("no agent in this group", field=f"committed.by_group.{g}",
                                      allowed=f"groups {present}", given=g)
             k = round(frac * len(members))
+            if holders is not None:
+                members = members[holders[members]]
+                if k > len(members):
+                    raise ParameterError(
+                        "more committed agents than agents holding their stance",
+                        field=f"committed.by_group.{g}",
+                        allowed=f"<= {len(members)} agents", given=k)
             mask[gen.choice(members, size=k, replace=False)] = True
     if committed.fraction > 0:
         k = round(committed.fraction * n)
-        candidates = np.flatnonzero(~mask if present is None else ~mask & present)
+        free = ~mask if present is None else ~mask & present
+        candidates = np.flatnonzero(free if holders is None else free & holders)
+        if holders is not None and k > len(candidates):
+            raise ParameterError("more committed agents than agents holding their stance",
+                                 field="committed.fraction",
+                                 allowed=f"<= {len(candidates)} agents", given=k)
         k = min(k, len(candidates))
         mask[gen.choice(candidates, size=k, replace=False)] = True
     return mask
@@ -163,7 +185,13 @@ def init_state(
         if present.shape != (n,):
             raise ParameterError("need one presence flag per agent", field="present",
                                  allowed=f"shape ({n},)", given=present.shape)
-    mask = _committed_mask(network, committed, gen, present)
+    holders_first = committed is not None and committed.among == "holders"
+    if holders_first and opinions is not None:
+        raise ParameterError("committed agents among the holders of a stance need initial "
+                             "shares, not a distribution of opinions",
+                             field="committed.among", allowed="'everyone'", given="holders")
+    mask = (np.zeros(n, dtype=np.bool_) if holders_first
+            else _committed_mask(network, committed, gen, present))
     stance = np.zeros(n, dtype=np.int8)
     if committed is not None:
         stance[mask] = model.stance_code(committed.stance)
@@ -182,6 +210,13 @@ def init_state(
             _assign(stance, free[network.groups[free] == g], gvec, exact, gen)
     else:
         _assign(stance, free, vec, exact, gen)
+    if holders_first:
+        assert committed is not None
+        held = stance == model.stance_code(committed.stance)
+        if present is not None:
+            held &= present
+        mask = _committed_mask(network, committed, gen, present, holders=held)
+        free = np.flatnonzero(~mask if present is None else ~mask & present)
     counts = np.bincount(stance, minlength=k).astype(np.int64)
     opinion = None
     if model.continuous:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -250,6 +251,10 @@ class Model:
     def on_arrival(self, state: State, agents: np.ndarray) -> None:
         """Reset model-specific arrays (``state.aux``) of agents who just arrived with the
         stances now in ``state.stance``; the default has nothing to reset."""
+
+    def on_start(self, state: State, network: Network, media: Sequence[Any] = ()) -> None:
+        """Called by the engine once, right before the first sweep, with the ties and media
+        channels in force then; the default does nothing."""
 
     def on_network_change(self, state: State, network: Network) -> None:
         """Recompute model-specific arrays that depend on the ties (border flows change

@@ -42,7 +42,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from numba import njit
@@ -73,8 +74,9 @@ class FriedkinJohnsenParams(ModelParams):
 
 
 @njit(cache=True)
-def _equilibrium_anchor(x, seen, lam, selfw, nbw, complete, indptr, indices, out):
-    """u_i = (x_i − λ_i (w_ii x_i + Σ_j w_ij x̂_j)) / (1 − λ_i); u_i = x_i where λ_i = 1."""
+def _equilibrium_anchor(y, x, seen, lam, selfw, nbw, complete, indptr, indices, out):
+    """The anchors u that make one Friedkin–Johnsen step from x land on y:
+    u_i = (y_i − λ_i (w_ii x_i + Σ_j w_ij x̂_j)) / (1 − λ_i); u_i = y_i where λ_i = 1."""
     n = x.shape[0]
     total = 0.0
     if complete:
@@ -88,9 +90,9 @@ def _equilibrium_anchor(x, seen, lam, selfw, nbw, complete, indptr, indices, out
             for e in range(indptr[i], indptr[i + 1]):
                 nb += nbw[e] * seen[indices[e]]
         if lam[i] >= 1.0:
-            out[i] = x[i]
+            out[i] = y[i]
         else:
-            out[i] = (x[i] - lam[i] * (selfw[i] * x[i] + nb)) / (1.0 - lam[i])
+            out[i] = (y[i] - lam[i] * (selfw[i] * x[i] + nb)) / (1.0 - lam[i])
 
 
 @register
@@ -111,17 +113,40 @@ class FriedkinJohnsen(LinearModel):
         """Store ``x(0)``, draw ``λ_i``, compute the influence weights, allocate a buffer."""
         self._init_common(state, network, gen)
 
+    def on_start(self, state: State, network: Network, media: Sequence[Any] = ()) -> None:
+        """With ``anchor = "equilibrium"``: solve the anchors that make the current opinions
+        a rest state of one step (influence, then each active media channel's pull) over
+        the ties in force now (after any border flows at the start)."""
+        if self.params.anchor != "equilibrium" or "anchored" in state.aux:
+            return
+        a = state.aux
+        complete, indptr, indices = network.kernel_args()
+        # one step is x -> A * FJ(x) + B with the media pulls folded in, so the rest state
+        # needs FJ(x) = (x - B) / A
+        mult = np.ones(state.n)
+        add = np.zeros(state.n)
+        free = ~state.committed
+        for ch in media:
+            if not getattr(ch, "active", False) or getattr(ch, "target", None) is None:
+                continue
+            m = np.where(free, np.minimum(1.0, ch.strength * ch.exposure), 0.0)
+            mult *= 1.0 - m
+            add = (1.0 - m) * add + m * ch.target
+        target = state.opinion.copy()
+        ok = mult > 0
+        target[ok] = (state.opinion[ok] - add[ok]) / mult[ok]
+        _equilibrium_anchor(target, state.opinion, state.seen_opinion, a["susceptibility"],
+                            a["self_weight"], a["neighbour_weight"], complete, indptr,
+                            indices, a["initial_opinion"])
+        a["anchored"] = np.ones(1, dtype=np.bool_)
+
     def advance(self, state: State, network: Network, sweeps: int,
                 stop_at_consensus: bool) -> float:
         """Run ``sweeps`` synchronous steps; return the steps done."""
         complete, indptr, indices = network.kernel_args()
         a = state.aux
         if self.params.anchor == "equilibrium" and "anchored" not in a:
-            # on the first step, over the ties in force then (after any border flows)
-            _equilibrium_anchor(state.opinion, state.seen_opinion, a["susceptibility"],
-                                a["self_weight"], a["neighbour_weight"], complete, indptr,
-                                indices, a["initial_opinion"])
-            a["anchored"] = np.ones(1, dtype=np.bool_)
+            self.on_start(state, network)
         done = _fj_kernel(state.opinion, state.seen_opinion, state.committed,
                           a["initial_opinion"], a["susceptibility"], a["self_weight"],
                           a["neighbour_weight"], complete, indptr, indices, a["buffer"],

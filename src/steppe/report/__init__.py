@@ -68,7 +68,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ParameterError, SteppeError
-from .plots import plot_gap, plot_share, plot_share_by, safe_name
+from ..experiments.sensitivity import SENSITIVITY_FILE, sensitivity_markdown
+from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
 from .summary import read_observed_polls, summary_markdown, write_summary
 
 __all__ = ["Results", "load_results", "make_report", "participation_stance"]
@@ -319,5 +320,18 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
                             stances=stances, focus=focus, observed=observed,
                             simulated_polls=res.polls, figures=[p.name for p in written],
                             notes=notes, name=name)
+    sens_file = Path(results_dir) / SENSITIVITY_FILE
+    if sens_file.exists():
+        sens = _read_parquet(sens_file)
+        outcomes = [o for o in dict.fromkeys(sens["outcome"])
+                    if o.startswith(("final private share", "final expressed share"))]
+        fig = plot_sensitivity(sens, out / "sensitivity.png", outcomes=outcomes,
+                               title=f"{name}: what each assumption's range does")
+        written.append(fig)
+        assumptions = (res.metadata.get("scenario") or {}).get("assumptions") or []
+        unvaried = [(a.get("name", ""), a.get("note", "")) for a in assumptions
+                    if not a.get("path")]
+        text = text.rstrip() + "\n\n" + sensitivity_markdown(
+            sens, unvaried=unvaried, figure=fig.name)
     written.append(write_summary(out / "summary.md", text))
     return written

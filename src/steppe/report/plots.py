@@ -647,3 +647,63 @@ def plot_gap(series: pd.DataFrame, stances: Sequence[str], path: str | Path, *, 
     fig.suptitle(title, fontsize=12)
     _legend(fig, handles, labels, ncols=min(len(handles), 6) or 1)
     return _save(fig, path)
+
+
+def plot_sensitivity(frame: pd.DataFrame, path: str | Path, *, outcomes: Sequence[str],
+                     title: str) -> Path:
+    """Tornado plot: for each outcome (one panel each), every assumption's effect as a bar
+    from the outcome at the low end of its range to the outcome at the high end, largest
+    first, the baseline as a vertical line.
+
+    Parameters
+    ----------
+    frame
+        The tidy outcomes of :func:`steppe.experiments.sensitivity.sensitivity`.
+    path
+        The PNG to write (atomically).
+    outcomes
+        Which outcomes to draw, one panel each.
+    title
+        Figure title.
+    """
+    from ..experiments.sensitivity import swings
+
+    sw = swings(frame)
+    base = frame[frame["end"] == "base"].set_index("outcome")["median"]
+    panels = [o for o in outcomes if o in set(sw["outcome"])]
+    n_rows = max((len(sw[sw["outcome"] == o]) for o in panels), default=1)
+    fig = _figure(5.2 * max(1, len(panels)), 1.2 + 0.34 * n_rows)
+    axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
+    for ax, outcome in zip(axes, panels, strict=False):
+        g = sw[sw["outcome"] == outcome].iloc[::-1]
+        y = np.arange(len(g))
+        lo, hi = g["low"].to_numpy(float), g["high"].to_numpy(float)
+        left = np.minimum(lo, hi)
+        ax.barh(y, np.abs(hi - lo), left=left, height=0.6, color="#9ecae1",
+                edgecolor="#3182bd", linewidth=0.6)
+        ax.scatter(lo, y, marker="<", color="#08519c", s=18, zorder=3, label="low end")
+        ax.scatter(hi, y, marker=">", color="#a50f15", s=18, zorder=3, label="high end")
+        b = float(base.get(outcome, np.nan))
+        if np.isfinite(b):
+            ax.axvline(b, color="#333333", linewidth=1.0, linestyle="--")
+        ax.set_yticks(y, [textwrap_label(a) for a in g["assumption"]], fontsize=8)
+        ax.xaxis.set_major_formatter(FuncFormatter(_percent))
+        ax.set_title(outcome, fontsize=9.5)
+        ax.margins(x=0.08)
+        ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+    handles = [Line2D([], [], marker="<", linestyle="", color="#08519c"),
+               Line2D([], [], marker=">", linestyle="", color="#a50f15"),
+               Line2D([], [], color="#333333", linestyle="--")]
+    _legend(fig, handles, ["assumption at the low end of its range",
+                           "at the high end", "baseline"])
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, Path(path))
+
+
+def textwrap_label(text: str, width: int = 34) -> str:
+    """A label wrapped onto at most two lines."""
+    import textwrap
+
+    lines = textwrap.wrap(str(text), width)
+    return "\n".join(lines[:2]) + ("\u2026" if len(lines) > 2 else "")

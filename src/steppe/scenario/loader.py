@@ -128,7 +128,7 @@ class LoadedScenario:
             return None
         return Committed(stance=c.stance, fraction=c.fraction,
                          by_group=self.by_group(c.by_group, "committed.by_group"),
-                         opinion=c.opinion)
+                         opinion=c.opinion, among=c.among)
 
     def expression_layer(self, model: Model, network: Network,
                          run: int) -> ExpressionLayer | None:
@@ -493,12 +493,72 @@ class LoadedScenario:
                                  "flows", given=model.name)
             self.flow_plans(model, ("resident", *(f.name for f in self.spec.flows
                                                   if f.direction == "in")))
+        self._check_assumptions()
         for _, design in self.polls():
             for label in [design.list_experiment.sensitive] if design.list_experiment else []:
                 if label not in model.stances:
                     raise self._fail(f"unknown stance for model {model.name!r}",
                                      "polls.list_experiment.sensitive", allowed=stances,
                                      given=label)
+
+    def assumption_variant(self, index: int, end: str) -> dict[str, Any]:
+        """The scenario's data with assumption ``index`` at its ``"low"`` or ``"high"``
+        end (the assumptions table left out)."""
+        a = self.spec.assumptions[index]
+        data = self.spec.model_dump(mode="json", exclude_none=True)
+        data.pop("assumptions", None)
+        value = a.low if end == "low" else a.high
+        current = self.field_value(a.path or "")
+        if isinstance(current, int) and not isinstance(current, bool) and value is not None \
+                and float(value).is_integer():
+            value = int(value)
+        try:
+            return set_path(data, a.path or "", value)
+        except ParameterError as exc:
+            raise self._fail(f"assumption {a.name!r}: {exc.message}",
+                             f"assumptions.{index}.path", allowed=exc.allowed,
+                             given=a.path) from None
+
+    def field_value(self, path: str) -> Any:
+        """The value of a dotted field path of the validated scenario (None if absent)."""
+        node: Any = self.spec.model_dump(mode="json", exclude_none=True)
+        parts = path.split(".")
+        i = 0
+        while i < len(parts):
+            if isinstance(node, list):
+                if not parts[i].isdigit() or int(parts[i]) >= len(node):
+                    return None
+                node = node[int(parts[i])]
+                i += 1
+                continue
+            if not isinstance(node, dict):
+                return None
+            for j in range(len(parts), i, -1):
+                key = ".".join(parts[i:j])
+                if key in node:
+                    node = node[key]
+                    i = j
+                    break
+            else:
+                return None
+        return node
+
+    def _check_assumptions(self) -> None:
+        for i, a in enumerate(self.spec.assumptions):
+            if a.path is None:
+                continue
+            if self.field_value(a.path) is None:
+                raise self._fail(f"assumption {a.name!r}: no such field in this scenario",
+                                 f"assumptions.{i}.path", allowed="a dotted path to a "
+                                 "number the scenario sets", given=a.path)
+            for end in ("low", "high"):
+                try:
+                    _validate(self.assumption_variant(i, end), self.source)
+                except ScenarioError as exc:
+                    raise self._fail(f"assumption {a.name!r} at its {end} end makes the "
+                                     f"scenario invalid: {exc.message}",
+                                     f"assumptions.{i}.{end}",
+                                     given=getattr(a, end)) from None
 
     def _fail(self, message: str, field: str, **kw: Any) -> ScenarioError:
         return ScenarioError(message, file=self.source, field=field, **kw)

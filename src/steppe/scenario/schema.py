@@ -302,6 +302,10 @@ class CommittedSpec(_Strict):
     opinion: float | None = None
     """Continuous models: the opinion committed agents hold (default: the middle of their
     stance's interval)."""
+    among: Literal["everyone", "holders"] = "everyone"
+    """everyone: committed agents are drawn first and the initial shares apply to the rest;
+    holders: the initial shares apply to everyone and the committed are drawn among those
+    holding their stance."""
 
 
 class StancesSpec(_Strict):
@@ -517,6 +521,34 @@ class FlowSpec(_Strict):
         return self
 
 
+class AssumptionSpec(_Strict):
+    """A number no source pins down, with the range it could plausibly take. `steppe
+    sensitivity` reruns the scenario with the field at each end of the range and the report
+    says which conclusions move with it."""
+
+    name: str = Field(min_length=1)
+    """What it stands for, in words."""
+    path: str | None = None
+    """The scenario field that carries it (a dotted path; array items by index, e.g.
+    "events.0.set.expression.enforcement"), or none for an assumption that is not one
+    number."""
+    low: float | None = None
+    """Low end of the plausible range."""
+    high: float | None = None
+    """High end of the plausible range."""
+    note: str = ""
+    """Why this range."""
+
+    @model_validator(mode="after")
+    def _range(self) -> AssumptionSpec:
+        if self.path is not None and (self.low is None or self.high is None):
+            raise ValueError(f"assumption {self.name!r}: a path needs low and high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"assumption {self.name!r}: low ({self.low}) is above high "
+                             f"({self.high})")
+        return self
+
+
 class StopSpec(_Strict):
     """When a run ends: after max_sweeps, at consensus, or whichever comes first."""
 
@@ -573,6 +605,7 @@ class Scenario(_Strict):
     report: ReportSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
     flows: list[FlowSpec] = Field(default_factory=list)
+    assumptions: list[AssumptionSpec] = Field(default_factory=list)
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
