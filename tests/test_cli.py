@@ -112,3 +112,15 @@ def test_run_with_report_and_report_command(tmp_path):
     missing = steppe("report", "nothing-here", cwd=tmp_path)
     assert missing.returncode == 2 and "nothing-here" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_run_refuses_what_will_not_fit_in_memory(tmp_path):
+    (tmp_path / "big.toml").write_text(
+        'name = "big"\nseed = 1\n[network]\nkind = "erdos_renyi"\nn = 1_000_000_000\n'
+        'mean_degree = 10\n[model]\nname = "voter"\n[stop]\nmax_sweeps = 1\n',
+        encoding="utf-8")
+    r = steppe("run", "big.toml", "--out", "out", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "needs about" in r.stderr and "would fit" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()

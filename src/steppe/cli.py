@@ -98,6 +98,10 @@ def run(
     if out_dir.exists() and not out_dir.is_dir():
         raise SteppeError(f"--out: {out_dir} exists and is not a folder")
     model = loaded.model()
+    from .experiments.memory import check_memory
+
+    # refuse, with the estimate and what would fit, before building anything
+    check_memory(loaded, workers=workers, runs_held=spec.runs)
     console.print(f"[bold]{spec.name}[/]: {model.title}; network {spec.network.kind}; "
                   f"{spec.runs} run(s), seed {spec.seed}")
 
