@@ -32,8 +32,8 @@ from .errors import SteppeError
 __all__ = ["register"]
 
 _SET_HELP = ("Sweep a scenario field: PATH=start:stop:step (stop included), "
-             "PATH=start:stop:*factor, PATH=v1,v2,... or PATH=[v1, v2]; one value fixes the "
-             "field. Repeat for a grid over several fields; replaces the file's [sweep.set] "
+             "PATH=start:stop:*factor, PATH=v1,v2,... or a TOML array; one value fixes the "
+             "field. Repeat for a grid over several fields; replaces the file's sweep.set "
              "entry for that field.")
 
 
@@ -49,7 +49,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
     @app.command()
     def sweep(
         scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML), optionally "
-                                                      "with a [sweep] table.")],
+                                                      "with a sweep table.")],
         set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
         runs: Annotated[int | None, typer.Option("--runs", "-r", min=1,
                                                  help="Runs per point.")] = None,
@@ -70,7 +70,8 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             "--resume/--no-resume", help="Skip runs already in the folder (default), or "
                                          "clear its sweep files and start again.")] = True,
         phase: Annotated[list[str] | None, typer.Option(
-            "--phase", help="Draw a phase diagram: x=PATH[,y=PATH][,outcome=NAME] "
+            "--phase", help="Draw a phase diagram: x=PATH,y=PATH,outcome=NAME (y "
+                            "optional) "
                             "(outcomes: p_consensus, p_consensus_<stance>, consensus_time, "
                             "final_share_<stance>, ...).")] = None,
         seeds: Annotated[str | None, typer.Option(

@@ -758,6 +758,12 @@ def _execute(plan: SweepPlan, store: SweepStore,
                                                    created))
                     last_write = now
             state = "complete" if failed == 0 else "incomplete"
+        except (KeyboardInterrupt, SteppeError):
+            raise
+        except Exception as exc:  # the executor or the disk gave way, not a run
+            raise SteppeError(
+                f"the sweep stopped ({type(exc).__name__}: {exc}); every finished run is "
+                f"saved in {store.root}: run the same command again to resume") from exc
         finally:
             seconds = time.perf_counter() - t0
             ran = done - skipped
