@@ -225,8 +225,19 @@ def _draw(ax: Axes, bands: Bands, style: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _percent(v: float, _pos: Any = None) -> str:
-    """A tick label: a share as a percentage, with no needless decimals (0.4 → 40%)."""
-    text = f"{100 * abs(v):.2f}".rstrip("0").rstrip(".")
+    """A tick label: a share as a percentage, with no needless decimals (0.4 → 40%) and
+    enough for small shares (0.00035 → 0.035%).
+
+    Examples
+    --------
+    >>> [_percent(x) for x in (0.4, 0.125, 0.00035, -0.05, 0.0)]
+    ['40%', '12.5%', '0.035%', '−5%', '0%']
+    """
+    a = 100 * abs(v)
+    if a == 0 or a >= 1:
+        text = f"{a:.2f}".rstrip("0").rstrip(".")
+    else:  # two significant digits below 1%
+        text = f"{a:.{1 - math.floor(math.log10(a))}f}".rstrip("0").rstrip(".")
     return ("\u2212" if v < 0 and text != "0" else "") + text + "%"
 
 
@@ -563,7 +574,7 @@ def plot_share_by(series: pd.DataFrame, stance: str, attribute: str, path: str |
             top = max(top, float(np.nanmax(eb.q[4], initial=0.0)))
         _events(ax, events, series, dated, label=False)
         total = float(size.sum()) or 1.0
-        ax.set_title(f"{lv}  ({100 * float(size.get(lv, 0)) / total:.0f}% of agents)",
+        ax.set_title(f"{lv}  ({_percent(float(size.get(lv, 0)) / total)} of agents)",
                      fontsize=9)
         _format_axes(ax, dated, ylabel="", maxticks=4 if ncols > 2 else 5,
                      span_days=_span_days(rows))
