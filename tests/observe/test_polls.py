@@ -338,3 +338,4 @@ def test_a_sampling_frame_limits_who_is_asked():
     with pytest.raises(ParameterError):
         run_poll(PollDesign(n=7000, frame={"age": [1]}), expressed=private,
                  private=private, stance_labels=("a", "b"), attributes={"age": age}, seed=1)
+

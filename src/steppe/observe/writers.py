@@ -29,6 +29,12 @@ import pandas as pd
 __all__ = ["atomic_path", "write_json_atomic", "write_npz_atomic", "write_parquet_atomic"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success move it onto ``target``."""
@@ -41,6 +47,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o666 & ~_umask())  # as open() would have made it, not 0600
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
