@@ -177,3 +177,19 @@ def test_unreachable_scheduler_is_one_clear_error():
         make_executor(scheduler="tcp://127.0.0.1:9", timeout=2)
     with pytest.raises(SteppeError, match="either --scheduler or --cluster"):
         make_executor(scheduler="tcp://127.0.0.1:9", cluster="c.toml")
+
+
+def test_pbs_description_gives_the_job_script_without_submitting(tmp_path):
+    desc = tmp_path / "pbs.toml"
+    desc.write_text('kind = "pbs"\n[adapt]\nminimum_jobs = 0\nmaximum_jobs = 10\n'
+                    '[job]\nqueue = "workq"\ncores = 4\nmemory = "16GB"\n'
+                    'walltime = "01:00:00"\n')
+    d = load_cluster_description(desc)
+    assert d.adapt == {"minimum_jobs": 0, "maximum_jobs": 10} and d.jobs is None
+    cluster = start_cluster(d, scale=False)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#PBS -q workq" in script and "#PBS -l walltime=01:00:00" in script
+    assert "--nworkers 4" in script and "--nthreads 1" in script
