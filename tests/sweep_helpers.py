@@ -13,7 +13,7 @@ def tables(d: Path) -> dict[str, pd.DataFrame]:
     dropped."""
     out = {}
     for name in ("runs", "series"):
-        files = sorted((d / name).glob("point=*/run=*.parquet"))
+        files = sorted((d / name).glob("point-*/run-*.parquet"))
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
         out[name] = df.drop(columns=["wall_seconds"], errors="ignore")
     return out

@@ -54,7 +54,7 @@ def test_sweep_and_query(tmp_path):
     assert "24 run(s) in" in p.stdout and "runs/min" in p.stdout
     assert "phase diagram:" in p.stdout
     out = tmp_path / "out"
-    assert len(list((out / "runs").glob("point=*/run=*.parquet"))) == 24
+    assert len(list((out / "runs").glob("point-*/run-*.parquet"))) == 24
     q = steppe("query", "out", "SELECT committed_fraction, avg(consensus::INT) AS p "
                "FROM runs GROUP BY 1 ORDER BY 1", "--csv", "p.csv", cwd=tmp_path)
     assert q.returncode == 0, q.stderr
@@ -137,7 +137,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_dataset(tmp_path):
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if len(list(runs.glob("point=*/run=*.parquet"))) >= 4:
+            if len(list(runs.glob("point-*/run-*.parquet"))) >= 4:
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the sweep ended before it could be killed"
@@ -153,7 +153,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_dataset(tmp_path):
         except ProcessLookupError:
             pass
     assert proc.returncode == -signal.SIGKILL
-    done = len(list(runs.glob("point=*/run=*.parquet")))
+    done = len(list(runs.glob("point-*/run-*.parquet")))
     assert 4 <= done < 24, done
     p = steppe(*args, cwd=tmp_path)
     assert p.returncode == 0, p.stderr

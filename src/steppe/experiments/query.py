@@ -94,8 +94,8 @@ def connect(path: str | Path) -> Any:
         con.execute(f"CREATE VIEW runs AS SELECT p.point, 0::INTEGER AS run{pcols} "
                     "FROM points p WHERE false")
     bands = store.root / "bands"
-    if bands.is_dir() and any(bands.glob("point=*.parquet")):
-        src = f"read_parquet({_lit(bands / 'point=*.parquet')}, union_by_name = true)"
+    if bands.is_dir() and any(bands.glob("point-*.parquet")):
+        src = f"read_parquet({_lit(bands / 'point-*.parquet')}, union_by_name = true)"
         con.execute(f"CREATE VIEW bands AS SELECT t.point{pcols}, t.* EXCLUDE (point) "
                     f"FROM {src} t JOIN points p ON p.point = t.point")
     out = store.root / "outcomes.parquet"

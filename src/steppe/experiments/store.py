@@ -5,13 +5,18 @@ Layout of a sweep folder::
 
     manifest.json                          the sweep: scenario, axes, points, seeds, status
     points.parquet                         point, seed, one column per swept field
-    runs/point=00003/run=00007.parquet     one row: the run's summary (final shares, ...)
-    series/point=00003/run=00007.parquet   the run's tidy series (with a point column)
+    runs/point-00003/run-00007.parquet     one row: the run's summary (final shares, ...)
+    series/point-00003/run-00007.parquet   the run's tidy series (with a point column)
     polls/..., participation/..., flows/...  the same, when the scenario has them
-    failures/point=00003/run=00007.json    a run that failed: parameters, seed, error
-    bands/point=00003.parquet              ensemble bands of the point (median, 50%, 90%)
+    failures/point-00003/run-00007.json    a run that failed: parameters, seed, error
+    bands/point-00003.parquet              ensemble bands of the point (median, 50%, 90%)
     outcomes.parquet                       per point: consensus probabilities, mean shares
     phase/<outcome>.png, .csv, .parquet    phase diagrams
+
+Folders and files are named ``point-NNNNN`` and ``run-NNNNN`` (not ``point=...``, which
+readers would take for a Hive partition and add a second ``point`` column): every file holds
+its ``point`` and ``run`` columns, so ``pandas.read_parquet("DIR/runs")`` or DuckDB's
+``read_parquet('DIR/runs/*/*.parquet')`` read the whole table.
 
 A run is finished when its ``runs/`` file exists: it is written last, after the run's other
 files, each through a temporary file renamed into place, so a sweep killed at any moment
@@ -54,12 +59,12 @@ MANIFEST = "manifest.json"
 TABLES = ("series", "polls", "participation", "flows", "runs")
 _OURS = (*TABLES, "failures", "bands", "phase", "outcomes.parquet", "points.parquet",
          MANIFEST)
-_RUN_FILE = re.compile(r"^run=(\d+)\.parquet$")
-_POINT_DIR = re.compile(r"^point=(\d+)$")
+_RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
+_POINT_DIR = re.compile(r"^point-(\d+)$")
 
 
 def _point_dir(point: int) -> str:
-    return f"point={point:05d}"
+    return f"point-{point:05d}"
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -200,7 +205,7 @@ class SweepStore:
     # -- runs ---------------------------------------------------------------------------
     def run_path(self, table: str, point: int, run: int) -> Path:
         """Where one run's table goes."""
-        return self.root / table / _point_dir(point) / f"run={run:05d}.parquet"
+        return self.root / table / _point_dir(point) / f"run-{run:05d}.parquet"
 
     def write_run(self, point: int, run: int,
                   tables: Mapping[str, pd.DataFrame | bytes | None]) -> list[Path]:
@@ -239,17 +244,17 @@ class SweepStore:
     def has(self, table: str) -> bool:
         """Whether any run wrote ``table``."""
         d = self.root / table
-        return d.is_dir() and any(d.glob("point=*/run=*.parquet"))
+        return d.is_dir() and any(d.glob("point-*/run-*.parquet"))
 
     def glob(self, table: str, point: int | None = None) -> str:
         """The file pattern of a per-run table (all points or one)."""
-        sub = "point=*" if point is None else _point_dir(point)
-        return str(self.root / table / sub / "run=*.parquet")
+        sub = "point-*" if point is None else _point_dir(point)
+        return str(self.root / table / sub / "run-*.parquet")
 
     # -- failures -----------------------------------------------------------------------
     def failure_path(self, point: int, run: int) -> Path:
         """Where the record of a failed run goes."""
-        return self.root / "failures" / _point_dir(point) / f"run={run:05d}.json"
+        return self.root / "failures" / _point_dir(point) / f"run-{run:05d}.json"
 
     def write_failure(self, point: int, run: int, record: Mapping[str, Any]) -> Path:
         """Record a failed run (atomically)."""
@@ -260,7 +265,7 @@ class SweepStore:
         base = self.root / "failures"
         out = []
         if base.is_dir():
-            for p in sorted(base.glob("point=*/run=*.json")):
+            for p in sorted(base.glob("point-*/run-*.json")):
                 try:
                     out.append(json.loads(p.read_text(encoding="utf-8")))
                 except (OSError, json.JSONDecodeError):  # pragma: no cover

@@ -792,7 +792,7 @@ def _read_point(store: SweepStore, table: str, point: int) -> pd.DataFrame:
     """One point's per-run table, all its runs."""
     import pyarrow.dataset as ds
 
-    files = sorted(Path(store.glob(table, point)).parent.glob("run=*.parquet"))
+    files = sorted(Path(store.glob(table, point)).parent.glob("run-*.parquet"))
     return ds.dataset([str(f) for f in files], format="parquet").to_table().to_pandas()
 
 
