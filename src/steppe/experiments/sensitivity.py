@@ -10,8 +10,9 @@ stance, their gap, and the estimate of each simulated poll of that stance. Per v
 median over runs is reported, with the 5th–95th percentile across runs; an assumption's
 *swing* for an outcome is the high-end median minus the low-end median.
 
-The outcome is said to *depend* on an assumption when the swing exceeds ``threshold``
-(default 0.05, five percentage points), and to be *robust* to it below a fifth of that.
+The outcome is said to *depend* on an assumption when the swing (to 0.1 pp) is at least
+``threshold`` (default 0.05, five percentage points), and to be *robust* to it below a fifth
+of that.
 
 Examples
 --------
@@ -222,18 +223,19 @@ def sensitivity_markdown(frame: pd.DataFrame, *, threshold: float = 0.05,
              "Each assumption of the scenario was set to the low and then the high end of "
              "its declared range, everything else (the seed included) unchanged; medians "
              f"over {int(frame['runs'].max())} runs per setting. An outcome *depends* on "
-             f"an assumption when the swing (high − low) exceeds {100 * threshold:g} pp, "
-             f"and is *robust* to it below {100 * threshold / 5:g} pp.", ""]
+             f"an assumption when the swing (high − low) is {100 * threshold:g} pp or "
+             f"more, and is *robust* to it below {100 * threshold / 5:g} pp.", ""]
     base = frame[frame["end"] == "base"].set_index("outcome")["median"]
     sw = swings(frame)
     for outcome, g in sw.groupby("outcome", sort=False):
         b = base.get(outcome, math.nan)
-        big = g[g["swing"].abs() > threshold]["assumption"].tolist()
-        small = g[g["swing"].abs() < threshold / 5]["assumption"].tolist()
+        shown = (g["swing"].abs() * 1000).round() / 1000  # as printed, to 0.1 pp
+        big = g[shown >= threshold]["assumption"].tolist()
+        small = g[shown < threshold / 5]["assumption"].tolist()
         lines += [f"### {outcome}", "", f"Baseline: {_pct(b)}. "
                   + (f"Depends on: {', '.join(big)}. " if big else
-                     "No single assumption moves it by more than "
-                     f"{100 * threshold:g} pp. ")
+                     "No single assumption moves it by "
+                     f"{100 * threshold:g} pp or more. ")
                   + (f"Robust to: {', '.join(small)}." if small else ""), ""]
         if not tables:
             continue
