@@ -700,7 +700,11 @@ def plot_sensitivity(frame: pd.DataFrame, path: str | Path, *, outcomes: Sequenc
         ax.set_yticks(y, [textwrap_label(a) for a in g["assumption"]], fontsize=8)
         ax.xaxis.set_major_formatter(FuncFormatter(_percent))
         ax.set_title(outcome, fontsize=9.5)
-        ax.margins(x=0.08)
+        ends = np.concatenate([lo, hi, [b] if np.isfinite(b) else []])
+        ends = ends[np.isfinite(ends)]
+        if ends.size:
+            pad = 0.08 * max(float(ends.max() - ends.min()), 1e-3)
+            ax.set_xlim(float(ends.min()) - pad, float(ends.max()) + pad)
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
     handles = [Line2D([], [], marker="<", linestyle="", color="#08519c"),
