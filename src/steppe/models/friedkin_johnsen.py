@@ -50,7 +50,7 @@ from numba import njit
 from pydantic import Field
 
 from ..networks.base import Network
-from ._linear import LinearModel, UnitDist, _fj_kernel
+from ._linear import LinearModel, UnitDist, _fj_kernel, _neighbour_sum
 from .base import ModelParams, State, register
 
 __all__ = ["FriedkinJohnsen", "FriedkinJohnsenParams"]
@@ -83,12 +83,7 @@ def _equilibrium_anchor(y, x, seen, lam, selfw, nbw, complete, indptr, indices, 
         for j in range(n):
             total += seen[j]
     for i in range(n):
-        if complete:
-            nb = nbw[i] * (total - seen[i])
-        else:
-            nb = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                nb += nbw[e] * seen[indices[e]]
+        nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw)
         if lam[i] >= 1.0:
             out[i] = y[i]
         else:
