@@ -258,3 +258,19 @@ def test_bands_are_those_of_the_report_plots():
             for i, stat in enumerate(BAND_STATS):
                 assert np.array_equal(rows[f"{value}_{stat}"].to_numpy(), e.q[i],
                                       equal_nan=True)
+
+
+def test_sweep_of_the_flagship_keeps_dates_polls_flows_and_breakdowns(tmp_path):
+    """A scenario with a population, a calendar, polls, protest and border flows: every
+    per-run table is written, bands come per group and region, with dates."""
+    flagship = EXAMPLE.parents[1] / "kazakhstan-2022.toml"
+    res = sweep(flagship, sets=["population.scale=0.0005", "expression.enforcement=0.5,1.5"],
+                runs=1, out=tmp_path / "kz", workers=1)
+    assert res.runs_done == 2 and res.runs_failed == 0
+    for table in ("polls", "participation", "flows"):
+        got = res.query(f"SELECT count(*) AS n, count(DISTINCT point) AS points FROM {table}")
+        assert got["n"][0] > 0 and got["points"][0] == 2
+    bands = res.query('SELECT DISTINCT "by" FROM bands')
+    assert {"all", "group", "region"} <= set(bands["by"])
+    dated = res.query("SELECT min(date) AS first FROM bands")
+    assert str(dated["first"][0]).startswith("2022-")

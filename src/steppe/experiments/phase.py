@@ -44,7 +44,8 @@ import pandas as pd
 from ..errors import ParameterError
 from .grid import column_name
 
-__all__ = ["PhaseSpec", "draw_phase", "parse_phase", "phase_from_table", "write_phase"]
+__all__ = ["PhaseSpec", "check_phase", "crossing", "describe_outcome", "draw_phase",
+           "parse_phase", "phase_from_table", "write_phase"]
 
 _DESCRIPTIONS = {
     "p_consensus": "probability of consensus",
@@ -155,8 +156,22 @@ def phase_from_table(table: Mapping[str, Any], where: str = "sweep.phase") -> Ph
                      xlabel=table.get("xlabel"), ylabel=table.get("ylabel"))
 
 
-def _check(spec: PhaseSpec, axes: Sequence[str], outcomes: pd.DataFrame,
-           stances: Sequence[str]) -> None:
+def check_phase(spec: PhaseSpec, axes: Sequence[str], stances: Sequence[str]) -> None:
+    """Check that a diagram's axes are swept fields and its outcome exists.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``--phase x``, ``y`` or ``outcome``, what is allowed and what was given.
+
+    Examples
+    --------
+    >>> check_phase(parse_phase("x=model.p,outcome=p_consensus_A"), ["model.p"], ["A", "B"])
+    >>> check_phase(parse_phase("x=model.q"), ["model.p"], ["A"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.errors.ParameterError: --phase x: not a swept field (allowed: model.p; given: ...
+    """
     from .summaries import outcome_names
 
     for name, path in (("x", spec.x), ("y", spec.y)):
@@ -345,7 +360,7 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
     from ..observe.writers import atomic_path
     from .store import write_table_atomic
 
-    _check(spec, list(axes), outcomes, stances)
+    check_phase(spec, list(axes), stances)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = params.merge(outcomes, on="point", how="inner")

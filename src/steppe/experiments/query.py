@@ -65,6 +65,16 @@ def connect(path: str | Path) -> Any:
     ------
     SteppeError
         ``path`` is not a sweep folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from steppe.experiments.sweep import sweep
+    >>> d = tempfile.mkdtemp()
+    >>> _ = sweep({"name": "c", "seed": 1, "runs": 3, "network": {"kind": "complete", "n": 20},
+    ...            "model": {"name": "voter"}, "stop": {"max_sweeps": 2}}, out=d, workers=1)
+    >>> connect(d).execute("SELECT count(*) FROM runs").fetchone()
+    (3,)
     """
     import duckdb
 

@@ -85,11 +85,12 @@ from .grid import (
     set_path,
 )
 from .memory import check_memory, estimate_memory
-from .phase import PhaseSpec, parse_phase, phase_from_table, write_phase
+from .phase import PhaseSpec, check_phase, parse_phase, phase_from_table, write_phase
 from .store import SweepStore, parquet_bytes, write_table_atomic
 from .summaries import bands_frame, outcomes_frame
 
-__all__ = ["RunTask", "SweepPlan", "SweepResult", "plan_sweep", "run_task", "sweep"]
+__all__ = ["RunTask", "SweepPlan", "SweepResult", "plan_sweep", "run_tables", "run_task",
+           "sweep", "validate_point"]
 
 #: called as progress(done, total, failed) after each run (and once at the start)
 SweepProgress = Callable[[int, int, int], None]
@@ -137,8 +138,8 @@ class SweepPlan:
         swept fields (not their values, not the number of runs)."""
         base = {k: v for k, v in self.base.items()
                 if k not in ("runs", "description", "output", "seed")}
-        return {"base": base, "seed": self.seed, "seeds": self.seeds,
-                "fields": sorted(a.path for a in self.axes)}
+        return _jsonable({"base": base, "seed": self.seed, "seeds": self.seeds,
+                          "fields": sorted(a.path for a in self.axes)})
 
     def identity_sha256(self) -> str:
         """Hash of :meth:`identity`."""
@@ -202,6 +203,19 @@ def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
     ------
     ScenarioError
         The data does not validate (the message names the file and the field).
+
+    Examples
+    --------
+    >>> sc = validate_point({"name": "v", "seed": 1, "network": {"kind": "complete", "n": 9},
+    ...                      "model": {"name": "voter"}}, "s.toml", Path("."), None)
+    >>> sc.source, sc.spec.network.n
+    ('s.toml', 9)
+    >>> validate_point({"name": "v", "seed": 1, "network": {"kind": "complete", "n": 1},
+    ...                 "model": {"name": "voter"}}, "s.toml", Path("."), None)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.errors.ScenarioError: s.toml: network.n: Input should be greater than or equal to 2 ...
     """
     try:
         spec = Scenario.model_validate(data)
@@ -323,10 +337,8 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
             spec = dataclasses.replace(spec, y=None)
         specs.append(spec)
     specs += [p if isinstance(p, PhaseSpec) else parse_phase(p) for p in phases]
-    from .phase import _check
-
     for spec in specs:
-        _check(spec, [a.path for a in axes], pd.DataFrame(), stances)
+        check_phase(spec, [a.path for a in axes], stances)
     return SweepPlan(name=first.spec.name, source=source, base_dir=base_dir, sha256=sha,
                      base=base, axes=axes, fixed=fixed, runs=runs, seed=seed, seeds=mode,
                      phases=specs, points=points, scenarios=scenarios, stances=stances,
@@ -369,7 +381,18 @@ def _string_column(df: pd.DataFrame, col: str) -> None:
 
 def run_tables(loaded: LoadedScenario, output: Any, point: int) -> dict[str, pd.DataFrame]:
     """The per-run tables of one finished run (the frames ``steppe run`` writes, for one
-    run, each with a ``point`` column first)."""
+    run, each with a ``point`` column first).
+
+    Examples
+    --------
+    >>> from steppe.experiments.runner import execute_run
+    >>> sc = validate_point({"name": "t", "seed": 1, "network": {"kind": "complete", "n": 20},
+    ...                      "model": {"name": "voter"}, "stop": {"max_sweeps": 2}},
+    ...                     "<dict>", Path("."), None)
+    >>> t = run_tables(sc, execute_run(sc, 0), point=4)
+    >>> list(t["runs"].columns[:3]), int(t["series"]["point"].iloc[0])
+    (['point', 'run', 'seed'], 4)
+    """
     model = loaded.model()
     stances = model.stances
     outs = [output]
@@ -388,11 +411,16 @@ def run_tables(loaded: LoadedScenario, output: Any, point: int) -> dict[str, pd.
     if getattr(output, "polls", None) is not None:
         polls = output.polls.assign(run=output.run)
         polls = polls[["run", *[c for c in polls.columns if c != "run"]]]
+        poll_dates = loaded.dates(polls["time"].to_numpy())
+        if poll_dates is not None:
+            polls.insert(2, "date", poll_dates)
         tables["polls"] = polls
     flows_frame = getattr(_runner, "_flows_frame", None)
     if flows_frame is not None and getattr(output, "flows", None) is not None:
         flows = flows_frame(outs)
         if flows is not None:
+            if dates is not None:
+                flows.insert(3, "date", loaded.dates(flows["time"].to_numpy()))
             tables["flows"] = flows
     for df in tables.values():
         df.insert(0, "point", np.int32(point))
@@ -404,6 +432,15 @@ def run_task(task: RunTask) -> list[dict[str, Any]]:
 
     Never raises for a failing run: the error (message and traceback) is in its record, so
     one bad run does not sink the others.
+
+    Examples
+    --------
+    >>> sc = validate_point({"name": "t", "seed": 1, "network": {"kind": "complete", "n": 20},
+    ...                      "model": {"name": "voter"}, "stop": {"max_sweeps": 2}},
+    ...                     "<dict>", Path("."), None)
+    >>> recs = run_task(RunTask(point=0, runs=(0, 1), scenario=sc, params={}))
+    >>> [(r["run"], sorted(r["tables"]), r["error"]) for r in recs]
+    [(0, ['runs', 'series'], None), (1, ['runs', 'series'], None)]
     """
     out = []
     host = socket.gethostname()
