@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -192,9 +193,12 @@ def _print_summary(result) -> None:
                       "the agents)")
     if reached:
         t = s.loc[s["consensus"], "consensus_time"]
-        se = t.std(ddof=1) / math.sqrt(len(t)) if len(t) > 1 else math.nan
-        console.print(f"consensus in {reached} of {len(s)} runs; mean consensus time "
-                      f"{t.mean():.2f} ± {se:.2f} sweeps (mean ± se)")
+        if len(t) > 1:
+            se = t.std(ddof=1) / math.sqrt(len(t))
+            when = f"mean consensus time {t.mean():.2f} ± {se:.2f} sweeps (mean ± se)"
+        else:
+            when = f"consensus time {t.mean():.2f} sweeps"
+        console.print(f"consensus in {reached} of {len(s)} runs; {when}")
     else:
         console.print(f"no consensus in any of {len(s)} runs "
                       f"(ran {s['sweeps'].max():g} sweeps)")
@@ -293,7 +297,8 @@ def main() -> None:
     try:
         app()
     except SteppeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         sys.exit(2)
 
 

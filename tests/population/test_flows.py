@@ -277,3 +277,11 @@ def test_friedkin_johnsen_with_arrivals_reaches_the_direct_solution():
     anchor = st.aux["initial_opinion"]
     direct = np.linalg.solve(np.eye(200) - lam[:, None] * w, (1 - lam) * anchor)
     assert np.max(np.abs(st.opinion - direct)) < 1e-9
+
+
+def test_flows_outside_the_run_bring_nobody():
+    data = scenario(runs=1, time={"start": "2022-03-01", "end": "2022-06-01", "step": "week"})
+    res = steppe.run(data)
+    last = res.flows.iloc[-1]
+    assert last["arrived_wave"] == 0 and last["left_back"] == 0
+    assert last["present"] == 6000 - last["left_emigration"]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ..errors import ParameterError
 from ..models.base import Model, State
@@ -131,6 +132,19 @@ def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str
     return {"group": (inverse.astype(np.int64), [str(x) for x in labels.tolist()])}
 
 
+@njit(cache=True)
+def _tally(codes, stance, expressed, present, priv, expr):
+    """Agents (present ones, if ``present`` is not empty) per level of ``codes`` and stance,
+    private and expressed, in one pass."""
+    use = present.shape[0] > 0
+    for i in range(codes.shape[0]):
+        if use and not present[i]:
+            continue
+        c = codes[i]
+        priv[c, stance[i]] += 1
+        expr[c, expressed[i]] += 1
+
+
 class _Recorder:
     """Collects counts between chunks (private, expressed, per attribute level)."""
 
@@ -140,7 +154,7 @@ class _Recorder:
         self.time: list[float] = []
         self.counts: list[np.ndarray] = []
         self.expressed: list[np.ndarray] = []
-        self.by = {name: (np.asarray(codes, dtype=np.int64) * self.k, list(labels))
+        self.by = {name: (np.ascontiguousarray(codes), list(labels))
                    for name, (codes, labels) in breakdowns.items()}
         self.by_counts: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
         self.by_expressed: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
@@ -155,18 +169,13 @@ class _Recorder:
         present = state.present
         self.counts.append(state.present_counts().copy())
         self.expressed.append(state.present_counts(expressed=True).copy())
-        stance, expressed = state.stance, state.expressed
-        if present is not None and self.by:
-            stance, expressed = stance[present], expressed[present]
-        for name, (index, labels) in self.by.items():
-            size = len(labels) * self.k
-            shape = (len(labels), self.k)
-            if present is not None:
-                index = index[present]
-            self.by_counts[name].append(
-                np.bincount(index + stance, minlength=size).reshape(shape))
-            self.by_expressed[name].append(
-                np.bincount(index + expressed, minlength=size).reshape(shape))
+        mask = present if present is not None else np.zeros(0, dtype=np.bool_)
+        for name, (codes, labels) in self.by.items():
+            priv = np.zeros((len(labels), self.k), dtype=np.int64)
+            expr = np.zeros((len(labels), self.k), dtype=np.int64)
+            _tally(codes, state.stance, state.expressed, mask, priv, expr)
+            self.by_counts[name].append(priv)
+            self.by_expressed[name].append(expr)
         if self.flows is not None:
             self.flow_totals.append({"present": state.n_present, **self.flows.totals()})
         if self.protest is not None:
@@ -174,9 +183,9 @@ class _Recorder:
             if present is not None:
                 active = active & present
             self.participation["all"].append(np.array([active.sum()], dtype=np.int64))
-            for name, (index, labels) in self.by.items():
+            for name, (codes, labels) in self.by.items():
                 self.participation[name].append(np.bincount(
-                    index[active] // self.k, minlength=len(labels)).astype(np.int64))
+                    codes[active], minlength=len(labels)).astype(np.int64))
 
     def trajectory(self, **kw: Any) -> Trajectory:
         return Trajectory(

@@ -55,7 +55,6 @@ import platform
 import socket
 import sys
 import time
-import tomllib
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +68,12 @@ from pydantic import ValidationError
 
 from .. import __version__
 from ..errors import ParameterError, ScenarioError, SteppeError
-from ..scenario.loader import LoadedScenario, load_scenario
+from ..scenario.loader import (
+    LoadedScenario,
+    load_scenario,
+    read_scenario_file,
+    resolve_variant,
+)
 from ..scenario.schema import Scenario
 from . import runner as _runner
 from .executors import Executor, chunk_size, make_executor
@@ -154,24 +158,12 @@ def _read_source(scenario: str | Path | Mapping[str, Any] | LoadedScenario
         data = scenario.spec.model_dump(mode="json", exclude_none=True)
         return data, scenario.source, scenario.base_dir, scenario.sha256
     if isinstance(scenario, Mapping):
-        return copy.deepcopy(dict(scenario)), "<dict>", Path.cwd(), None
-    path = Path(scenario)
-    source = str(path)
-    if not path.exists():
-        raise ScenarioError("file not found", file=source)
-    if path.is_dir():
-        raise ScenarioError("is a folder, not a scenario file", file=source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file ({exc.strerror})", file=source) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError("not a UTF-8 text file", file=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=source) from None
-    return data, source, path.resolve().parent, hashlib.sha256(raw).hexdigest()
+        data = copy.deepcopy(dict(scenario))
+        if "extends" in data:
+            data = resolve_variant(data, Path.cwd(), "<dict>")
+        return data, "<dict>", Path.cwd(), None
+    data, base_dir, sha = read_scenario_file(scenario)
+    return data, str(scenario), base_dir, sha
 
 
 def _readdress(exc: ScenarioError, source: str, where: str = "") -> ScenarioError:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from pydantic import Field, ValidationError
 
 from ..distributions import Distribution, sample
@@ -195,7 +195,7 @@ def _category(v, cutoffs):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indices, buf,
                steps, stop, tol, cutoffs, cmask, delta):
     """``steps`` synchronous Friedkin–Johnsen steps; returns the steps done (fewer when
@@ -206,12 +206,12 @@ def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indice
         if complete:
             for j in range(n):
                 total += seen[j]
-        for i in range(n):
+        for i in prange(n):  # every agent from the previous step's opinions: parallel
             if committed[i]:
                 buf[i] = x[i]
-                continue
-            nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw)
-            buf[i] = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+            else:
+                nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw)
+                buf[i] = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
         maxd = 0.0
         lo = np.inf
         hi = -np.inf

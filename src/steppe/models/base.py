@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import annotated_types as at
 import numpy as np
+from numba import njit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import ParameterError
@@ -177,8 +178,9 @@ class State:
         counts = self.expressed_counts if expressed else self.counts
         if self.present is None:
             return counts
-        codes = self.expressed if expressed else self.stance
-        return np.bincount(codes[self.present], minlength=len(counts))[:len(counts)]
+        out = np.zeros(len(counts), dtype=np.int64)
+        _count_present(self.expressed if expressed else self.stance, self.present, out)
+        return out
 
     def shares(self) -> np.ndarray:
         """Share of present agents privately holding each stance."""
@@ -304,6 +306,25 @@ class Model:
         return f"{type(self).__name__}({args})"
 
 
+@njit(cache=True)
+def _count_present(codes, present, out):
+    for i in range(codes.shape[0]):
+        if present[i]:
+            out[codes[i]] += 1
+
+
+@njit(cache=True)
+def _categorize(x, cutoffs, stance, counts):
+    counts[:] = 0
+    for i in range(x.shape[0]):
+        c = 0
+        for k in range(cutoffs.shape[0]):
+            if x[i] >= cutoffs[k]:
+                c = k + 1
+        stance[i] = c
+        counts[c] += 1
+
+
 class ContinuousModel(Model):
     """Base class of models whose agents hold a continuous opinion.
 
@@ -362,10 +383,10 @@ class ContinuousModel(Model):
         return 0.5 * (lo + hi)
 
     def categorize(self, state: State) -> None:
-        """Recompute ``state.stance`` and ``state.counts`` from ``state.opinion``."""
-        codes = np.searchsorted(np.asarray(self.cutoffs), state.opinion, side="right")
-        state.stance[:] = codes.astype(np.int8)
-        state.recount(len(self.stances))
+        """Recompute ``state.stance`` and ``state.counts`` from ``state.opinion`` (one pass:
+        the category is the number of cut-offs <= the opinion)."""
+        _categorize(state.opinion, np.asarray(self.cutoffs, dtype=np.float64), state.stance,
+                    state.counts)
 
 
 def register(cls: type[Model]) -> type[Model]:

@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..errors import ParameterError
 from ..models.base import Model, State
@@ -142,26 +142,38 @@ def with_arrivals(residents: Population, pools: Sequence[ArrivalPool], *,
     return pop, org[order], labels
 
 
-@njit(cache=True)
-def _filter_csr(indptr, indices, present, out_ptr):
-    n = indptr.shape[0] - 1
-    kept = 0
-    out_ptr[0] = 0
-    for i in range(n):
+@njit(cache=True, parallel=True)
+def _count_kept(indptr, indices, present, kept):
+    for i in prange(indptr.shape[0] - 1):
+        c = 0
         if present[i]:
             for e in range(indptr[i], indptr[i + 1]):
                 if present[indices[e]]:
-                    kept += 1
-        out_ptr[i + 1] = kept
-    out_idx = np.empty(kept, dtype=indices.dtype)
-    k = 0
-    for i in range(n):
+                    c += 1
+        kept[i] = c
+
+
+@njit(cache=True, parallel=True)
+def _fill_kept(indptr, indices, present, out_ptr, out_idx):
+    for i in prange(indptr.shape[0] - 1):
         if present[i]:
+            k = out_ptr[i]
             for e in range(indptr[i], indptr[i + 1]):
                 j = indices[e]
                 if present[j]:
                     out_idx[k] = j
                     k += 1
+
+
+def _filter_csr(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
+                out_ptr: np.ndarray) -> np.ndarray:
+    """The CSR rows restricted to present agents (two parallel passes: count, fill)."""
+    kept = np.empty(len(indptr) - 1, dtype=np.int64)
+    _count_kept(indptr, indices, present, kept)
+    out_ptr[0] = 0
+    np.cumsum(kept, out=out_ptr[1:])
+    out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
+    _fill_kept(indptr, indices, present, out_ptr, out_idx)
     return out_idx
 
 

@@ -49,7 +49,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..distributions import DistLike, sample_by_group
 from ..errors import ParameterError
@@ -59,35 +59,29 @@ from ..networks.base import Network
 __all__ = ["ExpressionLayer", "express_once"]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _express(stance, committed, old, new, penal, safe, enforcement, weight, conviction,
              visibility, complete, indptr, indices, old_counts, committed_voice):
-    """One synchronous pass of the expression rule: ``new`` from ``old``."""
+    """One synchronous pass of the expression rule: ``new`` from ``old`` (every agent
+    independently: a parallel loop)."""
     n = stance.shape[0]
-    for i in range(n):
+    for i in prange(n):
         s = stance[i]
-        if not penal[s] or (committed_voice and committed[i]):
-            new[i] = s
-            continue
         cost = enforcement * visibility[i]
-        if cost <= conviction[i]:  # voices it whatever the support
-            new[i] = s
-            continue
-        if complete:
-            same = old_counts[s] - (1 if old[i] == s else 0)
-            support = same / (n - 1) if n > 1 else 0.0
+        if not penal[s] or (committed_voice and committed[i]) or cost <= conviction[i]:
+            new[i] = s  # not penalised, an activist, or voices it whatever the support
         else:
-            a = indptr[i]
-            b = indptr[i + 1]
-            if b == a:
-                support = 0.0
-            else:
+            support = 0.0
+            if complete:
+                same = old_counts[s] - (1 if old[i] == s else 0)
+                support = same / (n - 1) if n > 1 else 0.0
+            elif indptr[i + 1] > indptr[i]:
                 same = 0
-                for e in range(a, b):
+                for e in range(indptr[i], indptr[i + 1]):
                     if old[indices[e]] == s:
                         same += 1
-                support = same / (b - a)
-        new[i] = s if cost <= conviction[i] + weight * support else safe
+                support = same / (indptr[i + 1] - indptr[i])
+            new[i] = s if cost <= conviction[i] + weight * support else safe
     return new
 
 

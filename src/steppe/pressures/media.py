@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from numba import njit
 
 from ..distributions import DistLike, sample_by_group
 from ..errors import ParameterError
@@ -43,6 +44,15 @@ from ..models.base import Model, State
 from ..networks.base import Network
 
 __all__ = ["MediaChannel"]
+
+
+@njit(cache=True)
+def _pull_opinions(x, committed, exposure, strength, target):
+    """Move every uncommitted opinion min(1, strength x exposure) of the way to target."""
+    for i in range(x.shape[0]):
+        if not committed[i]:
+            m = min(1.0, strength * exposure[i])
+            x[i] += m * (target - x[i])
 
 
 class MediaChannel:
@@ -111,13 +121,13 @@ class MediaChannel:
         """One sweep's pull on every exposed, uncommitted agent."""
         if not self.active:
             return
-        pull = np.minimum(1.0, self.strength * self.exposure)
-        free = ~state.committed
         if self.continuous:
-            step = np.where(free, pull, 0.0)
-            state.opinion += step * (self.target - state.opinion)
+            _pull_opinions(state.opinion, state.committed, self.exposure, self.strength,
+                           float(self.target))
             self.model.categorize(state)
             return
+        pull = np.minimum(1.0, self.strength * self.exposure)
+        free = ~state.committed
         hit = free & (state.stance != self.code) & (self.gen.random(state.n) < pull)
         if hit.any():
             state.stance[hit] = self.code

@@ -246,10 +246,10 @@ class LoadedScenario:
         for i, f in enumerate(spec.flows):
             a = self.sweep_of(f.start, f"flows.{i}.start")
             b = n_sweeps if f.end is None else self.sweep_of(f.end, f"flows.{i}.end")
-            if b <= a:
+            if f.end is not None and b <= a:
                 raise self._fail("a flow must end after it starts", f"flows.{i}.end",
                                  allowed=f"later than {f.start}", given=str(f.end))
-            b = min(b, n_sweeps)
+            b = min(b, n_sweeps)  # a flow starting after the run's end brings nobody
             expected = np.zeros(n_sweeps)
             if f.total is not None:
                 if a < n_sweeps:
@@ -329,8 +329,9 @@ class LoadedScenario:
                     plan.committed_code = self._stance(model, label,
                                                        f"flows.{i}.committed_stance")
             else:
-                if f.source is not None:
-                    plan.source = list(labels).index(f.source)
+                if f.source is not None:  # -1: a source flow that brings nobody
+                    plan.source = (list(labels).index(f.source) if f.source in labels
+                                   else -1)
                 if f.groups is not None:
                     w = np.zeros(len(group_labels))
                     for g, v in f.groups.items():

@@ -606,6 +606,9 @@ class Scenario(_Strict):
     events: list[EventSpec] = Field(default_factory=list)
     flows: list[FlowSpec] = Field(default_factory=list)
     assumptions: list[AssumptionSpec] = Field(default_factory=list)
+    sweep: dict[str, Any] | None = None
+    """The sweep `steppe sweep` runs over this scenario (fields swept, runs per point,
+    phase diagrams; see docs/sweeps.md); `steppe run` ignores it."""
     stop: StopSpec = Field(default_factory=StopSpec)
     record: RecordSpec = Field(default_factory=RecordSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
