@@ -214,8 +214,7 @@ def test_bad_scenario_writes_nothing(tmp_path):
     assert not d.exists()
 
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / \
-    "binary-agreement-tipping.toml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "binary-agreement-tipping.toml"
 
 
 def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
@@ -263,7 +262,7 @@ def test_bands_are_those_of_the_report_plots():
 def test_sweep_of_the_flagship_keeps_dates_polls_flows_and_breakdowns(tmp_path):
     """A scenario with a population, a calendar, polls, protest and border flows: every
     per-run table is written, bands come per group and region, with dates."""
-    flagship = EXAMPLE.parents[1] / "kazakhstan-2022.toml"
+    flagship = EXAMPLE.parent / "kazakhstan-2022.toml"
     res = sweep(flagship, sets=["population.scale=0.0005", "expression.enforcement=0.5,1.5"],
                 runs=1, out=tmp_path / "kz", workers=1)
     assert res.runs_done == 2 and res.runs_failed == 0

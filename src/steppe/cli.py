@@ -175,7 +175,7 @@ def _print_summary(result) -> None:
         col = s[f"final_share_{label}"]
         wins = int((s["consensus_stance"] == label).sum())
         sd = col.std(ddof=1) if len(col) > 1 else math.nan
-        row = [label, f"{col.mean():.4f}", f"{sd:.4f}"]
+        row = [label, f"{col.mean():.4f}", "–" if math.isnan(sd) else f"{sd:.4f}"]
         if layered:
             expr = s[f"final_expressed_share_{label}"]
             row += [f"{expr.mean():.4f}", f"{col.mean() - expr.mean():+.4f}"]

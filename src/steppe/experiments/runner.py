@@ -339,25 +339,10 @@ def run(
 
     ordered = [outputs[r] for r in range(spec.runs)]
     model = loaded.model()
-    series = _series_frame(ordered, model.stances)
-    dates = loaded.dates(series["time"].to_numpy())
-    if dates is not None:
-        series.insert(3, "date", dates)
-    participation = _participation_frame(ordered)
-    if participation is not None and dates is not None:
-        participation.insert(3, "date", loaded.dates(participation["time"].to_numpy()))
-    polls = None
-    frames = [o.polls.assign(run=o.run) for o in ordered if o.polls is not None]
-    if frames:
-        polls = pd.concat(frames, ignore_index=True)
-        polls = polls[["run", *[c for c in polls.columns if c != "run"]]]
-        poll_dates = loaded.dates(polls["time"].to_numpy())
-        if poll_dates is not None:
-            polls.insert(2, "date", poll_dates)
-    flows = _flows_frame(ordered)
-    if flows is not None and dates is not None:
-        flows.insert(3, "date", loaded.dates(flows["time"].to_numpy()))
-    summary = _summary_frame(ordered, model.stances, spec.seed)
+    frames = result_frames(loaded, ordered)
+    series, summary = frames["series"], frames["summary"]
+    polls, participation, flows = (frames.get(k) for k in ("polls", "participation",
+                                                           "flows"))
     finished = datetime.now(UTC)
     meta = {
         "steppe_version": __version__,
@@ -389,6 +374,40 @@ def run(
     if out is not None:
         result.save(out)
     return result
+
+
+def result_frames(loaded: LoadedScenario, outputs: list[RunOutput]
+                  ) -> dict[str, pd.DataFrame]:
+    """The tables of finished runs, as ``steppe run`` writes them: ``series``, ``summary``
+    and, when the scenario has them, ``polls``, ``participation`` and ``flows`` (each with
+    a ``date`` column when the scenario has a calendar). Sweeps use it run by run.
+
+    Examples
+    --------
+    >>> from steppe.scenario.loader import load_scenario
+    >>> sc = load_scenario({"name": "t", "seed": 1, "network": {"kind": "complete",
+    ...                     "n": 20}, "model": {"name": "voter"}, "stop": {"max_sweeps": 2}})
+    >>> sorted(result_frames(sc, [execute_run(sc, 0)]))
+    ['series', 'summary']
+    """
+    stances = loaded.model().stances
+    out: dict[str, pd.DataFrame] = {"series": _series_frame(outputs, stances)}
+    part = _participation_frame(outputs)
+    if part is not None:
+        out["participation"] = part
+    frames = [o.polls.assign(run=o.run) for o in outputs if o.polls is not None]
+    if frames:
+        polls = pd.concat(frames, ignore_index=True)
+        out["polls"] = polls[["run", *[c for c in polls.columns if c != "run"]]]
+    flows = _flows_frame(outputs)
+    if flows is not None:
+        out["flows"] = flows
+    for name, df in out.items():
+        dates = loaded.dates(df["time"].to_numpy())
+        if dates is not None:
+            df.insert(2 if name == "polls" else 3, "date", dates)
+    out["summary"] = _summary_frame(outputs, stances, loaded.spec.seed)
+    return out
 
 
 def _network_info(net: Network) -> dict[str, Any]:

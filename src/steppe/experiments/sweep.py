@@ -385,35 +385,9 @@ def run_tables(loaded: LoadedScenario, output: Any, point: int) -> dict[str, pd.
     >>> list(t["runs"].columns[:3]), int(t["series"]["point"].iloc[0])
     (['point', 'run', 'seed'], 4)
     """
-    model = loaded.model()
-    stances = model.stances
-    outs = [output]
-    series = _runner._series_frame(outs, stances)
-    dates = loaded.dates(series["time"].to_numpy())
-    if dates is not None:
-        series.insert(3, "date", dates)
-    summary = _runner._summary_frame(outs, stances, loaded.spec.seed)
-    _string_column(summary, "consensus_stance")
-    tables: dict[str, pd.DataFrame] = {"series": series, "runs": summary}
-    part = _runner._participation_frame(outs)
-    if part is not None:
-        if dates is not None:
-            part.insert(3, "date", loaded.dates(part["time"].to_numpy()))
-        tables["participation"] = part
-    if getattr(output, "polls", None) is not None:
-        polls = output.polls.assign(run=output.run)
-        polls = polls[["run", *[c for c in polls.columns if c != "run"]]]
-        poll_dates = loaded.dates(polls["time"].to_numpy())
-        if poll_dates is not None:
-            polls.insert(2, "date", poll_dates)
-        tables["polls"] = polls
-    flows_frame = getattr(_runner, "_flows_frame", None)
-    if flows_frame is not None and getattr(output, "flows", None) is not None:
-        flows = flows_frame(outs)
-        if flows is not None:
-            if dates is not None:
-                flows.insert(3, "date", loaded.dates(flows["time"].to_numpy()))
-            tables["flows"] = flows
+    tables = _runner.result_frames(loaded, [output])
+    tables["runs"] = tables.pop("summary")
+    _string_column(tables["runs"], "consensus_stance")
     for df in tables.values():
         df.insert(0, "point", np.int32(point))
     return tables

@@ -1,0 +1,75 @@
+"""Time the flagship scenario (scenarios/kazakhstan-2022.toml) at a given scale: network
+build, the weekly loop, seconds per simulated week and per simulated year, peak memory.
+
+Usage::
+
+    python benchmarks/bench_flagship.py [--scale 0.01] [--weeks 95]
+
+``--scale 1`` runs all 19.5 million residents (plus the arrival slots of the border flows):
+about 12 minutes and 5.6 GB on the 2-core reference machine. One run; a short warm-up run at
+1:10,000 first compiles (or loads cached) Numba kernels, so timings exclude compilation.
+Prints one line per phase and the totals; the peak resident set size comes from
+``resource.getrusage`` (Linux reports kilobytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import time
+from pathlib import Path
+
+from steppe.engine.simulate import simulate
+from steppe.experiments.runner import _initial_state, _poll_observations
+from steppe.scenario import load_scenario
+
+FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "kazakhstan-2022.toml"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=0.01)
+    ap.add_argument("--weeks", type=int, default=95, help="weeks from 2022-03-01 (<= 95)")
+    args = ap.parse_args(argv)
+    end = dt.date(2022, 3, 1) + dt.timedelta(weeks=args.weeks)
+
+    def timed(scale: float) -> dict[str, float]:
+        sc = load_scenario(FLAGSHIP, {"population.scale": scale, "runs": 1,
+                                      "time.end": end.isoformat()})
+        t0 = time.perf_counter()
+        net = sc.build_network()
+        t1 = time.perf_counter()
+        model = sc.model()
+        flows = sc.border_flows(model, net, 0)
+        state = _initial_state(sc, model, net, 0, None if flows is None else flows.present0())
+        layer = sc.expression_layer(model, net, 0)
+        media = sc.media_channels(model, net, 0)
+        protest = sc.protest_layer(model, net, 0)
+        sink: list = []
+        obs = _poll_observations(sc, model, net, 0, sink)
+        t2 = time.perf_counter()
+        traj = simulate(model, net, state, max_sweeps=sc.max_sweeps(), stop_at_consensus=False,
+                        expression=layer, media=media, protest=protest, events=sc.events(),
+                        observations=obs, flows=flows)
+        t3 = time.perf_counter()
+        return {"agents": net.n, "edges": net.n_edges, "network": t1 - t0, "setup": t2 - t1,
+                "loop": t3 - t2, "weeks": traj.final_time}
+
+    timed(0.0001)  # compile
+    r = timed(args.scale)
+    per_week = r["loop"] / max(r["weeks"], 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"flagship at scale {args.scale:g}: {r['agents']:,} agents (with arrival slots), "
+          f"{r['edges']:,} edges")
+    print(f"  network build      {r['network']:8.1f} s")
+    print(f"  state and layers   {r['setup']:8.1f} s")
+    print(f"  {r['weeks']:.0f} weekly steps  {r['loop']:8.1f} s  ({per_week:.2f} s per week)")
+    print(f"  per simulated year {52 * per_week / 60:8.1f} min (52 weeks, loop only)")
+    print(f"  peak memory        {peak:8.2f} GB (resident set)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
