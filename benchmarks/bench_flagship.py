@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  network build      {r['network']:8.1f} s")
     print(f"  state and layers   {r['setup']:8.1f} s")
     print(f"  {r['weeks']:.0f} weekly steps  {r['loop']:8.1f} s  ({per_week:.2f} s per week)")
-    print(f"  per simulated year {52 * per_week / 60:8.1f} min (52 weeks, loop only)")
+    print(f"  per simulated year {52 * per_week:8.1f} s = {52 * per_week / 60:.1f} min "
+          "(52 weeks, loop only)")
     print(f"  peak memory        {peak:8.2f} GB (resident set)")
     sys.stdout.flush()
 
