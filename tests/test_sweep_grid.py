@@ -99,7 +99,7 @@ def test_set_path_tables_arrays_and_dotted_keys():
     assert out["events"][0]["set"] == {"expression.enforcement": 0.0}
     out = set_path(data, "committed.fraction", 0.2)
     assert out["committed"] == {"fraction": 0.2}
-    with pytest.raises(ParameterError, match="no item"):
+    with pytest.raises(ParameterError, match="no such item"):
         set_path(data, "media.3.strength", 1)
 
 

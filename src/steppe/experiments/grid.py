@@ -56,7 +56,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
@@ -70,6 +69,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ParameterError
+from ..scenario.loader import set_path
 
 __all__ = [
     "MAX_POINTS",
@@ -433,66 +433,3 @@ def make_points(axes: Sequence[Axis], seed: int, seeds: SeedMode = "independent"
     return out
 
 
-def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``data`` with the dotted ``path`` set to ``value``.
-
-    Tables are created as needed; a number selects an item of an array
-    (``media.0.strength``); a key holding dots is matched whole (``events.0.set.model.p``
-    sets the key ``"model.p"`` of the event's ``set`` table if it exists).
-
-    Raises
-    ------
-    ParameterError
-        The path runs through an array with a non-numeric or missing index, or through a
-        value that is not a table.
-
-    Examples
-    --------
-    >>> set_path({"media": [{"strength": 1}]}, "media.0.strength", 2)
-    {'media': [{'strength': 2}]}
-    >>> set_path({"events": [{"set": {"model.p": 0.1}}]}, "events.0.set.model.p", 0.2)
-    {'events': [{'set': {'model.p': 0.2}}]}
-    """
-    out = copy.deepcopy(dict(data))
-    parts = path.split(".")
-    node: Any = out
-    i = 0
-    while i < len(parts) - 1:
-        if isinstance(node, list):
-            part = parts[i]
-            if not part.isdigit() or int(part) >= len(node):
-                raise _fail(path, f"no item {part!r} in this array",
-                            f"0 .. {len(node) - 1}", part)
-            node = node[int(part)]
-            i += 1
-            continue
-        if not isinstance(node, dict):
-            raise _fail(path, f"{'.'.join(parts[:i])} is not a table", "a table path", path)
-        # a key with dots in it (event targets such as "model.p"), longest first
-        for j in range(len(parts), i + 1, -1):
-            key = ".".join(parts[i:j])
-            if key in node and j == len(parts):
-                node[key] = value
-                return out
-            if key in node and j < len(parts) and isinstance(node[key], dict | list):
-                node = node[key]
-                i = j
-                break
-        else:
-            nxt = node.get(parts[i])
-            if not isinstance(nxt, dict | list):
-                nxt = {}
-                node[parts[i]] = nxt
-            node = nxt
-            i += 1
-    last = parts[-1]
-    if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise _fail(path, f"no item {last!r} in this array", f"0 .. {len(node) - 1}",
-                        last)
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise _fail(path, "not a table path", "a table path", path)
-    return out
