@@ -6,8 +6,9 @@ Usage::
     python benchmarks/bench_flagship.py [--scale 0.01] [--weeks 95]
 
 ``--scale 1`` runs all 19.5 million residents (plus the arrival slots of the border flows);
-`steppe run` of the same took about 12 minutes and 5.6 GB on the 2-core reference machine. One run; a short warm-up run at
-1:10,000 first compiles (or loads cached) Numba kernels, so timings exclude compilation.
+``steppe run`` of the same took about 12 minutes and 5.6 GB on the 2-core reference
+machine. One run; a short warm-up run at 1:10,000 first compiles (or loads cached) Numba
+kernels, so timings exclude compilation.
 Prints one line per phase and the totals; the peak resident set size comes from
 ``resource.getrusage`` (Linux reports kilobytes).
 """
