@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 DATA = SCENARIOS / "data" / "kazakhstan"
 FLAGSHIP = SCENARIOS / "kazakhstan-2022.toml"
-VARIANTS = ["stress-propaganda", "crackdown-lifted", "border-wave"]
+VARIANTS = ["stress-propaganda", "crackdown-lifted", "border-wave", "method-reading"]
 
 
 def facts() -> dict[tuple[str, str], float]:
@@ -112,7 +112,9 @@ def test_variants_change_one_thing(variant):
     changed = sorted(k for k in base if base[k] != var[k])
     assert set(changed) - {"name", "description"} == {
         "stress-propaganda": {"events"}, "crackdown-lifted": {"events"},
-        "border-wave": {"flows"}}[variant]
+        "border-wave": {"flows"},
+        "method-reading": {"initial", "events"},  # the initial poll, and no penalty
+    }[variant]
     assert var["seed"] == base["seed"]
 
 
