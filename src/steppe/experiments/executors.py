@@ -46,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import abc
 import math
 import multiprocessing as mp
 import os
@@ -82,7 +83,7 @@ class WorkerLost(RuntimeError):
     """The process running a task died (killed, out of memory) too many times."""
 
 
-class Executor:
+class Executor(abc.ABC):
     """Base class: ``map(fn, tasks)`` yields ``(task, result or exception)`` as tasks end."""
 
     #: human-readable description, e.g. "4 local processes"
@@ -90,16 +91,17 @@ class Executor:
     #: number of tasks that run at once (for chunking; 0 when unknown)
     slots: int = 1
 
+    @abc.abstractmethod
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]
             ) -> Iterator[tuple[Any, Any]]:  # pragma: no cover - interface
-        raise NotImplementedError
+        """Run ``fn`` on every task; yield ``(task, result or the exception it raised)``."""
 
     def worker_memory(self) -> int | None:
         """Memory available to one task on a worker, in bytes (None: this machine's)."""
         return None
 
-    def close(self) -> None:
-        """Release workers and connections."""
+    def close(self) -> None:  # noqa: B027 - nothing to release unless a subclass says so
+        """Release workers and connections (nothing, by default)."""
 
     def __enter__(self) -> Executor:
         return self

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -146,9 +147,9 @@ def sensitivity(scenario: str | Path | LoadedScenario, *, runs: int | None = Non
     base_data.pop("assumptions", None)
 
     def one(data: dict[str, Any]) -> dict[str, np.ndarray]:
-        src = load_scenario(data)
-        src = type(src)(spec=src.spec, source=loaded.source, base_dir=loaded.base_dir,
-                        sha256=loaded.sha256)
+        # the variant reads relative files (edge lists...) from where the scenario lives
+        src = dataclasses.replace(load_scenario(data), source=loaded.source,
+                                  base_dir=loaded.base_dir, sha256=loaded.sha256)
         return _outcomes(run(src, runs=runs, workers=workers, keep_final_states=False),
                          focus)
 
