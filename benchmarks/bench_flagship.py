@@ -22,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from steppe.engine.simulate import simulate
-from steppe.experiments.runner import _initial_state, _poll_observations
-from steppe.scenario import load_scenario
+from steppe import load_scenario
+from steppe.assembly import assemble, cached_network, clear_cache
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "kazakhstan-2022.toml"
 
@@ -40,20 +39,13 @@ def main(argv: list[str] | None = None) -> None:
         sc = load_scenario(FLAGSHIP, {"population.scale": scale, "runs": 1,
                                       "time.end": end.isoformat()})
         t0 = time.perf_counter()
-        net = sc.build_network()
+        clear_cache()
+        dry = assemble(sc, 0, dry=True)
+        net = cached_network(sc, 0, dry.slots)
         t1 = time.perf_counter()
-        model = sc.model()
-        flows = sc.border_flows(model, net, 0)
-        state = _initial_state(sc, model, net, 0, None if flows is None else flows.present0())
-        layer = sc.expression_layer(model, net, 0)
-        media = sc.media_channels(model, net, 0)
-        protest = sc.protest_layer(model, net, 0)
-        sink: list = []
-        obs = _poll_observations(sc, model, net, 0, sink)
+        a = assemble(sc, 0, network=net)  # state, pressures bound, polls: the run's setup
         t2 = time.perf_counter()
-        traj = simulate(model, net, state, max_sweeps=sc.max_sweeps(), stop_at_consensus=False,
-                        expression=layer, media=media, protest=protest, events=sc.events(),
-                        observations=obs, flows=flows)
+        traj = a.simulate()
         t3 = time.perf_counter()
         return {"agents": net.n, "edges": net.n_edges, "network": t1 - t0, "setup": t2 - t1,
                 "loop": t3 - t2, "weeks": traj.final_time}

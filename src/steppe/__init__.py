@@ -13,10 +13,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .assembly import load_scenario
 from .errors import ParameterError, ScenarioError, SteppeError
-from .experiments.runner import Result, run
+from .experiments.ensemble import Result, run
 from .models.base import available_models, get_model
-from .scenario.loader import load_scenario
 
 __all__ = [
     "ParameterError",

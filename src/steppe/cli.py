@@ -83,8 +83,8 @@ def run(
                                          )] = False,
 ) -> None:
     """Run a scenario; write series.parquet, summary.parquet and metadata.json."""
-    from .experiments.runner import run as run_scenario
-    from .scenario.loader import load_scenario
+    from .assembly import load_scenario, make_model
+    from .experiments.ensemble import run as run_scenario
 
     over = {}
     if runs is not None:
@@ -98,12 +98,8 @@ def run(
     out_dir = loaded.output_dir(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise SteppeError(f"--out: {out_dir} exists and is not a folder")
-    model = loaded.model()
-    from .experiments.memory import check_memory
-
-    # refuse, with the estimate and what would fit, before building anything
-    check_memory(loaded, workers=workers, runs_held=spec.runs)
-    console.print(f"[bold]{spec.name}[/]: {model.title}; network {spec.network.kind}; "
+    model = make_model(loaded)
+    console.print(f"[bold]{spec.name}[/]: {escape(model.title)}; network {spec.network.kind}; "
                   f"{spec.runs} run(s), seed {spec.seed}")
 
     max_sweeps = loaded.max_sweeps()
@@ -126,6 +122,7 @@ def run(
             bar.advance(task, now - last)
             seen[r] = now
 
+        # the API checks the memory first and refuses, with the estimate, what will not fit
         result = run_scenario(loaded, workers=workers, progress=progress)
     paths = result.save(out_dir)
     _print_summary(result)
@@ -157,9 +154,11 @@ def report(
 
 def _print_summary(result) -> None:
     s = result.summary
-    stances = result.metadata["model"]["stances"]
+    shares = result.final_shares()
+    from .models.base import get_model
+
     layered = result.scenario.spec.expression is not None or getattr(
-        result.scenario.model(), "own_expression", False)
+        get_model(result.metadata["model"]["name"]), "own_expression", False)
     table = Table(title="final shares over runs" + (" (private / expressed)" if layered
                                                     else ""), title_justify="left")
     table.add_column("stance")
@@ -171,15 +170,12 @@ def _print_summary(result) -> None:
     table.add_column("min", justify="right")
     table.add_column("max", justify="right")
     table.add_column("consensus runs", justify="right")
-    for label in stances:
-        col = s[f"final_share_{label}"]
-        wins = int((s["consensus_stance"] == label).sum())
-        sd = col.std(ddof=1) if len(col) > 1 else math.nan
-        row = [label, f"{col.mean():.4f}", "–" if math.isnan(sd) else f"{sd:.4f}"]
+    for label, r in shares.iterrows():
+        row = [escape(str(label)), f"{r['mean']:.4f}",
+               "–" if math.isnan(r["sd"]) else f"{r['sd']:.4f}"]
         if layered:
-            expr = s[f"final_expressed_share_{label}"]
-            row += [f"{expr.mean():.4f}", f"{col.mean() - expr.mean():+.4f}"]
-        row += [f"{col.min():.4f}", f"{col.max():.4f}", f"{wins} / {len(s)}"]
+            row += [f"{r['expressed']:.4f}", f"{r['hidden']:+.4f}"]
+        row += [f"{r['min']:.4f}", f"{r['max']:.4f}", f"{r['consensus_runs']} / {len(s)}"]
         table.add_row(*row)
     console.print(table)
     absorbed = int(s["absorbed"].sum())

@@ -153,9 +153,11 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                       + f" on {res.executor}"
                       + (f"; {res.runs_skipped} already done" if res.runs_skipped else "")
                       + f"; results in [bold]{res.path}[/]", highlight=False)
+        pngs = _draw_phase(res.files)
         for f in res.files:
-            if f.suffix == ".png":
-                console.print(f"phase diagram: {f} (data: {f.with_suffix('.csv').name}, "
+            if f.suffix == ".json" and f.with_suffix(".png") in pngs:
+                console.print(f"phase diagram: {f.with_suffix('.png')} (data: "
+                              f"{f.with_suffix('.csv').name}, "
                               f"{f.with_suffix('.parquet').name})", highlight=False)
             elif f.name.endswith("-line.csv"):
                 console.print(f"50% line (x where the outcome crosses 0.5, for each y): {f}",
@@ -209,6 +211,14 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         console.print(f"{len(df)} row(s)" + (f", {more} not shown (--max-rows, --csv)"
                                              if more > 0 else "")
                       + (f"; wrote {csv}" if csv is not None else ""), highlight=False)
+
+
+def _draw_phase(files: list[Path]) -> set[Path]:
+    """Draw the phase diagrams whose data the sweep wrote (the report owns figures)."""
+    from .report.phase import draw_phase_folder
+
+    folders = {f.parent for f in files if f.suffix == ".json"}
+    return {png for folder in sorted(folders) for png in draw_phase_folder(folder)}
 
 
 def _print_outcomes(console: Console, res: Any, limit: int = 30) -> None:

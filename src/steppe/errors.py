@@ -9,9 +9,11 @@ s.toml: model.p: must be >= 0 (allowed: >= 0; given: -1)
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
-__all__ = ["ParameterError", "ScenarioError", "SteppeError"]
+__all__ = ["ParameterError", "ScenarioError", "SteppeError", "check_int", "check_real"]
 
 
 class SteppeError(Exception):
@@ -90,3 +92,38 @@ class ScenarioError(SteppeError, ValueError):
 
 def _rebuild(cls: type, message: str, kwargs: dict[str, Any]) -> Exception:
     return cls(message, **kwargs)
+
+
+# -- checks shared by builders: a ParameterError naming the parameter --------------------
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    """``value`` as an int in ``[lo, hi]``, else a ParameterError naming ``name``.
+
+    Examples
+    --------
+    >>> check_int("n", 5, 1)
+    5
+    """
+    allowed = f"integer >= {lo}" if hi is None else f"integer in [{lo}, {hi}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError("must be an integer", field=name, allowed=allowed, given=value)
+    v = int(value)
+    if v < lo or (hi is not None and v > hi):
+        raise ParameterError("out of range", field=name, allowed=allowed, given=v)
+    return v
+
+
+def check_real(name: str, value: Any, lo: float, hi: float) -> float:
+    """``value`` as a finite float in ``[lo, hi]``, else a ParameterError naming ``name``.
+
+    Examples
+    --------
+    >>> check_real("p", 0.5, 0.0, 1.0)
+    0.5
+    """
+    allowed = f"number in [{lo}, {hi}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError("must be a number", field=name, allowed=allowed, given=value)
+    v = float(value)
+    if not math.isfinite(v) or v < lo or v > hi:
+        raise ParameterError("out of range", field=name, allowed=allowed, given=value)
+    return v

@@ -6,6 +6,12 @@ generator is created from a :class:`numpy.random.SeedSequence`, passed to every 
 explicitly, and advances in place. Two runs with the same seed therefore draw the same
 numbers whatever process or worker executes them.
 
+Streams
+-------
+Every random draw of a scenario comes from one seed, split by :class:`Stream`: stream ``s``
+of run ``r`` is ``SeedSequence(seed, spawn_key=(s, r, ...))`` (:func:`stream_seed`). The
+numbers are fixed forever, so that results never move when code is reorganised.
+
 Functions
 ---------
 make_state(seed)
@@ -27,17 +33,114 @@ True
 
 from __future__ import annotations
 
+import numbers
+from enum import IntEnum
+
 import numpy as np
 from numba import njit, uint64
 
+from .errors import ParameterError
+
 __all__ = [
+    "SeedLike",
+    "Stream",
+    "as_generator",
     "bernoulli",
     "make_state",
     "next_u64",
     "randint",
     "randint_excluding",
+    "stream_generator",
+    "stream_seed",
+    "substream",
     "uniform",
 ]
+
+SeedLike = int | np.random.SeedSequence | np.random.Generator
+
+
+class Stream(IntEnum):
+    """The named random streams of a scenario (the first word of every spawn key).
+
+    ``NETWORK``: the network, ``(0,)`` shared by all runs or ``(0, r + 1)`` when resampled;
+    ``POPULATION`` and ``ARRIVALS`` are children of the network's seed (the synthetic
+    population and the arrival slots of border flows). ``RUN``: run ``r``'s initial state and
+    its kernels' generator. The pressures' per-agent draws: ``EXPRESSION`` ``(2, r)``,
+    ``MEDIA`` ``(3, r, channel)``, ``NEWS`` ``(5, r, shock)``, ``PROTEST`` ``(6, r)``,
+    ``FLOWS`` ``(7, r)``. ``POLL`` ``(4, r, poll)``: who is sampled. ``SWEEP_POINT``: the
+    seed of a sweep point (:mod:`steppe.experiments.grid`).
+
+    Examples
+    --------
+    >>> int(Stream.RUN), int(Stream.FLOWS)
+    (1, 7)
+    """
+
+    NETWORK = 0
+    RUN = 1
+    EXPRESSION = 2
+    MEDIA = 3
+    POLL = 4
+    NEWS = 5
+    PROTEST = 6
+    FLOWS = 7
+    POPULATION = 9
+    ARRIVALS = 10
+    SWEEP_POINT = 0x53574550
+
+
+def stream_seed(seed: int, stream: Stream, *keys: int) -> np.random.SeedSequence:
+    """The seed of one named stream: ``SeedSequence(seed, spawn_key=(stream, *keys))``.
+
+    Examples
+    --------
+    >>> stream_seed(7, Stream.MEDIA, 0, 2).spawn_key
+    (3, 0, 2)
+    """
+    return np.random.SeedSequence(seed, spawn_key=(int(stream), *(int(k) for k in keys)))
+
+
+def stream_generator(seed: int, stream: Stream, *keys: int) -> np.random.Generator:
+    """A numpy Generator on :func:`stream_seed`.
+
+    Examples
+    --------
+    >>> a = stream_generator(7, Stream.PROTEST, 3).random()
+    >>> a == np.random.default_rng(np.random.SeedSequence(7, spawn_key=(6, 3))).random()
+    True
+    """
+    return np.random.default_rng(stream_seed(seed, stream, *keys))
+
+
+def substream(parent: np.random.SeedSequence, stream: Stream) -> np.random.SeedSequence:
+    """A named child of a stream's seed: ``spawn_key = parent's + (stream,)``.
+
+    Examples
+    --------
+    >>> substream(stream_seed(1, Stream.NETWORK), Stream.POPULATION).spawn_key
+    (0, 9)
+    """
+    return np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, int(stream)))
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """A numpy Generator from an int, a SeedSequence or a Generator (returned as is).
+
+    Examples
+    --------
+    >>> a = as_generator(1).integers(10)
+    >>> bool(a == as_generator(np.random.SeedSequence(1)).integers(10))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and int(seed) >= 0:
+        return np.random.default_rng(int(seed))
+    raise ParameterError("must be a non-negative int, a numpy SeedSequence or a Generator",
+                         field="seed", allowed="int >= 0 | SeedSequence | Generator",
+                         given=seed)
 
 _U32_MASK = uint64(0xFFFFFFFF)
 

@@ -249,20 +249,22 @@ def test_equilibrium_anchors_include_the_media_in_force_at_the_start():
     """With a media channel pulling from the start, the anchors are solved for the whole
     step (influence, then the pull): the run still starts at rest, and only a change of the
     channel's strength moves opinions."""
-    from steppe.engine.simulate import Event, simulate
+    from steppe.engine import Event, simulate
     from steppe.networks import erdos_renyi
     from steppe.pressures.media import MediaChannel
 
     g = erdos_renyi(300, 6, seed=5)
     m = get_model("friedkin_johnsen")(susceptibility=0.4, anchor="equilibrium")
     st = init_state(m, g, shares={"against": 0.3, "neutral": 0.4, "pro": 0.3}, seed=6)
-    tv = MediaChannel(m, g, name="tv", stance="pro", strength=0.2, exposure=0.5)
+    tv = MediaChannel(m, name="tv", stance="pro", strength=0.2, exposure=0.5).bind(
+        g, np.random.default_rng(0))
     x0 = st.opinion.copy()
-    simulate(m, g, st, max_sweeps=20, stop_at_consensus=False, media=[tv])
+    simulate(m, g, st, max_sweeps=20, stop_at_consensus=False, pressures=[tv])
     assert np.max(np.abs(st.opinion - x0)) < 1e-12
-    tv2 = MediaChannel(m, g, name="tv", stance="pro", strength=0.2, exposure=0.5)
+    tv2 = MediaChannel(m, name="tv", stance="pro", strength=0.2, exposure=0.5).bind(
+        g, np.random.default_rng(0))
     m2 = get_model("friedkin_johnsen")(susceptibility=0.4, anchor="equilibrium")
     st2 = init_state(m2, g, shares={"against": 0.3, "neutral": 0.4, "pro": 0.3}, seed=6)
-    simulate(m2, g, st2, max_sweeps=20, stop_at_consensus=False, media=[tv2],
+    simulate(m2, g, st2, max_sweeps=20, stop_at_consensus=False, pressures=[tv2],
              events=[Event(at=5, changes={"media.tv.strength": 0.6})])
     assert st2.opinion.mean() > x0.mean() + 0.01

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from steppe.models import get_model
-from steppe.models.base import State
 from steppe.networks import complete_graph, erdos_renyi, lattice
 from steppe.rng import make_state
+from steppe.state import State
 
 N = 300
 

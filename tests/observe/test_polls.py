@@ -17,10 +17,10 @@ import pytest
 from steppe.errors import ParameterError
 from steppe.observe.polls import (
     PollDesign,
-    largest_remainder,
     polls_to_frame,
     run_poll,
 )
+from steppe.rounding import largest_remainder
 
 LABELS = ("against", "neutral", "pro")
 Z4 = 4.0

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from steppe.engine.state import apportion
 from steppe.errors import ParameterError
 from steppe.population import Population, synthesize
+from steppe.rounding import largest_remainder as apportion
 
 GROUPS = {"Kazakh": 0.70, "Russian": 0.16, "other": 0.14}
 REGIONS = {"north": 0.2, "capital": 0.25, "south": 0.35, "west": 0.2}

@@ -25,10 +25,10 @@ DISCRETE = [n for n, c in available_models().items() if not getattr(c, "own_expr
 
 def _layer(model, net, **kw):
     defaults = dict(penalised=[model.stances[0]], safe=model.stances[1], enforcement=0.0,
-                    conviction=Uniform(dist="uniform", low=0, high=1), visibility=1.0,
-                    gen=np.random.default_rng(7))
+                    conviction=Uniform(dist="uniform", low=0, high=1), visibility=1.0)
     defaults.update(kw)
-    return ExpressionLayer(model, net, **defaults)
+    gen = defaults.pop("gen", np.random.default_rng(7))
+    return ExpressionLayer(model, **defaults).bind(net, gen)
 
 
 @pytest.mark.parametrize("name", DISCRETE)
@@ -44,7 +44,7 @@ def test_zero_enforcement_changes_nothing(name, net):
     model2 = get_model(name)()
     layered = init_state(model2, net, shares=shares, committed=committed, seed=3)
     t_layer = simulate(model2, net, layered, max_sweeps=12, stop_at_consensus=False,
-                       expression=_layer(model2, net))
+                       pressures=[_layer(model2, net)])
     assert np.array_equal(plain.stance, layered.stance)
     assert np.array_equal(t_plain.counts, t_layer.counts)
     assert np.array_equal(t_layer.counts, t_layer.expressed_counts)
@@ -57,7 +57,7 @@ def test_prohibitive_enforcement_silences_without_touching_private():
     st = init_state(model, net, shares={"A": 0.3, "B": 0.7}, seed=1)
     # cost 5 > conviction (<= 1) + full support (1): nobody can afford to voice A
     layer = _layer(model, net, enforcement=5.0)
-    traj = simulate(model, net, st, max_sweeps=1, stop_at_consensus=False, expression=layer)
+    traj = simulate(model, net, st, max_sweeps=1, stop_at_consensus=False, pressures=[layer])
     assert traj.counts[0, 0] == 600          # private shares untouched at the start
     assert traj.expressed_counts[0, 0] == 0  # nobody voices A
     assert traj.expressed_counts[-1, 0] == 0

@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 
 import steppe
+from steppe import load_scenario
 from steppe.distributions import Uniform
-from steppe.engine import Committed, Event, init_state, simulate
-from steppe.engine.simulate import Controls, _Ramps
+from steppe.engine import Committed, Event, Timeline, init_state, model_controls, simulate
 from steppe.errors import ScenarioError
 from steppe.models import get_model
 from steppe.networks import complete_graph, stochastic_block_model
 from steppe.pressures import MediaChannel
-from steppe.scenario import load_scenario
 
 
 def test_discrete_pull_rate_is_strength_times_exposure():
@@ -27,8 +26,8 @@ def test_discrete_pull_rate_is_strength_times_exposure():
     net = complete_graph(n)
     st = init_state(model, net, shares={"B": 1.0}, committed=Committed("B", fraction=0.1),
                     seed=1)
-    tv = MediaChannel(model, net, name="tv", stance="A", strength=0.6, exposure=0.5,
-                      gen=np.random.default_rng(2))
+    tv = MediaChannel(model, name="tv", stance="A", strength=0.6, exposure=0.5).bind(
+        net, np.random.default_rng(2))
     tv.apply(st)
     free = n - st.committed.sum()
     p = 0.3
@@ -42,8 +41,8 @@ def test_exposure_by_group():
                                  seed=1)
     model = get_model("voter")()
     st = init_state(model, net, shares={"B": 1.0}, seed=1)
-    tv = MediaChannel(model, net, name="tv", stance="A", strength=1.0, exposure=0.0,
-                      exposure_by_group={1: 1.0}, gen=np.random.default_rng(3))
+    tv = MediaChannel(model, name="tv", stance="A", strength=1.0, exposure=0.0,
+                      exposure_by_group={1: 1.0}).bind(net, np.random.default_rng(3))
     tv.apply(st)
     assert np.all(st.stance[net.groups == 1] == 0) and np.all(st.stance[net.groups == 0] == 1)
 
@@ -53,8 +52,8 @@ def test_continuous_pull_is_exact():
     net = complete_graph(1000)
     st = init_state(model, net, opinions=Uniform(dist="uniform", low=0, high=1), seed=4)
     before = st.opinion.copy()
-    tv = MediaChannel(model, net, name="tv", stance="pro", strength=0.25, exposure=0.8,
-                      gen=np.random.default_rng(5))
+    tv = MediaChannel(model, name="tv", stance="pro", strength=0.25, exposure=0.8).bind(
+        net, np.random.default_rng(5))
     tv.apply(st)
     target = model.representative(2)
     assert np.allclose(st.opinion, before + 0.2 * (target - before), atol=1e-15)
@@ -68,24 +67,26 @@ def test_silent_channel_changes_nothing():
     a = init_state(model, net, seed=8)
     ta = simulate(model, net, a, max_sweeps=10, stop_at_consensus=False)
     b = init_state(model, net, seed=8)
-    tv = MediaChannel(model, net, name="tv", stance="A", strength=0.0, exposure=1.0,
-                      gen=np.random.default_rng(1))
-    tb = simulate(model, net, b, max_sweeps=10, stop_at_consensus=False, media=[tv])
+    tv = MediaChannel(model, name="tv", stance="A", strength=0.0, exposure=1.0).bind(
+        net, np.random.default_rng(1))
+    tb = simulate(model, net, b, max_sweeps=10, stop_at_consensus=False, pressures=[tv])
     assert np.array_equal(ta.counts, tb.counts) and np.array_equal(a.stance, b.stance)
 
 
 def test_ramp_is_linear_per_sweep():
     model = get_model("voter")()
     net = complete_graph(10)
-    tv = MediaChannel(model, net, name="tv", stance="A", strength=0.0)
-    ramps = _Ramps(Controls(model, None, [tv]))
-    ramps.start(Event(at=10, until=20, changes={"media.tv.strength": 0.5}))
+    tv = MediaChannel(model, name="tv", stance="A", strength=0.0).bind(
+        net, np.random.default_rng(0))
+    tl = Timeline([Event(at=10, until=20, changes={"media.tv.strength": 0.5})],
+                  [*model_controls(model), *tv.controls()])
     seen = []
     for t in range(10, 24):
-        ramps.update(float(t))
+        tl.apply(float(t))
         seen.append(tv.strength)
     assert np.allclose(seen[:11], np.linspace(0, 0.5, 11))
-    assert seen[-1] == 0.5 and not ramps.active
+    assert seen[-1] == 0.5 and not tl.ramping
+    assert [tl.value("media.tv.strength", t) for t in range(10, 24)] == seen
 
 
 CAL = {
@@ -123,10 +124,10 @@ def test_calendar_validation(tmp_path):
         load_scenario(bad)
     early = dict(CAL, events=[{"at": dt.date(2021, 1, 1), "set": {"media.tv.strength": 1}}])
     with pytest.raises(ScenarioError, match="before the start"):
-        load_scenario(early).events()
+        load_scenario(early)
     backwards = dict(CAL, events=[{"at": 5, "until": 3, "set": {"media.tv.strength": 1}}])
     with pytest.raises(ScenarioError, match="ramp must end after"):
-        load_scenario(backwards).events()
+        load_scenario(backwards)
     unknown = dict(CAL, events=[{"at": 5, "set": {"media.radio.strength": 1}}])
     with pytest.raises(ScenarioError, match=r"media\.tv\.strength"):
         load_scenario(unknown)
@@ -152,4 +153,4 @@ def test_polls_in_a_run():
     for _, row in listed.iterrows():
         assert row["ci_low"] <= row["true_private"] <= row["ci_high"]
     with pytest.raises(ScenarioError, match=r"polls\.0\.n"):
-        load_scenario(dict(CAL, polls=[{"at": 3, "n": 0}])).polls()
+        load_scenario(dict(CAL, polls=[{"at": 3, "n": 0}]))

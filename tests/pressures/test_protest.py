@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import steppe
+from steppe import load_scenario
 from steppe.engine import init_state
 from steppe.errors import ParameterError, ScenarioError
 from steppe.models import get_model
 from steppe.networks import complete_graph
 from steppe.pressures import ExpressionLayer
 from steppe.pressures.protest import ProtestLayer
-from steppe.scenario import load_scenario
 
 
 def _crowd(thresholds):
@@ -20,8 +20,7 @@ def _crowd(thresholds):
     model = get_model("voter")()
     net = complete_graph(len(thresholds))
     st = init_state(model, net, shares={"A": 1.0}, seed=1)
-    layer = ProtestLayer(model, net, eligible=["A"], mode="count",
-                         gen=np.random.default_rng(0))
+    layer = ProtestLayer(model, eligible=["A"], mode="count").bind(net, np.random.default_rng(0))
     layer.threshold = np.asarray(thresholds, dtype=float)
     return layer, st, net
 
@@ -43,13 +42,13 @@ def test_only_those_who_voice_may_protest():
     model = get_model("voter")()
     net = complete_graph(1000)
     st = init_state(model, net, shares={"A": 0.4, "B": 0.6}, seed=2)
-    ExpressionLayer(model, net, penalised=["A"], safe="B", enforcement=5.0).start(st)
-    layer = ProtestLayer(model, net, eligible=["A"], threshold=0.0,
-                         gen=np.random.default_rng(1))
+    ExpressionLayer(model, penalised=["A"], safe="B", enforcement=5.0).bind(
+        net, np.random.default_rng(0)).start(st)
+    layer = ProtestLayer(model, eligible=["A"], threshold=0.0).bind(net, np.random.default_rng(1))
     layer.update(st, net)
     assert layer.active.sum() == 0  # everybody holding A hides it
-    loose = ProtestLayer(model, net, eligible=["A"], threshold=0.0, requires_voicing=False,
-                         gen=np.random.default_rng(1))
+    loose = ProtestLayer(model, eligible=["A"], threshold=0.0, requires_voicing=False).bind(
+        net, np.random.default_rng(1))
     loose.update(st, net)
     assert loose.active.sum() == 400
 
@@ -58,8 +57,8 @@ def test_ban_and_instigators():
     model = get_model("voter")()
     net = complete_graph(10_000)
     st = init_state(model, net, shares={"A": 1.0}, seed=3)
-    layer = ProtestLayer(model, net, eligible=["A"], threshold=1.0, instigators=0.05,
-                         gen=np.random.default_rng(4))
+    layer = ProtestLayer(model, eligible=["A"], threshold=1.0, instigators=0.05).bind(
+        net, np.random.default_rng(4))
     layer.update(st, net)
     # thresholds of 1 (everyone else) are never met: only instigators march; binomial count
     assert abs(layer.active.sum() - 500) < 5 * np.sqrt(10_000 * 0.05 * 0.95)
@@ -92,7 +91,7 @@ def test_participation_in_a_run():
 def test_bad_protest_tables():
     model = get_model("voter")()
     with pytest.raises(ParameterError, match=r"protest\.eligible"):
-        ProtestLayer(model, complete_graph(10), eligible=["C"])
+        ProtestLayer(model, eligible=["C"])
     scen = {"name": "x", "seed": 1, "network": {"kind": "complete", "n": 10},
             "model": {"name": "voter"}, "stop": {"max_sweeps": 1},
             "protest": {"eligible": ["Z"]}}

@@ -99,7 +99,7 @@ def sweep_tables() -> dict[str, pd.DataFrame]:
 
     with tempfile.TemporaryDirectory() as tmp:
         scen = SCENARIOS / f"{SWEEP['scenario']}.toml"
-        from steppe.scenario.loader import read_scenario_file
+        from steppe.scenario import read_scenario_file
 
         data, _, _ = read_scenario_file(scen)
         data.pop("sweep", None)

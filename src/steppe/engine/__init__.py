@@ -1,8 +1,10 @@
-"""State arrays and the time loop."""
+"""The time loop, the timeline of events, and the initial state of a run."""
 
 from __future__ import annotations
 
-from .simulate import Event, Trajectory, apply_event, simulate
-from .state import Committed, apportion, init_state
+from .simulate import Breakdown, Observer, Trajectory, simulate
+from .state import Committed, combine_shares, init_state
+from .timeline import Event, Timeline, model_controls
 
-__all__ = ["Committed", "Event", "Trajectory", "apply_event", "apportion", "init_state", "simulate"]
+__all__ = ["Breakdown", "Committed", "Event", "Observer", "Timeline", "Trajectory",
+           "combine_shares", "init_state", "model_controls", "simulate"]

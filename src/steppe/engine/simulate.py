@@ -1,7 +1,12 @@
-"""The time loop: advance a model in chunks, record observables between chunks, stop.
+"""The time loop: the model's update, then each pressure at its point of the sweep, the
+timeline setting their controls, observers between steps. It names no pressure.
 
-Recording is layered on top of stepping: the model's kernel runs ``every`` sweeps at a time
-and knows nothing of what is recorded; this loop reads ``state.counts`` between chunks.
+One sweep is, in order: the border crossings and news due then (pressures' ``due``), the
+model's update (``model.advance``; while a pressure asks for it, the model reads what agents
+*voice*), then every pressure's ``apply`` in stage order (media, what agents voice, protest).
+While every pressure is quiet and no ramp moves, the loop hands the model many sweeps at
+once (up to the next record, event, observation or due act) and calls the pressures once
+after them; the results are the same as one sweep at a time, only faster.
 
 Examples
 --------
@@ -19,58 +24,43 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from numba import njit
 
 from ..errors import ParameterError
-from ..models.base import Model, State
+from ..models.base import Model
 from ..networks.base import Network
-from ..population.flows import BorderFlows
-from ..pressures.expression import ExpressionLayer
-from ..pressures.media import MediaChannel
-from ..pressures.protest import ProtestLayer
+from ..observe.observables import (
+    Breakdowns,
+    Observable,
+    Recorder,
+    Recording,
+    default_breakdowns,
+    with_observables,
+)
+from ..pressures.base import Pressure, World
+from ..state import State
+from .timeline import Event, Timeline, model_controls
 
-__all__ = ["Breakdown", "Controls", "Event", "Trajectory", "apply_event", "default_breakdowns",
-           "simulate"]
+__all__ = ["Breakdown", "Observer", "Trajectory", "simulate"]
 
 
-@dataclass(frozen=True)
-class Event:
-    """A change at a given time: at sweep ``at`` each ``path = value`` in ``changes`` is set;
-    with ``until``, each path instead moves linearly from its value at ``at`` to ``value`` at
-    sweep ``until`` (a ramp), one step per sweep.
-
-    Paths: ``expression.enforcement``, ``expression.support_weight``,
-    ``media.<channel>.strength`` and ``model.<parameter>``.
-
-    Examples
-    --------
-    >>> Event(at=10, changes={"expression.enforcement": 0.0}).at
-    10
-    >>> Event(at=10, until=20, changes={"media.tv.strength": 0.4}).until
-    20
-    """
+class Observer(Protocol):
+    """Something that looks at the state at one sweep (a poll): ``at`` is the sweep,
+    ``observe(state)`` must not change the state."""
 
     at: int
-    changes: dict[str, Any]
-    until: int | None = None
+
+    def observe(self, state: State) -> None: ...
 
 
 @dataclass
 class Breakdown:
-    """Counts recorded separately for each level of an agent attribute (group, region...).
-
-    Attributes
-    ----------
-    labels : list of str
-        The levels, in the order of the level axis.
-    counts, expressed_counts : numpy.ndarray
-        int64 arrays (records, levels, stances).
-    """
+    """Counts of one breakdown attribute: ``labels`` in the order of the level axis, and
+    int64 arrays ``(records, levels, stances)`` of private and expressed counts."""
 
     labels: list[str]
     counts: np.ndarray
@@ -83,214 +73,60 @@ class Trajectory:
 
     Attributes
     ----------
-    time : numpy.ndarray
-        float64 time of each record, in sweeps.
-    counts, expressed_counts : numpy.ndarray
-        int64 arrays (records, stances): agents privately holding / voicing each stance.
-    breakdowns : dict[str, Breakdown]
-        The same counts per level of each agent attribute (e.g. ``"group"`` when the network
-        has groups).
-    participation : dict[str, numpy.ndarray] or None
-        With a protest layer: protesters per record, for everyone (``"all"``, one level)
-        and per level of each attribute.
+    recording : Recording
+        Every observable over the records (:mod:`steppe.observe.observables`).
     consensus_stance : int or None
         The stance code all agents (or ``consensus_share`` of them) hold at the end.
     consensus_time : float or None
         When consensus was first seen: exact (to one elementary update) when the run stops
         at consensus, otherwise the first record at which it held.
-    absorbed : bool
-        Whether the run ended in an absorbing state other than consensus (``is_frozen``).
     final_time : float
         Time at the end of the run, in sweeps.
+    absorbed : bool
+        Whether the run ended in an absorbing state other than consensus.
     """
 
-    time: np.ndarray
-    counts: np.ndarray
+    recording: Recording
     consensus_stance: int | None
     consensus_time: float | None
     final_time: float
-    expressed_counts: np.ndarray | None = None
-    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
     absorbed: bool = False
-    #: protest participants per record: {"all": (records, 1), attribute: (records, levels)}
-    participation: dict[str, np.ndarray] | None = None
-    #: with border flows: agents present per record ("present") and cumulative arrivals and
-    #: departures per flow ("arrived:<flow>", "left:<flow>"), int64 (records,)
-    flows: dict[str, np.ndarray] | None = None
 
+    @property
+    def time(self) -> np.ndarray:
+        """float64 time of each record, in sweeps."""
+        return self.recording.time
 
-def default_breakdowns(network: Network) -> dict[str, tuple[np.ndarray, list[str]]]:
-    """The agent attributes carried by the network (group, region, age band of a synthetic
-    population), or ``{"group": ...}`` when it only has groups, else nothing. Attributes
-    with a single level are left out."""
-    if network.attributes:
-        return {name: (codes, [str(x) for x in labels])
-                for name, (codes, labels) in network.attributes.items() if len(labels) > 1}
-    if network.groups is None:
-        return {}
-    labels, inverse = np.unique(network.groups, return_inverse=True)
-    return {"group": (inverse.astype(np.int64), [str(x) for x in labels.tolist()])}
+    @property
+    def counts(self) -> np.ndarray:
+        """int64 (records, stances): agents present privately holding each stance."""
+        return self.recording.values["series", "count"][:, 0, :]
 
+    @property
+    def expressed_counts(self) -> np.ndarray:
+        """int64 (records, stances): agents present voicing each stance."""
+        return self.recording.values["series", "expressed_count"][:, 0, :]
 
-@njit(cache=True)
-def _tally(codes, stance, expressed, present, priv, expr):
-    """Agents (present ones, if ``present`` is not empty) per level of ``codes`` and stance,
-    private and expressed, in one pass."""
-    use = present.shape[0] > 0
-    for i in range(codes.shape[0]):
-        if use and not present[i]:
-            continue
-        c = codes[i]
-        priv[c, stance[i]] += 1
-        expr[c, expressed[i]] += 1
-
-
-class _Recorder:
-    """Collects counts between chunks (private, expressed, per attribute level)."""
-
-    def __init__(self, model: Model,
-                 breakdowns: dict[str, tuple[np.ndarray, list[str]]]) -> None:
-        self.k = len(model.stances)
-        self.time: list[float] = []
-        self.counts: list[np.ndarray] = []
-        self.expressed: list[np.ndarray] = []
-        self.by = {name: (np.ascontiguousarray(codes), list(labels))
-                   for name, (codes, labels) in breakdowns.items()}
-        self.by_counts: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
-        self.by_expressed: dict[str, list[np.ndarray]] = {name: [] for name in self.by}
-        self.protest: ProtestLayer | None = None
-        self.participation: dict[str, list[np.ndarray]] = {"all": [], **{n: [] for n in
-                                                                         self.by}}
-        self.flows: BorderFlows | None = None
-        self.flow_totals: list[dict[str, int]] = []
-
-    def __call__(self, state: State) -> None:
-        self.time.append(state.time)
-        present = state.present
-        self.counts.append(state.present_counts().copy())
-        self.expressed.append(state.present_counts(expressed=True).copy())
-        mask = present if present is not None else np.zeros(0, dtype=np.bool_)
-        for name, (codes, labels) in self.by.items():
-            priv = np.zeros((len(labels), self.k), dtype=np.int64)
-            expr = np.zeros((len(labels), self.k), dtype=np.int64)
-            _tally(codes, state.stance, state.expressed, mask, priv, expr)
-            self.by_counts[name].append(priv)
-            self.by_expressed[name].append(expr)
-        if self.flows is not None:
-            self.flow_totals.append({"present": state.n_present, **self.flows.totals()})
-        if self.protest is not None:
-            active = self.protest.active
-            if present is not None:
-                active = active & present
-            self.participation["all"].append(np.array([active.sum()], dtype=np.int64))
-            for name, (codes, labels) in self.by.items():
-                self.participation[name].append(np.bincount(
-                    codes[active], minlength=len(labels)).astype(np.int64))
-
-    def trajectory(self, **kw: Any) -> Trajectory:
-        return Trajectory(
-            time=np.asarray(self.time, dtype=np.float64),
-            counts=np.vstack(self.counts).astype(np.int64),
-            expressed_counts=np.vstack(self.expressed).astype(np.int64),
-            breakdowns={name: Breakdown(labels=labels,
-                                        counts=np.stack(self.by_counts[name]),
-                                        expressed_counts=np.stack(self.by_expressed[name]))
-                        for name, (_, labels) in self.by.items()},
-            participation=({k: np.vstack(v) for k, v in self.participation.items()}
-                           if self.protest is not None else None),
-            flows=({k: np.array([r[k] for r in self.flow_totals], dtype=np.int64)
-                    for k in self.flow_totals[0]} if self.flow_totals else None),
-            **kw,
-        )
-
-
-class Controls:
-    """The parameters events may set or ramp during a run, addressed by path."""
-
-    def __init__(self, model: Model, expression: ExpressionLayer | None = None,
-                 media: Sequence[MediaChannel] = (), protest: ProtestLayer | None = None
-                 ) -> None:
-        self.model = model
-        self.expression = expression
-        self.media = {m.name: m for m in media}
-        self.protest = protest
-
-    def paths(self) -> list[str]:
-        out = []
-        if self.expression is not None:
-            out += ["expression.enforcement", "expression.support_weight"]
-        out += [f"media.{name}.strength" for name in self.media]
-        if self.protest is not None:
-            out.append("protest.permitted")
-        out += [f"model.{p}" for p in type(self.model.params).model_fields]
+    @property
+    def breakdowns(self) -> dict[str, Breakdown]:
+        """The same counts per level of each breakdown attribute."""
+        levels = self.recording.levels
+        priv = self.recording.values["series", "count"]
+        expr = self.recording.values["series", "expressed_count"]
+        out: dict[str, Breakdown] = {}
+        for by, label in levels:
+            if by == "all":
+                continue
+            out.setdefault(by, Breakdown([], np.zeros(0), np.zeros(0))).labels.append(label)
+        for by, bd in out.items():
+            idx = [i for i, (b, _) in enumerate(levels) if b == by]
+            bd.counts = priv[:, idx, :]
+            bd.expressed_counts = expr[:, idx, :]
         return out
 
-    def _where(self, path: str) -> tuple[Any, str]:
-        head, _, rest = path.partition(".")
-        if head == "expression" and rest in ("enforcement", "support_weight") and (
-                self.expression is not None):
-            return self.expression, rest
-        if head == "media":
-            name, _, attr = rest.partition(".")
-            if name in self.media and attr == "strength":
-                return self.media[name], "strength"
-        if head == "protest" and rest == "permitted" and self.protest is not None:
-            return self.protest, "permitted"
-        if head == "model" and rest in type(self.model.params).model_fields:
-            return self.model, rest
-        raise ParameterError("unknown event target", field=f"events.{path}",
-                             allowed=", ".join(self.paths()), given=path)
-
-    def get(self, path: str) -> Any:
-        obj, attr = self._where(path)
-        return getattr(obj.params, attr) if obj is self.model else getattr(obj, attr)
-
-    def set(self, path: str, value: Any) -> None:
-        obj, attr = self._where(path)
-        if obj is self.model:
-            self.model.update_params(**{attr: value})
-            return
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ParameterError("must be a number >= 0", field=f"events.{path}",
-                                 allowed=">= 0", given=value)
-        setattr(obj, attr, float(value))
-
-
-def apply_event(event: Event, model: Model, expression: ExpressionLayer | None,
-                media: Sequence[MediaChannel] = ()) -> None:
-    """Carry out the changes of ``event`` at once (ramps are handled by :func:`simulate`)."""
-    controls = Controls(model, expression, media)
-    for path, value in event.changes.items():
-        controls.set(path, value)
-
-
-class _Ramps:
-    """Parameters moving linearly between two sweeps."""
-
-    def __init__(self, controls: Controls) -> None:
-        self.controls = controls
-        self.active: list[tuple[str, float, float, float, float]] = []
-
-    def start(self, event: Event) -> None:
-        for path, target in event.changes.items():
-            start = self.controls.get(path)
-            if not isinstance(start, int | float) or isinstance(start, bool):
-                raise ParameterError("only numbers can be ramped", field=f"events.{path}",
-                                     given=start)
-            self.active = [r for r in self.active if r[0] != path]
-            self.active.append((path, float(start), float(target), float(event.at),
-                                float(event.until)))
-
-    def update(self, t: float) -> None:
-        keep = []
-        for path, a, b, t0, t1 in self.active:
-            frac = min(1.0, max(0.0, (t - t0) / (t1 - t0)))
-            value = a + (b - a) * frac
-            model_int = (path.startswith("model.") and isinstance(self.controls.get(path), int))
-            self.controls.set(path, round(value) if model_int else value)
-            if frac < 1.0:
-                keep.append((path, a, b, t0, t1))
-        self.active = keep
+    def values(self, table: str, name: str) -> np.ndarray:
+        """One observable over the records."""
+        return self.recording.values[table, name]
 
 
 def simulate(
@@ -302,14 +138,12 @@ def simulate(
     stop_at_consensus: bool = True,
     record_every: int = 1,
     consensus_share: float = 1.0,
-    expression: ExpressionLayer | None = None,
-    media: Sequence[MediaChannel] = (),
-    protest: ProtestLayer | None = None,
-    events: Sequence[Event] = (),
-    breakdowns: dict[str, tuple[np.ndarray, list[str]]] | None = None,
-    observations: Sequence[tuple[int, Callable[[State], None]]] = (),
+    pressures: Sequence[Pressure] = (),
+    events: Sequence[Event] | Timeline = (),
+    observers: Iterable[Observer] = (),
+    breakdowns: Breakdowns | None = None,
+    observables: Sequence[Observable] | None = None,
     progress: Callable[[float], None] | None = None,
-    flows: BorderFlows | None = None,
 ) -> Trajectory:
     """Run ``model`` on ``network`` from ``state`` (modified in place) until a stop condition.
 
@@ -319,37 +153,33 @@ def simulate(
         Stop after this many sweeps (None: no limit; then ``stop_at_consensus`` must be set).
     stop_at_consensus
         Stop the moment every agent holds the same stance (one of the model's consensus
-        stances), or the model reports an absorbing state (:meth:`Model.is_frozen`).
+        stances), or the model reports an absorbing state (:meth:`Model.is_frozen`) and
+        every pressure is settled.
     record_every
-        Record the stance counts every this many sweeps (and at the start and the end).
+        Record the observables every this many sweeps (and at the start and the end).
     consensus_share
         Count as consensus a consensus stance held by at least this share of the agents
         (default 1: all of them). Below 1 it is checked at each record, so its time has the
         resolution of ``record_every``; full consensus is still detected exactly. Useful on
         networks with isolated agents, which never change.
-    expression
-        The preference-falsification layer, or None (everyone voices what they hold). While
-        its enforcement is above zero the model runs one sweep at a time, agents read what
-        others voice, and the expressed stances are re-evaluated after every sweep.
-    media
-        Media channels pulling exposed agents toward their stance once per sweep.
-    protest
-        Protest participation, updated once per sweep after expression.
+    pressures
+        Bound pressures (:mod:`steppe.pressures`): what agents dare to voice, media, news,
+        protest, border flows. Each acts at its stage of every sweep.
     events
-        Changes at given times (in sweeps), e.g. lifting the enforcement; with ``until``,
-        linear ramps.
+        Changes at given times (in sweeps), or a compiled :class:`Timeline` over the
+        controls of the model and the pressures.
+    observers
+        Called (``observe(state)``) when the run reaches their sweep ``at``, e.g. polls.
     breakdowns
-        Agent attributes to record counts by: ``{name: (codes, labels)}`` with codes
-        0 .. len(labels)-1 per agent. Default: the network's groups, if any.
-    observations
-        ``(sweep, callback)`` pairs: the callback sees the state when the run reaches that
-        sweep (e.g. a poll). It must not change the state.
+        Agent attributes to record counts by. Default: the network's attributes or groups.
+    observables
+        What to record (default: the registered observables and the pressures' own).
     progress
         Called with the current time after each chunk.
-    flows
-        Border flows: agents arriving and leaving at given sweeps (before that sweep's
-        updates). Counts, consensus and breakdowns are then over the agents present, and
-        kernels see only the ties among them (:mod:`steppe.population.flows`).
+
+    Returns
+    -------
+    Trajectory
     """
     if max_sweeps is None and not stop_at_consensus:
         raise ParameterError("a run needs a stop condition: max_sweeps, consensus, or both",
@@ -361,107 +191,94 @@ def simulate(
         raise ParameterError("record interval must be at least one sweep",
                              field="record.every", allowed=">= 1", given=record_every)
     limit = math.inf if max_sweeps is None else float(max_sweeps)
-    pending = sorted(events, key=lambda e: e.at)
-    controls = Controls(model, expression, media, protest)
-    ramps = _Ramps(controls)
-
-    def due_events() -> None:
-        while pending and pending[0].at <= state.time + 1e-9:
-            event = pending.pop(0)
-            if event.until is not None and event.until > event.at:
-                ramps.start(event)
-            else:
-                for path, value in event.changes.items():
-                    controls.set(path, value)
-        ramps.update(state.time)
-
-    own = getattr(model, "own_expression", False)
-    watch = sorted(observations, key=lambda o: o[0])
+    pressures = sorted(pressures, key=lambda p: p.stage)
+    timeline = events if isinstance(events, Timeline) else Timeline(
+        events, [*model_controls(model), *(c for p in pressures for c in p.controls())])
+    watch = sorted(observers, key=lambda o: o.at)
+    world = World(network)
 
     def due_observations() -> None:
-        while watch and watch[0][0] <= state.time + 1e-9:
-            watch.pop(0)[1](state)
+        while watch and watch[0].at <= state.time + 1e-9:
+            watch.pop(0).observe(state)
 
-    if flows is not None:
-        flows.start(state)
-        flows.due(state)
-        model.on_network_change(state, flows.active)
-    net = network if flows is None else flows.active
+    def due_acts(tell_model: bool = True) -> Network:
+        before = world.active
+        for p in pressures:
+            p.due(state, world)
+        if tell_model and world.active is not before:
+            model.on_network_change(state, world.active)
+        return world.active
 
-    def due_flows() -> Network:
-        if flows is not None and flows.due(state):
-            model.on_network_change(state, flows.active)
-            return flows.active
-        return net
+    def next_act(t: float) -> float:
+        return min((p.next_time(t) for p in pressures), default=math.inf)
 
-    due_events()
-    if expression is not None:
-        expression.start(state)
-    record = _Recorder(model, default_breakdowns(network) if breakdowns is None
-                       else breakdowns)
-    record.protest = protest
-    record.flows = flows
-    if protest is not None:
-        protest.update(state, net)
-    record(state)
+    for p in pressures:
+        p.prepare(state, world)
+    due_acts(tell_model=False)
+    if world.active is not network:  # absent agents: the model sees the ties in force
+        model.on_network_change(state, world.active)
+    timeline.apply(state.time)
+    for p in pressures:
+        p.start(state, world)
+    if observables is None:
+        observables = with_observables([o for p in pressures for o in p.observables()])
+    record = Recorder(observables,
+                      default_breakdowns(network) if breakdowns is None else breakdowns,
+                      k=len(model.stances))
+    record.record(state, state.time)
     due_observations()
-    model.on_start(state, net, media)
+    net = world.active
+    model.on_start(state, net, [pl for p in pressures if (pl := p.pull()) is not None])
     consensus = model.consensus_stance(state, consensus_share)
     consensus_time = state.time if consensus is not None else None
     absorbed = False
     while state.time < limit and not (stop_at_consensus and (consensus is not None
                                                              or absorbed)):
-        due_events()
-        net = due_flows()
+        timeline.apply(state.time)
+        net = due_acts()
         next_record = (math.floor(state.time / record_every + 1e-9) + 1) * record_every
-        boundary = min(next_record, limit, pending[0].at if pending else math.inf,
-                       watch[0][0] if watch else math.inf,
-                       flows.next_time(state.time) if flows is not None else math.inf)
+        boundary = min(next_record, limit, timeline.next_event(state.time),
+                       watch[0].at if watch else math.inf, next_act(state.time))
         chunk = max(1, math.ceil(boundary - state.time - 1e-9))
-        hiding = expression is not None and expression.active
-        if hiding or ramps.active or any(m.active for m in media) or protest is not None:
+        hiding = any(p.voice_view for p in pressures)
+        if hiding or timeline.ramping or not all(p.quiet for p in pressures):
             for _ in range(chunk):  # one sweep at a time: pressures act between sweeps
                 if hiding:
                     state.see_expressed()
                 step = model.advance(state, net, 1, stop_at_consensus)
                 if hiding:
                     state.see_private()
-                for channel in media:
-                    channel.apply(state)
-                if expression is not None:
-                    expression.update(state, net)
-                if protest is not None:
-                    protest.update(state, net)
+                for p in pressures:
+                    p.apply(state, world)
                 state.time += step
                 if step < 1:
                     break
-                ramps.update(state.time)
-                hiding = expression is not None and expression.active
+                timeline.update(state.time)
+                hiding = any(p.voice_view for p in pressures)
         else:
             dt = model.advance(state, net, chunk, stop_at_consensus)
-            if expression is not None:
-                expression.sync(state)
+            for p in pressures:
+                p.apply(state, world)
             state.time += dt
-        net = due_flows()  # arrivals and departures of the sweep about to start count now
+        net = due_acts()  # arrivals and departures of the sweep about to start count now
         consensus = model.consensus_stance(state, consensus_share)
         if consensus is not None and consensus_time is None:
             consensus_time = state.time
         elif consensus is None:
             consensus_time = None
         if consensus is None and stop_at_consensus:
-            absorbed = model.is_frozen(state, net) and not (
-                expression is not None and expression.active and expression.changed) and not (
-                any(m.active for m in media) or ramps.active or protest is not None) and not (
-                flows is not None and flows.next_time(state.time) < math.inf)
+            absorbed = (model.is_frozen(state, net) and not timeline.ramping
+                        and all(p.settled(state) for p in pressures))
         at_record = abs(state.time / record_every - round(state.time / record_every)) < 1e-9
         stopping = state.time >= limit or (stop_at_consensus and (consensus is not None
                                                                   or absorbed))
         if at_record or stopping:
-            record(state)
+            record.record(state, state.time)
         due_observations()
         if progress is not None:
             progress(state.time)
-    if not own and expression is None:
+    if not getattr(model, "own_expression", False) and state.expressed is state.stance:
         state.see_private()
-    return record.trajectory(consensus_stance=consensus, consensus_time=consensus_time,
-                             final_time=state.time, absorbed=absorbed)
+    return Trajectory(recording=record.recording(), consensus_stance=consensus,
+                      consensus_time=consensus_time, final_time=state.time,
+                      absorbed=absorbed)

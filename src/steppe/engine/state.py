@@ -21,11 +21,13 @@ import numpy as np
 
 from ..distributions import DistLike, sample
 from ..errors import ParameterError
-from ..models.base import Model, State
+from ..models.base import Model
 from ..networks.base import Network
 from ..rng import make_state
+from ..rounding import largest_remainder
+from ..state import State
 
-__all__ = ["Committed", "apportion", "combine_shares", "init_state"]
+__all__ = ["Committed", "combine_shares", "init_state"]
 
 
 @dataclass(frozen=True)
@@ -63,24 +65,6 @@ class Committed:
         if self.among not in ("everyone", "holders"):
             raise ParameterError("unknown rule", field="committed.among",
                                  allowed="'everyone', 'holders'", given=self.among)
-
-
-def apportion(total: int, shares: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integer counts proportional to ``shares`` (largest remainder).
-
-    Examples
-    --------
-    >>> apportion(10, np.array([0.34, 0.33, 0.33])).tolist()
-    [4, 3, 3]
-    """
-    shares = np.asarray(shares, dtype=float)
-    raw = shares / shares.sum() * total
-    counts = np.floor(raw).astype(np.int64)
-    rest = total - int(counts.sum())
-    if rest > 0:
-        order = np.argsort(-(raw - counts), kind="stable")
-        counts[order[:rest]] += 1
-    return counts
 
 
 def _committed_mask(network: Network, committed: Committed | None,
@@ -306,7 +290,7 @@ def _assign(stance: np.ndarray, who: np.ndarray, vec: np.ndarray, exact: bool,
     """Give the agents ``who`` stances in proportions ``vec`` (exact counts or drawn)."""
     k = len(vec)
     if exact:
-        codes = np.repeat(np.arange(k, dtype=np.int8), apportion(len(who), vec))
+        codes = np.repeat(np.arange(k, dtype=np.int8), largest_remainder(len(who), vec))
         gen.shuffle(codes)
     else:
         codes = gen.choice(k, size=len(who), p=vec).astype(np.int8)

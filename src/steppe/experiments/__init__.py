@@ -1,25 +1,32 @@
-"""Experiments built on the engine: running scenarios (ensembles of runs), in this process
-or in worker processes; parameter sweeps on local processes or a Dask cluster, stored as
-Parquet and queried with DuckDB; phase diagrams; memory estimates."""
+"""Experiments built on the assembly step, all through one path for many runs
+(:mod:`steppe.experiments.tasks` on an executor: this process, local processes or a Dask
+cluster): ensembles of runs of a scenario, parameter sweeps stored as Parquet and queried
+with DuckDB, phase diagrams as data, one-at-a-time sensitivity analyses; memory estimates
+checked before anything runs."""
 
 from __future__ import annotations
 
+from .ensemble import Result, final_shares, run
 from .memory import InsufficientMemoryError, MemoryEstimate, check_memory, estimate_memory
 from .query import query
-from .runner import Result, RunOutput, execute_run, run
+from .sensitivity import sensitivity
 from .sweep import SweepResult, plan_sweep, sweep
+from .tasks import RunTask, run_tables, run_task
 
 __all__ = [
     "InsufficientMemoryError",
     "MemoryEstimate",
     "Result",
-    "RunOutput",
+    "RunTask",
     "SweepResult",
     "check_memory",
     "estimate_memory",
-    "execute_run",
+    "final_shares",
     "plan_sweep",
     "query",
     "run",
+    "run_tables",
+    "run_task",
+    "sensitivity",
     "sweep",
 ]

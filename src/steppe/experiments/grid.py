@@ -69,13 +69,15 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ParameterError
-from ..scenario.loader import set_path
+from ..rng import Stream
+from ..scenario.files import set_path
 
 __all__ = [
     "MAX_POINTS",
     "Axis",
     "Point",
     "column_name",
+    "design_points",
     "make_points",
     "merge_axes",
     "params_key",
@@ -87,8 +89,8 @@ __all__ = [
 
 #: the largest number of values one axis, or points one grid, may have
 MAX_POINTS = 1_000_000
-#: first spawn-key word of the point seeds (distinct from the run streams' keys)
-POINT_KEY = 0x53574550  # "SWEP"
+#: first spawn-key word of the point seeds ("SWEP", distinct from the run streams' keys)
+POINT_KEY = int(Stream.SWEEP_POINT)
 #: fields a sweep may not vary (they are the sweep's own settings, or its identity)
 RESERVED = {"seed": "--seed", "runs": "--runs", "name": "the scenario's name",
             "output": "--out"}
@@ -433,3 +435,23 @@ def make_points(axes: Sequence[Axis], seed: int, seeds: SeedMode = "independent"
     return out
 
 
+def design_points(designs: Sequence[Mapping[str, Any]], seed: int,
+                  seeds: SeedMode = "independent") -> list[Point]:
+    """Points given one by one (each a mapping of field paths to values), in order; with
+    ``"common"`` seeds every point uses ``seed``. Two equal designs are one point.
+
+    Examples
+    --------
+    >>> [p.params for p in design_points([{}, {"model.p": 0.1}, {}], 3, "common")]
+    [{}, {'model.p': 0.1}]
+    """
+    out: list[Point] = []
+    seen: set[str] = set()
+    for params in designs:
+        key = params_key(params)
+        if key in seen:
+            continue
+        seen.add(key)
+        s = seed if seeds == "common" or not params else point_seed(seed, params)
+        out.append(Point(len(out), dict(params), s, key))
+    return out

@@ -17,7 +17,7 @@ Hegselmann–Krause, complete graph, 2 M: 146 [190].
 
 Examples
 --------
->>> from steppe.scenario.loader import load_scenario
+>>> from steppe import load_scenario
 >>> sc = load_scenario({"name": "m", "seed": 1, "network": {"kind": "erdos_renyi",
 ...                     "n": 1_000_000, "mean_degree": 10}, "model": {"name": "voter"},
 ...                     "stop": {"max_sweeps": 10}})
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SteppeError
+from ..models.base import get_model
 
 __all__ = [
     "MARGIN",
@@ -280,7 +281,7 @@ def estimate_memory(loaded: Any) -> MemoryEstimate:
 
     Examples
     --------
-    >>> from steppe.scenario.loader import load_scenario
+    >>> from steppe import load_scenario
     >>> sc = load_scenario({"name": "m", "seed": 1, "network": {"kind": "complete",
     ...                     "n": 10_000_000}, "model": {"name": "voter"},
     ...                     "stop": {"max_sweeps": 10}})
@@ -360,7 +361,7 @@ def check_memory(loaded: Any, workers: int = 1, *, runs_held: int = 0,
 
     Examples
     --------
-    >>> from steppe.scenario.loader import load_scenario
+    >>> from steppe import load_scenario
     >>> sc = load_scenario({"name": "big", "seed": 1, "network": {"kind": "erdos_renyi",
     ...                     "n": 2_000_000_000, "mean_degree": 10},
     ...                     "model": {"name": "voter"}, "stop": {"max_sweeps": 10}})
@@ -374,7 +375,7 @@ def check_memory(loaded: Any, workers: int = 1, *, runs_held: int = 0,
     est.workers = w
     n = est.agents
     held_each = n + est.parts["series"]  # final stances (int8) and the series
-    if runs_held and getattr(loaded.model(), "continuous", False):
+    if runs_held and get_model(loaded.spec.model.name).continuous:
         held_each += 8 * n  # and final opinions
     est.held = runs_held * held_each
     if per_worker is not None:

@@ -1,4 +1,7 @@
-"""Phase diagrams: an outcome of a sweep over one or two swept fields, as a PNG and as data.
+"""Phase diagrams as data: an outcome of a sweep over one or two swept fields.
+
+The figures are drawn from these files by :mod:`steppe.report.phase` (``steppe sweep`` and
+``steppe report`` on a sweep folder do it).
 
 A phase diagram is declared by the field on the x axis, optionally the one on the y axis,
 and the outcome (a column of the sweep's outcomes, see
@@ -44,7 +47,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .grid import column_name
 
-__all__ = ["PhaseSpec", "check_phase", "crossing", "describe_outcome", "draw_phase",
+__all__ = ["PhaseSpec", "bounded", "check_phase", "crossing", "describe_outcome", "key",
            "parse_phase", "phase_from_table", "write_phase"]
 
 _DESCRIPTIONS = {
@@ -194,126 +197,8 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _position(values: Sequence[Any], x0: float) -> float | None:
-    """Where ``x0`` falls on an axis whose cells are ``values`` (by index)."""
-    try:
-        v = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if len(v) < 2 or not (np.all(np.diff(v) > 0) or np.all(np.diff(v) < 0)):
-        return None
-    order = np.argsort(v)
-    return float(np.interp(x0, v[order], np.arange(len(v))[order]))
-
-
-def draw_phase(grid: pd.DataFrame, spec: PhaseSpec, path: str | Path, *, title: str,
-               x_values: Sequence[Any], y_values: Sequence[Any] | None = None,
-               runs: int | None = None) -> Path:
-    """Draw one phase diagram from its grid (columns ``x``, ``y``, ``value``, ``se``).
-
-    Returns the PNG's path (written atomically)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from ..observe.writers import atomic_path
-
-    label = describe_outcome(spec.outcome)
-    bounded = _bounded(spec.outcome)
-    fig = Figure(figsize=(9.0, 5.6) if y_values is not None else (8.0, 5.0),
-                 layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    handles: list[Any] = []
-    if y_values is not None:
-        nx_, ny_ = len(x_values), len(y_values)
-        z = np.full((ny_, nx_), np.nan)
-        xi = {_key(v): i for i, v in enumerate(x_values)}
-        yi = {_key(v): i for i, v in enumerate(y_values)}
-        for row in grid.itertuples(index=False):
-            i, j = xi.get(_key(row.x)), yi.get(_key(row.y))
-            if i is not None and j is not None:  # points of an earlier, larger grid
-                z[j, i] = row.value
-        cmap = "viridis" if bounded else "magma"
-        vmin, vmax = (0.0, 1.0) if bounded else (np.nanmin(z) if np.isfinite(z).any()
-                                                 else 0, np.nanmax(z) if np.isfinite(
-                                                     z).any() else 1)
-        mesh = ax.pcolormesh(np.arange(nx_ + 1) - 0.5, np.arange(ny_ + 1) - 0.5,
-                             np.ma.masked_invalid(z), cmap=cmap, vmin=vmin, vmax=vmax,
-                             shading="flat")
-        bar = fig.colorbar(mesh, ax=ax, pad=0.02)
-        bar.set_label(label)
-        if nx_ <= 24 and ny_ <= 14:
-            for j in range(ny_):
-                for i in range(nx_):
-                    if np.isfinite(z[j, i]):
-                        frac = (z[j, i] - vmin) / ((vmax - vmin) or 1)
-                        ax.text(i, j, f"{z[j, i]:.2f}" if bounded else f"{z[j, i]:.3g}",
-                                ha="center", va="center", fontsize=7,
-                                color="black" if frac > 0.6 else "white")
-        if not np.isfinite(z).all():
-            handles.append(Patch(facecolor="white", edgecolor="0.6",
-                                 label="blank: no value (e.g. no run reached consensus)"))
-        if bounded and nx_ >= 2 and ny_ >= 2 and np.isfinite(z).all() \
-                and np.nanmin(z) < 0.5 < np.nanmax(z):
-            ax.contour(np.arange(nx_), np.arange(ny_), z, levels=[0.5], colors="white",
-                       linewidths=2.0, linestyles="--")
-            handles.append(Line2D([], [], color="0.35", linestyle="--", linewidth=2.0,
-                                  label="50% line"))
-        ax.set_xticks(np.arange(nx_))
-        ax.set_xticklabels([_fmt(v) for v in x_values], rotation=45 if nx_ > 10 else 0,
-                           ha="right" if nx_ > 10 else "center")
-        ax.set_yticks(np.arange(ny_))
-        ax.set_yticklabels([_fmt(v) for v in y_values])
-        ax.set_ylabel(spec.ylabel or spec.y or "")
-        ax.set_xlim(-0.5, nx_ - 0.5)
-        ax.set_ylim(-0.5, ny_ - 0.5)
-        for mark in spec.marks:
-            m = dict(mark)
-            style = {"color": "#D55E00", "linewidth": 2.2, "linestyle": "-"}
-            if "x" in m:
-                pos = _position(x_values, float(m["x"]))
-                if pos is not None:
-                    ax.axvline(pos, **style)
-            if "y" in m:
-                pos = _position(y_values, float(m["y"]))
-                if pos is not None:
-                    ax.axhline(pos, **style)
-            handles.append(Line2D([], [], **style, label=str(m.get("label", "reference"))))
-    else:
-        groups = grid.groupby("others", sort=False) if "others" in grid else [("", grid)]
-        for i, (name, g) in enumerate(groups):
-            g = g.sort_values("x")
-            err = 1.96 * g["se"].fillna(0).to_numpy()
-            ax.errorbar(g["x"].to_numpy(), g["value"].to_numpy(), yerr=err, marker="o",
-                        markersize=4, capsize=3, label=str(name) or None,
-                        color=f"C{i % 10}")
-        for mark in spec.marks:
-            m = dict(mark)
-            if "x" in m:
-                ax.axvline(float(m["x"]), color="#D55E00", linewidth=1.8)
-                handles.append(Line2D([], [], color="#D55E00", linewidth=1.8,
-                                      label=str(m.get("label", "reference"))))
-        if bounded:
-            ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        if len(grid.get("others", pd.Series(dtype=object)).unique()) > 1:
-            handles = ax.get_legend_handles_labels()[0] + handles
-    ax.set_xlabel(spec.xlabel or spec.x)
-    sub = f" — {runs} runs per point" if runs else ""
-    ax.set_title(title + sub, fontsize=11)
-    if handles:  # below the plot, where it hides no cell or curve
-        fig.legend(handles=handles, loc="outside lower center", fontsize=8,
-                   ncols=min(len(handles), 3), frameon=False)
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    return target
-
-
-def _key(v: Any) -> str:
+def key(v: Any) -> str:
+    """A value as the text that identifies it on an axis (1 and 1.0 alike)."""
     if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
         return repr(float(v))
     return str(v)
@@ -330,7 +215,10 @@ def _file_stem(spec: PhaseSpec, others: Mapping[str, Any]) -> str:
 def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequence[Any]],
                 out_dir: str | Path, *, stances: Sequence[str], name: str,
                 params: pd.DataFrame) -> list[Path]:
-    """Write a phase diagram's PNG, CSV and Parquet files into ``out_dir``.
+    """Write a phase diagram's data into ``out_dir``: per diagram ``<stem>.csv`` and
+    ``<stem>.parquet`` (x, [y,] the outcome, its standard error, runs per point) and, for
+    probabilities and shares over two fields, ``<stem>-line.csv`` (the 50% line); and
+    ``<stem>.json``, what :func:`steppe.report.phase.draw_phase` needs to draw it.
 
     Parameters
     ----------
@@ -350,14 +238,14 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
     Returns
     -------
     list of pathlib.Path
-        The files written (per diagram: PNG, CSV, Parquet).
+        The files written.
 
     Raises
     ------
     ParameterError
         x or y is not a swept field, or the outcome is unknown.
     """
-    from ..observe.writers import atomic_path
+    from ..observe.writers import atomic_path, write_json_atomic
     from .store import write_table_atomic
 
     check_phase(spec, list(axes), stances)
@@ -372,8 +260,8 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
     written: list[Path] = []
     frames = [((), data)] if (spec.y is None or not others) else list(
         data.groupby(others, sort=False, dropna=False))
-    for key, g in frames:
-        fixed = dict(zip(others, key if isinstance(key, tuple) else (key,), strict=False)) \
+    for k, g in frames:
+        fixed = dict(zip(others, k if isinstance(k, tuple) else (k,), strict=False)) \
             if spec.y is not None and others else {}
         grid = pd.DataFrame({"x": g[spec.x].to_numpy(),
                              "value": g[spec.outcome].to_numpy(dtype=float),
@@ -393,21 +281,23 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
         runs = int(grid["runs"].min()) if len(grid) and grid["runs"].min() == grid[
             "runs"].max() else None
         stem = _file_stem(spec, fixed)
-        png = draw_phase(grid, spec, out / f"{stem}.png", title=title,
-                         x_values=list(axes[spec.x]),
-                         y_values=list(axes[spec.y]) if spec.y else None, runs=runs)
         table = grid.rename(columns={"x": column_name(spec.x), "y": column_name(
             spec.y or "y"), "value": spec.outcome, "se": f"{spec.outcome}_se"})
-        for k, v in fixed.items():
-            table[column_name(k)] = v
+        for col, v in fixed.items():
+            table[column_name(col)] = v
         csv = out / f"{stem}.csv"
         with atomic_path(csv) as tmp:
             table.to_csv(tmp, index=False)
         pq_path = write_table_atomic(table.astype({c: str for c in table.columns
                                                    if table[c].dtype == object}),
                                      out / f"{stem}.parquet")
-        written += [png, csv, pq_path]
-        if spec.y is not None and _bounded(spec.outcome):
+        figure = write_json_atomic({"spec": spec.as_dict(), "title": title, "runs": runs,
+                                    "x_values": _plain(list(axes[spec.x])),
+                                    "y_values": _plain(list(axes[spec.y])) if spec.y
+                                    else None, "grid": _plain(grid.to_dict("list"))},
+                                   out / f"{stem}.json")
+        written += [csv, pq_path, figure]
+        if spec.y is not None and bounded(spec.outcome):
             line = _half_line(grid, list(axes[spec.y]))
             if line is not None:
                 line.columns = [column_name(spec.y), f"{column_name(spec.x)}_at_50pct"]
@@ -418,7 +308,21 @@ def write_phase(outcomes: pd.DataFrame, spec: PhaseSpec, axes: Mapping[str, Sequ
     return written
 
 
-def _bounded(outcome: str) -> bool:
+def _plain(v: Any) -> Any:
+    """JSON-friendly: numpy scalars as Python numbers, NaN as None."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def bounded(outcome: str) -> bool:
+    """Whether an outcome is a probability or a share (drawn on [0, 1])."""
     return outcome.startswith(("p_consensus", "final_share", "final_expressed"))
 
 
@@ -431,7 +335,7 @@ def _half_line(grid: pd.DataFrame, y_values: Sequence[Any]) -> pd.DataFrame | No
         return None
     rows = []
     for y in y_values:
-        g = grid[[_key(v) == _key(y) for v in grid["y"]]].assign(xf=xs).sort_values("xf")
+        g = grid[[key(v) == key(y) for v in grid["y"]]].assign(xf=xs).sort_values("xf")
         rows.append((y, crossing(g["xf"].to_numpy(), g["value"].to_numpy())))
     return pd.DataFrame(rows)
 

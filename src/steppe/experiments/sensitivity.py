@@ -5,7 +5,10 @@ Rule. The scenario is run as it stands (the baseline) and then, for each assumpt
 names a field (``path``), once with the field at the low end of its range and once at the
 high end, everything else unchanged, the seed included (common random numbers: run r of
 every variant starts from the same draws, so differences are the assumption's doing and not
-noise). Each run gives the outcomes: the final private and expressed shares of the focus
+noise). All settings run as one sweep (:func:`steppe.experiments.sweep.sweep`, one point per
+setting, common seeds): in parallel on local processes or a Dask cluster, stored run by run
+in ``<out>/sensitivity/`` so that an interrupted analysis resumes where it stopped.
+Each run gives the outcomes: the final private and expressed shares of the focus
 stance, their gap, and the estimate of each simulated poll of that stance. Per variant the
 median over runs is reported, with the 5th–95th percentile across runs; an assumption's
 *swing* for an outcome is the high-end median minus the low-end median.
@@ -28,24 +31,31 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError
+from ..assembly import make_model
+from ..errors import ScenarioError, SteppeError
 from ..observe.writers import write_parquet_atomic
-from ..scenario.loader import LoadedScenario, load_scenario
+from ..scenario.loaded import LoadedScenario
+from ..scenario.loader import read_scenario
+from .executors import Executor
+from .grid import params_key
+from .store import SweepStore
+from .sweep import sweep
 
-__all__ = ["SENSITIVITY_FILE", "focus_stance", "sensitivity", "sensitivity_markdown",
+__all__ = ["SENSITIVITY_DIR", "SENSITIVITY_FILE", "focus_stance", "sensitivity", "settings",
            "swings"]
 
 #: the file `steppe sensitivity` writes into a results folder
 SENSITIVITY_FILE = "sensitivity.parquet"
+#: the sweep folder of its runs, inside the results folder
+SENSITIVITY_DIR = "sensitivity"
 
 #: called as progress(done, total, label)
 Progress = Callable[[int, int, str], None]
@@ -59,12 +69,13 @@ def focus_stance(loaded: LoadedScenario) -> str:
         return spec.report.stance
     if spec.expression is not None and spec.expression.penalised:
         return spec.expression.penalised[0]
-    return loaded.model().stances[0]
+    return make_model(loaded).stances[0]
 
 
-def _outcomes(result: Any, focus: str) -> dict[str, np.ndarray]:
-    """Per-run outcomes of one variant."""
-    s = result.series
+def _outcomes(series: pd.DataFrame, polls: pd.DataFrame | None,
+              focus: str) -> dict[str, np.ndarray]:
+    """Per-run outcomes of one setting (``series`` and ``polls`` of its runs)."""
+    s = series
     rows = s[(s["by"].astype(str) == "all") & (s["stance"].astype(str) == focus)]
     last = rows.loc[rows.groupby("run", observed=True)["time"].idxmax()].sort_values("run")
     out = {
@@ -73,13 +84,41 @@ def _outcomes(result: Any, focus: str) -> dict[str, np.ndarray]:
         f"final hidden share of {focus}": (last["share"] - last["expressed_share"]).to_numpy(
             dtype=float),
     }
-    polls = result.polls
     if polls is not None and not polls.empty:
         p = polls[(polls["stance"].astype(str) == focus)
                   & (polls["method"].astype(str) == "direct")]
         for name, g in p.groupby("poll", sort=False):
             out[f"poll {name}: {focus}"] = g.sort_values("run")["estimate"].to_numpy(
                 dtype=float)
+    return out
+
+
+def settings(loaded: LoadedScenario) -> list[tuple[str, str | None, str, Any,
+                                                   dict[str, Any]]]:
+    """The settings a sensitivity analysis runs: ``(assumption, path, end, value,
+    design)``, the baseline first (``design`` ``{}``), then each assumption with a path
+    at its low and its high end (``design`` ``{path: value}``).
+
+    Examples
+    --------
+    >>> from steppe.scenario import read_scenario
+    >>> sc = read_scenario({"name": "s", "seed": 1, "network": {"kind": "complete", "n": 9},
+    ...     "model": {"name": "qvoter", "p": 0.01}, "stop": {"max_sweeps": 2},
+    ...     "assumptions": [{"name": "noise", "path": "model.p", "low": 0, "high": 0.1}]})
+    >>> for a, _, e, _, d in settings(sc):
+    ...     print(a, e, d)
+    baseline base {}
+    noise low {'model.p': 0.0}
+    noise high {'model.p': 0.1}
+    """
+    out: list[tuple[str, str | None, str, Any, dict[str, Any]]] = [
+        ("baseline", None, "base", None, {})]
+    for i, a in enumerate(loaded.spec.assumptions):
+        if a.path is None:
+            continue
+        for end in ("low", "high"):
+            value = loaded.assumption_value(i, end)
+            out.append((a.name, a.path, end, getattr(a, end), {a.path: value}))
     return out
 
 
@@ -96,27 +135,39 @@ def _rows(label: str, path: str | None, end: str, value: Any,
 
 
 def sensitivity(scenario: str | Path | LoadedScenario, *, runs: int | None = None,
-                workers: int = 1, out: str | Path | None = None,
-                overrides: dict[str, Any] | None = None,
-                progress: Progress | None = None) -> pd.DataFrame:
-    """Run the baseline and both ends of every assumption's range; return the tidy
-    outcomes (and write ``sensitivity.parquet`` into ``out``).
+                workers: int | None = 1, out: str | Path | None = None,
+                overrides: Mapping[str, Any] | None = None,
+                progress: Progress | None = None, scheduler: str | None = None,
+                cluster: str | Path | None = None, resume: bool = True,
+                executor: Executor | None = None) -> pd.DataFrame:
+    """Run the baseline and both ends of every assumption's range as one sweep; return the
+    tidy outcomes (and write ``sensitivity.parquet`` into ``out``).
 
     Parameters
     ----------
     scenario
         A scenario file or a loaded scenario with an ``[[assumptions]]`` table.
     runs
-        Runs per variant (default: the scenario's).
+        Runs per setting (default: the scenario's).
     workers
-        Worker processes per variant (0: all cores).
+        Local worker processes for all the settings together (1: this process; 0 or
+        None: one per core).
     out
-        Folder to write ``sensitivity.parquet`` into (atomically), or None.
+        The results folder: the runs go to ``<out>/sensitivity/`` (a sweep folder; run
+        again to resume) and the table to ``<out>/sensitivity.parquet``, each file
+        atomically. None: a temporary folder, removed afterwards.
     overrides
-        Dotted-path overrides applied to every variant (e.g. ``{"population.scale":
+        Dotted-path overrides applied to every setting (e.g. ``{"population.scale":
         0.001}``).
     progress
-        Called as ``progress(done, total, label)`` after each variant.
+        Called as ``progress(done, total, label)`` as runs finish.
+    scheduler, cluster
+        A Dask scheduler address or a cluster description file (instead of local
+        processes).
+    resume
+        Keep the runs already in ``<out>/sensitivity/`` (default); False starts afresh.
+    executor
+        An executor to use instead (not closed here).
 
     Returns
     -------
@@ -128,47 +179,62 @@ def sensitivity(scenario: str | Path | LoadedScenario, *, runs: int | None = Non
     ------
     ScenarioError
         The scenario declares no assumption with a path, or one of them is invalid.
+    SteppeError
+        A run failed (the message gives the first error; the finished runs are kept).
     """
-    from .runner import run
+    import tempfile
 
-    over = dict(overrides or {})
-    loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(
-        scenario, over)
-    if isinstance(scenario, LoadedScenario) and over:
-        loaded = load_scenario(scenario.spec.model_dump(mode="json", exclude_none=True), over)
-    varied = [(i, a) for i, a in enumerate(loaded.spec.assumptions) if a.path is not None]
-    if not varied:
+    loaded = read_scenario(scenario, overrides)
+    chosen = settings(loaded)
+    if len(chosen) == 1:
         raise ScenarioError("no assumption to vary: add [[assumptions]] with a path, low "
                             "and high", file=loaded.source, field="assumptions")
     focus = focus_stance(loaded)
-    total = 1 + 2 * len(varied)
-    rows: list[dict[str, Any]] = []
-    base_data = loaded.spec.model_dump(mode="json", exclude_none=True)
-    base_data.pop("assumptions", None)
-
-    def one(data: dict[str, Any]) -> dict[str, np.ndarray]:
-        # the variant reads relative files (edge lists...) from where the scenario lives
-        src = dataclasses.replace(load_scenario(data), source=loaded.source,
-                                  base_dir=loaded.base_dir, sha256=loaded.sha256)
-        return _outcomes(run(src, runs=runs, workers=workers, keep_final_states=False),
-                         focus)
-
-    rows += _rows("baseline", None, "base", None, one(base_data))
-    done = 1
-    if progress is not None:
-        progress(done, total, "baseline")
-    for i, a in varied:
-        for end in ("low", "high"):
-            rows += _rows(a.name, a.path, end, getattr(a, end),
-                          one(loaded.assumption_variant(i, end)))
-            done += 1
+    n_runs = runs if runs is not None else loaded.spec.runs
+    base = LoadedScenario(spec=loaded.spec.model_copy(update={"assumptions": []}),
+                          source=loaded.source, base_dir=loaded.base_dir,
+                          sha256=loaded.sha256)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out) / SENSITIVITY_DIR if out is not None else Path(tmp) / "s"
+        def tick(done: int, total: int, failed: int) -> None:
             if progress is not None:
-                progress(done, total, f"{a.name} ({end})")
+                progress(done, total, f"{done} of {total} runs"
+                         + (f", {failed} failed" if failed else ""))
+
+        res = sweep(base, designs=[d for *_, d in chosen], runs=n_runs, seeds="common",
+                    workers=workers if not (scheduler or cluster) else None, out=folder,
+                    scheduler=scheduler, cluster=cluster, resume=resume, progress=tick,
+                    executor=executor)
+        store = SweepStore(folder)
+        if res.runs_failed or not res.complete:
+            first = store.failures()[:1]
+            raise SteppeError(
+                f"{res.runs_failed} run(s) of the sensitivity analysis failed"
+                + (f" (first: {first[0]['error']})" if first else "")
+                + f"; the finished runs are kept in {folder}: run again to resume")
+        points = {params_key(p["params"]): int(p["point"]) for p in res.manifest["points"]}
+        series = _read_table(store, "series")
+        polls = _read_table(store, "polls") if store.has("polls") else None
+    rows: list[dict[str, Any]] = []
+    for label, path, end, value, design in chosen:
+        point = points[params_key(design)]
+        s = series[series["point"] == point]
+        p = polls[polls["point"] == point] if polls is not None else None
+        rows += _rows(label, path, end, value, _outcomes(s, p, focus))
     frame = pd.DataFrame(rows)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         write_parquet_atomic(frame, Path(out) / SENSITIVITY_FILE)
     return frame
+
+
+def _read_table(store: SweepStore, table: str) -> pd.DataFrame:
+    """Every run file of one table of a sweep folder, in point and run order."""
+    import pyarrow.dataset as ds
+
+    files = sorted(Path(store.root).glob(f"{table}/point-*/run-*.parquet"))
+    df = ds.dataset([str(f) for f in files], format="parquet").to_table().to_pandas()
+    return df.sort_values(["point", "run"], kind="stable").reset_index(drop=True)
 
 
 def swings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,70 +253,3 @@ def swings(frame: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["outcome", "size"], ascending=[True, False],
                           key=lambda c: c.map(order) if c.name == "outcome" else c)
     return out.drop(columns="size").reset_index(drop=True)
-
-
-def _pp(x: float) -> str:
-    return f"{100 * x:+.1f} pp"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def _num(x: Any) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:g}"
-
-
-def sensitivity_markdown(frame: pd.DataFrame, *, threshold: float = 0.05,
-                         unvaried: Sequence[tuple[str, str]] = (),
-                         figure: str | None = None, tables: bool = True) -> str:
-    """The report's section on which conclusions depend on which assumptions.
-
-    Parameters
-    ----------
-    frame
-        What :func:`sensitivity` returned (or ``sensitivity.parquet``).
-    threshold
-        A swing above this (a share: 0.05 is 5 pp) means the outcome depends on the
-        assumption; below a fifth of it, that it is robust to it.
-    unvaried
-        ``(name, note)`` of assumptions that name no single field and were not varied.
-    figure
-        File name of the tornado plot to include, if any.
-    tables
-        Include the table of every assumption's swing under each outcome.
-    """
-    lines = ["## Which conclusions depend on which assumptions", "",
-             "Each assumption of the scenario was set to the low and then the high end of "
-             "its declared range, everything else (the seed included) unchanged; medians "
-             f"over {int(frame['runs'].max())} runs per setting. An outcome *depends* on "
-             f"an assumption when the swing (high − low) is {100 * threshold:g} pp or "
-             f"more, and is *robust* to it below {100 * threshold / 5:g} pp.", ""]
-    base = frame[frame["end"] == "base"].set_index("outcome")["median"]
-    sw = swings(frame)
-    for outcome, g in sw.groupby("outcome", sort=False):
-        b = base.get(outcome, math.nan)
-        shown = (g["swing"].abs() * 1000).round() / 1000  # as printed, to 0.1 pp
-        big = g[shown >= threshold]["assumption"].tolist()
-        small = g[shown < threshold / 5]["assumption"].tolist()
-        lines += [f"### {outcome}", "", f"Baseline: {_pct(b)}. "
-                  + (f"Depends on: {', '.join(big)}. " if big else
-                     "No single assumption moves it by "
-                     f"{100 * threshold:g} pp or more. ")
-                  + (f"Robust to: {', '.join(small)}." if small else ""), ""]
-        if not tables:
-            continue
-        lines += ["| assumption | range | at low end | at high end | swing |",
-                  "|---|---:|---:|---:|---:|"]
-        for _, r in g.iterrows():
-            lines.append(f"| {r['assumption']} | {_num(r['low_value'])} – "
-                         f"{_num(r['high_value'])} | {_pct(r['low'])} | {_pct(r['high'])} | "
-                         f"{_pp(r['swing'])} |")
-        lines.append("")
-    if unvaried:
-        lines += ["Assumptions that are not one number and were not varied:", ""]
-        lines += [f"- {name}{': ' + note if note else ''}" for name, note in unvaried]
-        lines.append("")
-    if figure:
-        lines += [f"![{Path(figure).stem}]({figure})", ""]
-    return "\n".join(lines)

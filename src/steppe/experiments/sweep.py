@@ -7,9 +7,9 @@ with a manifest (:mod:`steppe.experiments.store`); then ensemble bands per point
 per point, and phase diagrams (:mod:`steppe.experiments.phase`). ``steppe query DIR "SQL"``
 reads the result (:mod:`steppe.experiments.query`).
 
-The engine is only called, never changed: each run is :func:`~steppe.experiments.runner.
-execute_run` on the point's scenario, whose seed is the point's seed. Results are
-identical, bit for bit, whatever the executor and the number of workers, and whatever
+Each run is assembled and run by :func:`~steppe.experiments.tasks.run_task` (the path every
+way of running many runs shares) on the point's scenario, whose seed is the point's seed.
+Results are identical, bit for bit, whatever the executor and the number of workers, and whatever
 order the runs finish in; the only column that differs between two sweeps of the same
 definition is ``wall_seconds``, a measurement.
 
@@ -52,10 +52,8 @@ import json
 import math
 import os
 import platform
-import socket
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,37 +62,32 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from .. import __version__
+from ..assembly import assemble, make_model
 from ..errors import ParameterError, ScenarioError, SteppeError
-from ..scenario.loader import (
-    LoadedScenario,
-    load_scenario,
-    read_scenario_file,
-    resolve_variant,
-)
-from ..scenario.schema import Scenario
-from . import runner as _runner
-from .executors import Executor, chunk_size, make_executor
+from ..scenario.files import read_scenario_file, resolve_variant, set_path
+from ..scenario.loaded import LoadedScenario
+from ..scenario.messages import validate
+from .executors import Executor, make_executor
 from .grid import (
     Axis,
     Point,
     SeedMode,
+    design_points,
     make_points,
     merge_axes,
     params_key,
     parse_set,
     parse_values,
-    set_path,
 )
 from .memory import check_memory, estimate_memory
 from .phase import PhaseSpec, check_phase, parse_phase, phase_from_table, write_phase
-from .store import SweepStore, parquet_bytes, write_table_atomic
+from .store import SweepStore, write_table_atomic
 from .summaries import bands_frame, outcomes_frame
+from .tasks import make_tasks, records
 
-__all__ = ["RunTask", "SweepPlan", "SweepResult", "plan_sweep", "run_tables", "run_task",
-           "sweep", "validate_point"]
+__all__ = ["SweepPlan", "SweepResult", "plan_sweep", "sweep", "validate_point"]
 
 #: called as progress(done, total, failed) after each run (and once at the start)
 SweepProgress = Callable[[int, int, int], None]
@@ -188,8 +181,9 @@ def _flatten_set(table: Any, source: str, prefix: str = "") -> list[tuple[str, A
 
 def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
                    sha256: str | None) -> LoadedScenario:
-    """Validate one point's scenario data as :func:`load_scenario` does, addressing errors
-    to ``source`` and resolving relative paths from ``base_dir``.
+    """Validate one point's scenario data completely (the schema, then a dry assembly of
+    run 0), addressing errors to ``source`` and resolving relative paths from
+    ``base_dir``.
 
     Raises
     ------
@@ -209,23 +203,17 @@ def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
     ...
     steppe.errors.ScenarioError: s.toml: network.n: Input should be greater than or equal to 2 ...
     """
-    try:
-        spec = Scenario.model_validate(data)
-    except ValidationError:
-        try:
-            load_scenario(data)
-        except ScenarioError as exc:
-            raise _readdress(exc, source) from None
-        raise  # pragma: no cover - load_scenario accepted what the schema refused
-    loaded = LoadedScenario(spec=spec, source=source, base_dir=base_dir, sha256=sha256)
-    loaded.check()
+    loaded = LoadedScenario(spec=validate(data, source), source=source, base_dir=base_dir,
+                            sha256=sha256)
+    assemble(loaded, 0, dry=True)
     return loaded
 
 
 def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
                sets: Iterable[str] | Mapping[str, Any] = (), runs: int | None = None,
                seed: int | None = None, seeds: SeedMode | None = None,
-               phases: Iterable[str | PhaseSpec] = ()) -> SweepPlan:
+               phases: Iterable[str | PhaseSpec] = (),
+               designs: Sequence[Mapping[str, Any]] | None = None) -> SweepPlan:
     """Read a scenario and its sweep, validate every point, and return the plan.
 
     Parameters
@@ -241,6 +229,10 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         ``"independent"``).
     phases
         Phase diagrams (``--phase`` texts or :class:`PhaseSpec`), added to the file's.
+    designs
+        Points given one by one instead of a grid: each a mapping of field paths to
+        values (``{}``: the scenario as it is), e.g. the settings of a sensitivity
+        analysis. The file's ``[sweep.set]`` is then ignored.
 
     Raises
     ------
@@ -274,7 +266,16 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         cli_axes = [(p, parse_values(p, v)) for p, v in sets.items()]
     else:
         cli_axes = [parse_set(s) for s in sets]
+    if designs is not None:
+        file_axes = []
     axes, fixed = merge_axes(file_axes, cli_axes)
+    if designs is not None:
+        if axes:
+            raise ParameterError("give either swept fields or designs, not both",
+                                 field="--set", given=[a.path for a in axes])
+        paths = list(dict.fromkeys(p for d in designs for p in d))
+        axes = [Axis(p, tuple(dict.fromkeys(d[p] for d in designs if p in d)))
+                for p in paths]
 
     runs = runs if runs is not None else table.get("runs", data.get("runs", 1))
     if not isinstance(runs, int) or isinstance(runs, bool) or runs < 1:
@@ -294,7 +295,8 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         base = set_path(base, path, value)
     base["runs"] = runs
     base["seed"] = seed
-    points = make_points(axes, seed, mode)
+    points = make_points(axes, seed, mode) if designs is None else design_points(
+        designs, seed, mode)
     scenarios: dict[str, LoadedScenario] = {}
     for pt in points:
         d = dict(base)
@@ -307,7 +309,7 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
             where = f" (at the sweep point {pt.describe()})" if pt.params else ""
             raise _readdress(exc, source, where) from None
     first = scenarios[points[0].key]
-    stances = tuple(first.model().stances)
+    stances = tuple(make_model(first).stances)
 
     specs: list[PhaseSpec] = []
     notes: list[str] = []
@@ -335,98 +337,6 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
                      base=base, axes=axes, fixed=fixed, runs=runs, seed=seed, seeds=mode,
                      phases=specs, points=points, scenarios=scenarios, stances=stances,
                      notes=notes)
-
-
-# -- one task, in a worker -------------------------------------------------------------------
-@dataclass
-class RunTask:
-    """Runs of one point, executed together in one worker."""
-
-    point: int
-    runs: tuple[int, ...]
-    scenario: LoadedScenario
-    params: dict[str, Any]
-
-
-_NETWORK: dict[tuple[Any, ...], Any] = {}
-
-
-def _network_for(loaded: LoadedScenario, run: int) -> Any:
-    """The run's network, built once per worker process for consecutive runs."""
-    spec = loaded.spec
-    resample = spec.network.resample
-    pop = spec.population.model_dump_json() if spec.population is not None else None
-    key = (spec.network.model_dump_json(), pop, spec.seed, run if resample else None,
-           str(loaded.base_dir))
-    net = _NETWORK.get(key)
-    if net is None:
-        _NETWORK.clear()  # one network at a time: memory stays that of one run
-        net = loaded.build_network(run)
-        _NETWORK[key] = net
-    return net
-
-
-def _string_column(df: pd.DataFrame, col: str) -> None:
-    if col in df:
-        df[col] = df[col].astype("string")
-
-
-def run_tables(loaded: LoadedScenario, output: Any, point: int) -> dict[str, pd.DataFrame]:
-    """The per-run tables of one finished run (the frames ``steppe run`` writes, for one
-    run, each with a ``point`` column first).
-
-    Examples
-    --------
-    >>> from steppe.experiments.runner import execute_run
-    >>> sc = validate_point({"name": "t", "seed": 1, "network": {"kind": "complete", "n": 20},
-    ...                      "model": {"name": "voter"}, "stop": {"max_sweeps": 2}},
-    ...                     "<dict>", Path("."), None)
-    >>> t = run_tables(sc, execute_run(sc, 0), point=4)
-    >>> list(t["runs"].columns[:3]), int(t["series"]["point"].iloc[0])
-    (['point', 'run', 'seed'], 4)
-    """
-    tables = _runner.result_frames(loaded, [output])
-    tables["runs"] = tables.pop("summary")
-    _string_column(tables["runs"], "consensus_stance")
-    for df in tables.values():
-        df.insert(0, "point", np.int32(point))
-    return tables
-
-
-def run_task(task: RunTask) -> list[dict[str, Any]]:
-    """Run a task's runs; one record per run, with its tables (Parquet bytes) or its error.
-
-    Never raises for a failing run: the error (message and traceback) is in its record, so
-    one bad run does not sink the others.
-
-    Examples
-    --------
-    >>> sc = validate_point({"name": "t", "seed": 1, "network": {"kind": "complete", "n": 20},
-    ...                      "model": {"name": "voter"}, "stop": {"max_sweeps": 2}},
-    ...                     "<dict>", Path("."), None)
-    >>> recs = run_task(RunTask(point=0, runs=(0, 1), scenario=sc, params={}))
-    >>> [(r["run"], sorted(r["tables"]), r["error"]) for r in recs]
-    [(0, ['runs', 'series'], None), (1, ['runs', 'series'], None)]
-    """
-    out = []
-    host = socket.gethostname()
-    for r in task.runs:
-        t0 = time.perf_counter()
-        rec: dict[str, Any] = {"point": task.point, "run": r, "tables": None,
-                               "error": None, "traceback": None, "host": host,
-                               "pid": os.getpid()}
-        try:
-            net = _network_for(task.scenario, r)
-            o = _runner.execute_run(task.scenario, r, net, keep_state=False)
-            # serialised here, in the worker: the writing process only copies bytes
-            rec["tables"] = {k: parquet_bytes(v)
-                             for k, v in run_tables(task.scenario, o, task.point).items()}
-        except Exception as exc:
-            rec["error"] = f"{type(exc).__name__}: {exc}"
-            rec["traceback"] = traceback.format_exc()
-        rec["seconds"] = time.perf_counter() - t0
-        out.append(rec)
-    return out
 
 
 # -- the result ---------------------------------------------------------------------------
@@ -562,7 +472,8 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
           progress: SweepProgress | None = None,
           on_failure: Callable[[dict[str, Any]], None] | None = None,
           on_start: Callable[[SweepPlan, int, int, str], None] | None = None,
-          executor: Executor | None = None) -> SweepResult:
+          executor: Executor | None = None,
+          designs: Sequence[Mapping[str, Any]] | None = None) -> SweepResult:
     """Run a sweep (or an ensemble) and write it to a folder; return what happened.
 
     Parameters
@@ -594,6 +505,8 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         total, executor_description)`` once the sweep is about to run.
     executor
         An executor to use instead of the one the options describe (not closed here).
+    designs
+        Points one by one instead of a grid (see :func:`plan_sweep`).
 
     Returns
     -------
@@ -609,7 +522,8 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         The folder holds another sweep, another sweep is writing there, the scheduler is
         unreachable.
     """
-    plan = plan_sweep(scenario, sets=sets, runs=runs, seed=seed, seeds=seeds, phases=phases)
+    plan = plan_sweep(scenario, sets=sets, runs=runs, seed=seed, seeds=seeds, phases=phases,
+                      designs=designs)
     out_dir = Path(out) if out is not None else Path("results") / f"{plan.name}-sweep"
     store = SweepStore(out_dir)
     store.check_usable()
@@ -706,17 +620,10 @@ def _execute(plan: SweepPlan, store: SweepStore,
         store.write_manifest(_manifest(plan, index, columns, status, sessions, created))
 
         # tasks: runs of one point together (their network is built once per worker)
-        size = chunk_size(len(pending), executor.slots)
-        tasks: list[RunTask] = []
-        i = 0
-        while i < len(pending):
-            p_index, _, pt = pending[i]
-            j = i
-            while j < len(pending) and pending[j][0] == p_index and j - i < size:
-                j += 1
-            tasks.append(RunTask(point=p_index, runs=tuple(r for _, r, _ in pending[i:j]),
-                                 scenario=plan.scenarios[pt.key], params=pt.params))
-            i = j
+        scenarios = {p_index: plan.scenarios[pt.key] for p_index, _, pt in pending}
+        params = {p_index: pt.params for p_index, _, pt in pending}
+        tasks = make_tasks([(p, r) for p, r, _ in pending], scenarios, params, executor.slots,
+                           tables=True)
         if on_start is not None:
             on_start(plan, len(pending), total, executor.description)
         done, failed = skipped, 0
@@ -727,32 +634,24 @@ def _execute(plan: SweepPlan, store: SweepStore,
         last_write = t0
         state = "interrupted"
         try:
-            for task, result in executor.map(run_task, tasks):
-                if isinstance(result, BaseException):
-                    records = [{"point": task.point, "run": r, "tables": None,
-                                "error": f"{type(result).__name__}: {result}",
-                                "traceback": "".join(traceback.format_exception(result)),
-                                "host": None} for r in task.runs]
+            for task, rec in records(executor, tasks):
+                if rec["tables"] is not None:
+                    store.write_run(rec["point"], rec["run"], rec["tables"])
+                    done += 1
+                    touched.add(rec["point"])
                 else:
-                    records = result
-                for rec in records:
-                    if rec["tables"] is not None:
-                        store.write_run(rec["point"], rec["run"], rec["tables"])
-                        done += 1
-                        touched.add(rec["point"])
-                    else:
-                        fail = {"point": rec["point"], "run": rec["run"],
-                                "seed": task.scenario.spec.seed,
-                                "params": _jsonable(task.params),
-                                "error": rec["error"], "traceback": rec["traceback"],
-                                "host": rec.get("host"),
-                                "time_utc": datetime.now(UTC).isoformat(timespec="seconds")}
-                        store.write_failure(rec["point"], rec["run"], fail)
-                        failed += 1
-                        if on_failure is not None:
-                            on_failure(fail)
-                    if progress is not None:
-                        progress(done, total, failed)
+                    fail = {"point": rec["point"], "run": rec["run"],
+                            "seed": task.scenario.spec.seed,
+                            "params": _jsonable(task.params),
+                            "error": rec["error"], "traceback": rec["traceback"],
+                            "host": rec.get("host"),
+                            "time_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+                    store.write_failure(rec["point"], rec["run"], fail)
+                    failed += 1
+                    if on_failure is not None:
+                        on_failure(fail)
+                if progress is not None:
+                    progress(done, total, failed)
                 now = time.perf_counter()
                 if now - last_write > 10:
                     status.update(runs_done=done, runs_failed=failed,

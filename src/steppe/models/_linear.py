@@ -33,7 +33,8 @@ from pydantic import Field, ValidationError
 from ..distributions import Distribution, sample
 from ..errors import ParameterError
 from ..networks.base import Network
-from .base import ContinuousModel, ModelParams, State, parameter_error_from
+from ..state import State
+from .base import ContinuousModel, ModelParams, parameter_error_from
 
 __all__ = ["LinearModel", "UnitDist", "influence_matrix", "influence_weights"]
 
@@ -309,6 +310,13 @@ class LinearModel(ContinuousModel):
     def on_arrival(self, state: State, agents: np.ndarray) -> None:
         """Arrivals are anchored to the opinion they arrive with."""
         state.aux["initial_opinion"][agents] = state.opinion[agents]
+
+    def on_opinion_shift(self, state: State, agents: np.ndarray,
+                         delta: np.ndarray | None) -> None:
+        """A lasting shift moves each agent's anchor by as much as its opinion, so that the
+        rest state moves with it instead of pulling the opinion back."""
+        if delta is not None:
+            state.aux["initial_opinion"][agents] += delta
 
     def _kernel_tail(self, state: State, stop: bool) -> tuple:
         return (stop, float(self.params.tolerance), np.asarray(self.cutoffs, dtype=np.float64),

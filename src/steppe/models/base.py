@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import annotated_types as at
@@ -43,6 +43,7 @@ from numba import njit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import ParameterError
+from ..state import State
 
 if typing.TYPE_CHECKING:
     from ..networks.base import Network
@@ -51,7 +52,7 @@ __all__ = [
     "ContinuousModel",
     "Model",
     "ModelParams",
-    "State",
+    "OpinionPull",
     "available_models",
     "describe_field",
     "get_model",
@@ -65,130 +66,15 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-@dataclass
-class State:
-    """Everything that changes during a run, as plain arrays.
+@dataclass(frozen=True)
+class OpinionPull:
+    """What a pressure does to continuous opinions each sweep, as arrays a model can read:
+    every uncommitted agent ``i`` moves ``share[i]`` of the way toward ``target``
+    (``x_i += share_i (target - x_i)``). A media channel's pull, for instance; models that
+    solve for a rest state (Friedkin–Johnsen's equilibrium anchors) fold it in."""
 
-    Private and expressed stances: ``stance`` (and ``opinion`` for continuous models) is what
-    each agent privately holds; ``expressed`` (and ``expressed_opinion``) is what it voices.
-    Update rules change private stances and read the neighbours' *voiced* stances through
-    ``seen`` / ``seen_counts`` / ``seen_opinion``. Without an expression layer (or while its
-    enforcement is zero) all of these are the very same arrays as the private ones, so every
-    model runs exactly as published; the engine points ``seen`` at ``expressed`` only while
-    an enforcement is in force.
-
-    Attributes
-    ----------
-    stance : numpy.ndarray
-        int8 private stance code of every agent (an index into the model's ``stances``).
-    committed : numpy.ndarray
-        bool; committed agents never change their private stance.
-    counts : numpy.ndarray
-        int64 number of agents privately holding each stance, kept current by the kernels.
-    rng : numpy.ndarray
-        uint64[4] xoshiro256** state of this run (see :mod:`steppe.rng`).
-    aux : dict
-        Model-specific per-agent arrays (e.g. a memory), allocated by ``init_aux``.
-    time : float
-        Elapsed time in sweeps.
-    opinion : numpy.ndarray or None
-        float64 private opinion of continuous models (``stance`` is then its category).
-    expressed, expressed_counts, expressed_opinion
-        What agents voice, and how many voice each stance (aliases of the private arrays
-        when there is no expression layer).
-    seen, seen_counts, seen_opinion
-        What kernels read for other agents: the private arrays or the expressed ones.
-    present : numpy.ndarray or None
-        With border flows: bool, the agents in the country now. Absent agents (arrivals yet
-        to come, leavers) are frozen (``committed`` is set for them), have no ties in the
-        network the kernels see, and are left out of every count reported; ``counts`` still
-        covers all agents. None: everyone is present.
-    """
-
-    stance: np.ndarray
-    committed: np.ndarray
-    counts: np.ndarray
-    rng: np.ndarray
-    aux: dict[str, np.ndarray] = field(default_factory=dict)
-    time: float = 0.0
-    opinion: np.ndarray | None = None
-    expressed: np.ndarray = None  # type: ignore[assignment]
-    expressed_counts: np.ndarray = None  # type: ignore[assignment]
-    expressed_opinion: np.ndarray | None = None
-    seen: np.ndarray = None  # type: ignore[assignment]
-    seen_counts: np.ndarray = None  # type: ignore[assignment]
-    seen_opinion: np.ndarray | None = None
-    present: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.expressed is None:
-            self.expressed = self.stance
-        if self.expressed_counts is None:
-            self.expressed_counts = self.counts
-        if self.expressed_opinion is None:
-            self.expressed_opinion = self.opinion
-        self.see_private()
-
-    @property
-    def n(self) -> int:
-        return int(self.stance.shape[0])
-
-    @property
-    def live(self) -> bool:
-        """True when others are seen as they privately are (no enforcement in force)."""
-        return self.seen is self.stance
-
-    def see_private(self) -> None:
-        """Kernels read the private arrays (no enforcement in force)."""
-        self.seen = self.stance
-        self.seen_counts = self.counts
-        self.seen_opinion = self.opinion
-
-    def see_expressed(self) -> None:
-        """Kernels read what agents voice."""
-        self.seen = self.expressed
-        self.seen_counts = self.expressed_counts
-        self.seen_opinion = self.expressed_opinion
-
-    def separate_expression(self) -> None:
-        """Give the expressed stances arrays of their own (for an expression layer)."""
-        if self.expressed is self.stance:
-            self.expressed = self.stance.copy()
-            self.expressed_counts = self.counts.copy()
-            if self.opinion is not None:
-                self.expressed_opinion = self.opinion.copy()
-        self.see_private()
-
-    @property
-    def n_present(self) -> int:
-        """Number of agents present (all of them without border flows)."""
-        return self.n if self.present is None else int(np.count_nonzero(self.present))
-
-    def present_counts(self, expressed: bool = False) -> np.ndarray:
-        """Agents present privately holding (or voicing) each stance.
-
-        Examples
-        --------
-        >>> st = State(stance=np.array([0, 1, 1], np.int8), committed=np.zeros(3, bool),
-        ...            counts=np.array([1, 2]), rng=np.zeros(4, np.uint64))
-        >>> st.present = np.array([True, True, False])
-        >>> st.present_counts().tolist(), st.n_present
-        ([1, 1], 2)
-        """
-        counts = self.expressed_counts if expressed else self.counts
-        if self.present is None:
-            return counts
-        out = np.zeros(len(counts), dtype=np.int64)
-        _count_present(self.expressed if expressed else self.stance, self.present, out)
-        return out
-
-    def shares(self) -> np.ndarray:
-        """Share of present agents privately holding each stance."""
-        return self.present_counts() / self.n_present
-
-    def recount(self, k: int) -> None:
-        """Recompute ``counts`` from ``stance`` (after editing stances by hand)."""
-        self.counts[:] = np.bincount(self.stance, minlength=k)[:k]
+    share: np.ndarray
+    target: float
 
 
 _REGISTRY: dict[str, type[Model]] = {}
@@ -254,9 +140,18 @@ class Model:
         """Reset model-specific arrays (``state.aux``) of agents who just arrived with the
         stances now in ``state.stance``; the default has nothing to reset."""
 
-    def on_start(self, state: State, network: Network, media: Sequence[Any] = ()) -> None:
-        """Called by the engine once, right before the first sweep, with the ties and media
-        channels in force then; the default does nothing."""
+    def on_start(self, state: State, network: Network,
+                 pulls: Sequence[OpinionPull] = ()) -> None:
+        """Called by the engine once, right before the first sweep, with the ties in force
+        then and the continuous pulls the pressures exert (in the order they act); the
+        default does nothing."""
+
+    def on_opinion_shift(self, state: State, agents: np.ndarray,
+                         delta: np.ndarray | None) -> None:
+        """A pressure moved the private opinions (or stances) of ``agents`` from outside and
+        the change is meant to last (a news shock that changes minds): models with
+        per-agent anchors move them with the opinions (``delta``: the change of each
+        agent's opinion, None for discrete stances). The default has no anchors."""
 
     def on_network_change(self, state: State, network: Network) -> None:
         """Recompute model-specific arrays that depend on the ties (border flows change
@@ -304,13 +199,6 @@ class Model:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
-
-
-@njit(cache=True)
-def _count_present(codes, present, out):
-    for i in range(codes.shape[0]):
-        if present[i]:
-            out[codes[i]] += 1
 
 
 @njit(cache=True)

@@ -53,7 +53,8 @@ from numba import njit
 
 from ..networks.base import Network, random_neighbor
 from ..rng import randint
-from .base import Model, ModelParams, State, register
+from ..state import State
+from .base import Model, ModelParams, register
 
 __all__ = ["BinaryAgreement"]
 

@@ -57,7 +57,8 @@ from pydantic import Field
 
 from ..networks.base import Network, random_neighbor
 from ..rng import randint
-from .base import Model, ModelParams, State, register
+from ..state import State
+from .base import Model, ModelParams, register
 
 __all__ = ["Centola"]
 

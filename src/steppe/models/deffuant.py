@@ -46,7 +46,8 @@ from pydantic import Field
 
 from ..networks.base import Network, random_neighbor
 from ..rng import randint
-from .base import ContinuousModel, ModelParams, State, register
+from ..state import State
+from .base import ContinuousModel, ModelParams, register
 
 __all__ = ["Deffuant", "DeffuantParams"]
 

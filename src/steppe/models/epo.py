@@ -57,8 +57,9 @@ from pydantic import Field
 
 from ..distributions import sample
 from ..networks.base import Network
+from ..state import State
 from ._linear import LinearModel, UnitDist, _epo_kernel
-from .base import ModelParams, State, register
+from .base import ModelParams, register
 
 __all__ = ["EPO", "EPOParams"]
 

@@ -43,15 +43,16 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numba import njit
 from pydantic import Field
 
 from ..networks.base import Network
+from ..state import State
 from ._linear import LinearModel, UnitDist, _fj_kernel, _neighbour_sum
-from .base import ModelParams, State, register
+from .base import ModelParams, OpinionPull, register
 
 __all__ = ["FriedkinJohnsen", "FriedkinJohnsenParams"]
 
@@ -108,25 +109,24 @@ class FriedkinJohnsen(LinearModel):
         """Store ``x(0)``, draw ``λ_i``, compute the influence weights, allocate a buffer."""
         self._init_common(state, network, gen)
 
-    def on_start(self, state: State, network: Network, media: Sequence[Any] = ()) -> None:
+    def on_start(self, state: State, network: Network,
+                 pulls: Sequence[OpinionPull] = ()) -> None:
         """With ``anchor = "equilibrium"``: solve the anchors that make the current opinions
-        a rest state of one step (influence, then each active media channel's pull) over
-        the ties in force now (after any border flows at the start)."""
+        a rest state of one step (influence, then each pressure's pull, in order) over the
+        ties in force now (after any border flows at the start)."""
         if self.params.anchor != "equilibrium" or "anchored" in state.aux:
             return
         a = state.aux
         complete, indptr, indices = network.kernel_args()
-        # one step is x -> A * FJ(x) + B with the media pulls folded in, so the rest state
+        # one step is x -> A * FJ(x) + B with the pulls folded in, so the rest state
         # needs FJ(x) = (x - B) / A
         mult = np.ones(state.n)
         add = np.zeros(state.n)
         free = ~state.committed
-        for ch in media:
-            if not getattr(ch, "active", False) or getattr(ch, "target", None) is None:
-                continue
-            m = np.where(free, np.minimum(1.0, ch.strength * ch.exposure), 0.0)
+        for pull in pulls:
+            m = np.where(free, pull.share, 0.0)
             mult *= 1.0 - m
-            add = (1.0 - m) * add + m * ch.target
+            add = (1.0 - m) * add + m * pull.target
         target = state.opinion.copy()
         ok = mult > 0
         target[ok] = (state.opinion[ok] - add[ok]) / mult[ok]

@@ -77,7 +77,8 @@ from ..distributions import Constant, DistLike, Normal, sample_by_group
 from ..errors import ParameterError
 from ..networks.base import Network
 from ..rng import randint
-from .base import Model, ModelParams, State, parameter_error_from, register
+from ..state import State
+from .base import Model, ModelParams, parameter_error_from, register
 
 __all__ = ["Granovetter", "load_thresholds"]
 

@@ -44,7 +44,8 @@ from numba import njit
 from pydantic import Field
 
 from ..networks.base import Network
-from .base import ContinuousModel, ModelParams, State, register
+from ..state import State
+from .base import ContinuousModel, ModelParams, register
 from .deffuant import _category
 
 __all__ = ["HegselmannKrause", "HegselmannKrauseParams"]

@@ -49,7 +49,8 @@ from pydantic import Field
 from ..errors import ParameterError
 from ..networks.base import Network
 from ..rng import randint, uniform
-from .base import Model, ModelParams, State, register
+from ..state import State
+from .base import Model, ModelParams, register
 
 __all__ = ["MajorityRule"]
 

@@ -52,7 +52,8 @@ from numba import njit
 from ..errors import ParameterError
 from ..networks.base import Network, random_neighbor
 from ..rng import randint, randint_excluding
-from .base import Model, ModelParams, State, register
+from ..state import State
+from .base import Model, ModelParams, register
 
 __all__ = ["Sznajd", "is_ring"]
 

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from .base import Network, complete_graph, random_neighbor
+from .base import Network, complete_graph, random_neighbor, restrict
 from .classic import lattice, star
 from .homophily import homophily_network
 from .io import from_networkx, from_scipy, read_edgelist
@@ -35,6 +35,7 @@ __all__ = [
     "random_neighbor",
     "random_regular",
     "read_edgelist",
+    "restrict",
     "star",
     "stochastic_block_model",
     "watts_strogatz",

@@ -1,4 +1,4 @@
-"""Private helpers shared by the builders: seeds, parameter checks and CSR assembly.
+"""Private helpers shared by the builders: CSR assembly and row filtering.
 
 The CSR helpers are Numba kernels over plain arrays. Rows come out sorted, without
 self-loops and (where stated) without duplicates, whatever the order of the input edges, so
@@ -14,78 +14,10 @@ Examples
 
 from __future__ import annotations
 
-import numbers
-from typing import Any
-
 import numpy as np
 from numba import njit, prange
 
-from ..errors import ParameterError
-
-__all__ = [
-    "SeedLike",
-    "as_generator",
-    "check_int",
-    "check_real",
-    "csr_from_edges",
-    "directed_csr_from_edges",
-]
-
-SeedLike = int | np.random.SeedSequence | np.random.Generator
-
-
-def as_generator(seed: SeedLike) -> np.random.Generator:
-    """A numpy Generator from an int, a SeedSequence or a Generator (returned as is).
-
-    Examples
-    --------
-    >>> a = as_generator(1).integers(10)
-    >>> bool(a == as_generator(np.random.SeedSequence(1)).integers(10))
-    True
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, np.random.SeedSequence):
-        return np.random.default_rng(seed)
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and int(seed) >= 0:
-        return np.random.default_rng(int(seed))
-    raise ParameterError("must be a non-negative int, a numpy SeedSequence or a Generator",
-                         field="seed", allowed="int >= 0 | SeedSequence | Generator",
-                         given=seed)
-
-
-def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    """``value`` as an int in ``[lo, hi]``, else a ParameterError naming ``name``.
-
-    Examples
-    --------
-    >>> check_int("n", 5, 1)
-    5
-    """
-    allowed = f"integer >= {lo}" if hi is None else f"integer in [{lo}, {hi}]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError("must be an integer", field=name, allowed=allowed, given=value)
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        raise ParameterError("out of range", field=name, allowed=allowed, given=v)
-    return v
-
-
-def check_real(name: str, value: Any, lo: float, hi: float) -> float:
-    """``value`` as a finite float in ``[lo, hi]``, else a ParameterError naming ``name``.
-
-    Examples
-    --------
-    >>> check_real("p", 0.5, 0.0, 1.0)
-    0.5
-    """
-    allowed = f"number in [{lo}, {hi}]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError("must be a number", field=name, allowed=allowed, given=value)
-    v = float(value)
-    if not np.isfinite(v) or v < lo or v > hi:
-        raise ParameterError("out of range", field=name, allowed=allowed, given=value)
-    return v
+__all__ = ["csr_from_edges", "directed_csr_from_edges", "filter_rows"]
 
 
 @njit(cache=True)
@@ -224,3 +156,38 @@ def directed_csr_from_edges(n: int, src: np.ndarray,
     if new_ptr[-1] != indices.shape[0]:
         indices = indices[: new_ptr[-1]].copy()
     return new_ptr, indices
+
+
+@njit(cache=True, parallel=True)
+def _count_kept(indptr, indices, present, kept):
+    for i in prange(indptr.shape[0] - 1):
+        c = 0
+        if present[i]:
+            for e in range(indptr[i], indptr[i + 1]):
+                if present[indices[e]]:
+                    c += 1
+        kept[i] = c
+
+
+@njit(cache=True, parallel=True)
+def _fill_kept(indptr, indices, present, out_ptr, out_idx):
+    for i in prange(indptr.shape[0] - 1):
+        if present[i]:
+            k = out_ptr[i]
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                if present[j]:
+                    out_idx[k] = j
+                    k += 1
+
+
+def filter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
+                out_ptr: np.ndarray) -> np.ndarray:
+    """The CSR rows restricted to present agents (two parallel passes: count, fill)."""
+    kept = np.empty(len(indptr) - 1, dtype=np.int64)
+    _count_kept(indptr, indices, present, kept)
+    out_ptr[0] = 0
+    np.cumsum(kept, out=out_ptr[1:])
+    out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
+    _fill_kept(indptr, indices, present, out_ptr, out_idx)
+    return out_idx

@@ -25,15 +25,18 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numba import njit
 
+from ..errors import ParameterError
 from ..rng import randint, randint_excluding
+from ._csr import filter_rows
 
-__all__ = ["Network", "complete_graph", "random_neighbor"]
+__all__ = ["Network", "complete_graph", "random_neighbor", "restrict"]
 
 _EMPTY_PTR = np.zeros(0, dtype=np.int64)
 _EMPTY_IDX = np.zeros(0, dtype=np.int32)
@@ -227,3 +230,25 @@ def random_neighbor(s, i, n, complete, indptr, indices):
     if d == 0:
         return -1
     return np.int64(indices[a + randint(s, d)])
+
+
+def restrict(full: Network, present: np.ndarray) -> Network:
+    """The ties among present agents (absent agents keep their ids and have no ties): the
+    network the kernels see under border flows, recomputed when someone comes or goes.
+
+    Examples
+    --------
+    >>> from steppe.networks import lattice
+    >>> g = restrict(lattice((5,)), np.array([True, True, False, True, True]))
+    >>> g.degree().tolist()
+    [2, 1, 0, 1, 2]
+    """
+    if full.complete:
+        raise ParameterError("border flows need an explicit network (not the complete graph)",
+                             field="flows", given=full.name)
+    if full.weights is not None:
+        raise ParameterError("border flows do not support weighted networks", field="flows",
+                             given=full.name)
+    ptr = np.empty(full.n + 1, dtype=np.int64)
+    idx = filter_rows(full.indptr, full.indices, np.ascontiguousarray(present, np.bool_), ptr)
+    return dataclasses.replace(full, indptr=ptr, indices=idx)

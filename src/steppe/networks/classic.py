@@ -28,8 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ParameterError
-from ._csr import check_int, csr_from_edges
+from ..errors import ParameterError, check_int
+from ._csr import csr_from_edges
 from .base import Network
 
 __all__ = ["lattice", "star"]

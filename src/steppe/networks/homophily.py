@@ -73,9 +73,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_real
+from ..rng import SeedLike, as_generator
 from . import _pairs
-from ._csr import SeedLike, as_generator, check_real
 from .base import Network
 
 if TYPE_CHECKING:

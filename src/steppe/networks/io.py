@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ParameterError
-from ._csr import check_int, csr_from_edges, directed_csr_from_edges
+from ..errors import ParameterError, check_int
+from ._csr import csr_from_edges, directed_csr_from_edges
 from .base import Network
 
 __all__ = ["from_networkx", "from_scipy", "read_edgelist"]

@@ -47,10 +47,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..errors import ParameterError
-from ..rng import bernoulli, make_state, randint
+from ..errors import ParameterError, check_int, check_real
+from ..rng import SeedLike, as_generator, bernoulli, make_state, randint
 from . import _pairs
-from ._csr import SeedLike, as_generator, check_int, check_real, csr_from_edges
+from ._csr import csr_from_edges
 from .base import Network
 
 __all__ = ["barabasi_albert", "erdos_renyi", "random_regular", "watts_strogatz"]

@@ -36,9 +36,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_int, check_real
+from ..rng import SeedLike, as_generator
 from . import _pairs
-from ._csr import SeedLike, as_generator, check_int, check_real
 from .base import Network
 
 __all__ = ["stochastic_block_model"]

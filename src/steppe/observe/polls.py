@@ -108,13 +108,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ParameterError
 from ..models.base import parameter_error_from
+from ..rounding import largest_remainder
 
 __all__ = [
     "ListEstimate",
     "ListExperiment",
     "PollDesign",
+    "PollObserver",
     "PollResult",
-    "largest_remainder",
     "polls_to_frame",
     "run_poll",
     "wilson_interval",
@@ -399,38 +400,6 @@ def polls_to_frame(results: Iterable[PollResult],
     if not frames:
         return pd.DataFrame(columns=_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-def largest_remainder(n: int, weights: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Split ``n`` seats in proportion to ``weights`` by the largest-remainder rule.
-
-    Integer weights (e.g. population counts) are apportioned in exact integer arithmetic.
-    Ties go to the earlier entry.
-
-    Examples
-    --------
-    >>> largest_remainder(1000, [5000, 3000, 1500, 499, 1]).tolist()
-    [500, 300, 150, 50, 0]
-    >>> largest_remainder(100, [1, 1, 1]).tolist()
-    [34, 33, 33]
-    """
-    w = np.asarray(weights)
-    if w.ndim != 1 or w.size == 0 or np.any(w < 0) or w.sum() <= 0:
-        raise ParameterError("weights must be non-negative with a positive sum",
-                             field="weights", given=w.tolist())
-    if np.issubdtype(w.dtype, np.integer):
-        total = int(w.sum())
-        num = [n * int(x) for x in w]
-        base = np.array([q // total for q in num], dtype=np.int64)
-        rem = np.array([(q % total) / total for q in num])
-    else:
-        q = n * w.astype(np.float64) / float(w.sum())
-        base = np.floor(q + 1e-9).astype(np.int64)
-        rem = q - base
-    left = n - int(base.sum())
-    order = np.argsort(-rem, kind="stable")
-    base[order[:left]] += 1
-    return base
 
 
 def wilson_interval(p: np.ndarray | float, m: float, z: float) -> tuple[np.ndarray,
@@ -782,3 +751,34 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
                       true_private=true_private, respondents=chosen, strata=strata,
                       uncovered=uncovered, list_experiment=le_est, time=time,
                       name=design.name, weights=weights)
+
+
+@dataclass
+class PollObserver:
+    """A poll bound to one run: at sweep ``at`` it polls the state (present agents, their
+    expressed and private stances, their attributes) and keeps the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe.state import State
+    >>> st = State(stance=np.repeat(np.array([0, 1], np.int8), 50), committed=np.zeros(100, bool),
+    ...            counts=np.array([50, 50]), rng=np.zeros(4, np.uint64))
+    >>> obs = PollObserver(at=0, design=PollDesign(n=20), stances=("A", "B"), seed=1)
+    >>> obs.observe(st); len(obs.results)
+    1
+    """
+
+    at: int
+    design: PollDesign
+    stances: Sequence[str]
+    seed: int | np.random.SeedSequence
+    attributes: Mapping[str, np.ndarray] = field(default_factory=dict)
+    results: list[PollResult] = field(default_factory=list)
+
+    def observe(self, state: Any) -> None:
+        """Poll the state now (it is not changed)."""
+        self.results.append(run_poll(self.design, expressed=state.expressed,
+                                     private=state.stance, stance_labels=self.stances,
+                                     attributes=self.attributes, present=state.present,
+                                     seed=self.seed, time=state.time))

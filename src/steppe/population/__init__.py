@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from .arrivals import ArrivalPool, with_arrivals
 from .synthetic import Population, synthesize
 
-__all__ = ["Population", "synthesize"]
+__all__ = ["ArrivalPool", "Population", "synthesize", "with_arrivals"]

@@ -4,7 +4,7 @@ Rule, as implemented by :func:`synthesize` (``n`` agents; shares are fractions t
 to 1 within 1e-6 and are then divided by their sum):
 
 1. **Regions.** ``exact=True``: region sizes are ``n`` split by largest remainder (the rule of
-   :func:`steppe.engine.state.apportion`). ``exact=False``: Multinomial(n, region shares).
+   :func:`steppe.rounding.largest_remainder`). ``exact=False``: Multinomial(n, region shares).
 2. **Groups within regions.** A region listed in ``group_by_region`` gets that group mix.
    Every unlisted region gets the same *residual* mix, the one that makes the national group
    marginal come out as declared::
@@ -14,8 +14,8 @@ to 1 within 1e-6 and are then divided by their sum):
    (``s`` national group shares, ``rho`` region shares, ``pi_r`` the listed mix of region
    ``r``). A negative numerator (beyond 1e-6) means the table needs more of a group than the
    country has: :class:`~steppe.errors.ParameterError` naming the group, the regions and the
-   numbers. ``exact=True``: national group counts are ``apportion(n, s)``; a listed region's
-   counts are ``apportion(size_r, pi_r)``; what is left of each group is spread over the
+   numbers. ``exact=True``: national group counts are ``largest_remainder(n, s)``; a listed region's
+   counts are ``largest_remainder(size_r, pi_r)``; what is left of each group is spread over the
    unlisted regions in proportion (region by region, largest remainder of what is still left,
    the last region taking the rest), so every row and column total is exact. Rounding can
    leave a group a few agents short when the table uses up (nearly) all of it; such a
@@ -57,7 +57,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_int
+from ..rng import as_generator
+from ..rounding import largest_remainder
 
 __all__ = ["SHARE_TOL", "Population", "synthesize"]
 
@@ -197,22 +199,6 @@ class Population:
 # --------------------------------------------------------------------------- helpers
 
 
-def _apportion(total: int, shares: np.ndarray) -> np.ndarray:
-    """Largest-remainder split of ``total`` (the rule of steppe.engine.state.apportion;
-    all-zero shares give zeros)."""
-    shares = np.asarray(shares, dtype=np.float64)
-    s = shares.sum()
-    if total == 0 or s <= 0:
-        return np.zeros(len(shares), np.int64)
-    raw = shares / s * total
-    counts = np.floor(raw).astype(np.int64)
-    rest = total - int(counts.sum())
-    if rest > 0:
-        order = np.argsort(-(raw - counts), kind="stable")
-        counts[order[:rest]] += 1
-    return counts
-
-
 def _shares(field: str, value, labels: tuple[str, ...] | None = None,
             partial: bool = False) -> tuple[tuple[str, ...], np.ndarray]:
     """Validated ``(labels, shares)`` of a mapping label -> share (normalised to sum 1).
@@ -302,7 +288,7 @@ def _spread(row_totals: np.ndarray, col_totals: np.ndarray) -> np.ndarray:
         if k == len(nonzero) - 1:
             out[r] = left
         else:
-            out[r] = _apportion(int(row_totals[r]), left)
+            out[r] = largest_remainder(int(row_totals[r]), left)
         left -= out[r]
     return out
 
@@ -313,7 +299,7 @@ def _joint_exact(row_totals: np.ndarray, col_totals: np.ndarray,
     proportion to what is left, national column totals kept exactly (see module docstring)."""
     table = np.zeros((len(row_totals), len(col_totals)), np.int64)
     for r, mix in listed.items():
-        table[r] = _apportion(int(row_totals[r]), mix)
+        table[r] = largest_remainder(int(row_totals[r]), mix)
     left = np.asarray(col_totals, np.int64) - table.sum(axis=0)
     # rounding deficits (a few agents): move from the listed row holding most of the column
     listed_rows = np.array(sorted(listed), dtype=np.int64)
@@ -389,7 +375,6 @@ def synthesize(
     >>> p.crosstab("group", "age").tolist()
     [[48, 32], [2, 18]]
     """
-    from ..networks._csr import as_generator, check_int
 
     n = check_int("n", n, 1, 2**31 - 1)
     rng = as_generator(seed)
@@ -414,10 +399,10 @@ def synthesize(
     g_mix = np.array([ag_listed.get(g, q_age) for g in range(ng)])  # age mix per group
 
     if exact:
-        r_tot = _apportion(n, r_share)
-        g_tot = _apportion(n, g_share)
+        r_tot = largest_remainder(n, r_share)
+        g_tot = largest_remainder(n, g_share)
         rg = _joint_exact(r_tot, g_tot, gr_listed)  # regions x groups
-        ga = _joint_exact(g_tot, _apportion(n, a_share), ag_listed)  # groups x ages
+        ga = _joint_exact(g_tot, largest_remainder(n, a_share), ag_listed)  # groups x ages
         rga = np.zeros((nr, ng, na), np.int64)
         for g in range(ng):
             rga[:, g, :] = _spread(rg[:, g], ga[g])

@@ -32,8 +32,8 @@ Examples
 >>> model = get_model("voter")()
 >>> net = complete_graph(1000)
 >>> st = init_state(model, net, shares={"A": 0.3, "B": 0.7}, seed=1)
->>> layer = ExpressionLayer(model, net, penalised=["A"], safe="B", enforcement=2.0,
-...                         conviction=0.5, visibility=1.0, gen=np.random.default_rng(0))
+>>> layer = ExpressionLayer(model, penalised=["A"], safe="B", enforcement=2.0,
+...                         conviction=0.5, visibility=1.0).bind(net, np.random.default_rng(0))
 >>> layer.start(st)
 >>> int(st.expressed_counts[0]), int(st.counts[0])   # nobody dares to voice A
 (0, 300)
@@ -46,15 +46,21 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 import numpy as np
 from numba import njit, prange
 
 from ..distributions import DistLike, sample_by_group
 from ..errors import ParameterError
-from ..models.base import Model, State
+from ..models.base import Model
 from ..networks.base import Network
+from ..rng import Stream
+from ..state import State
+from .base import Control, Pressure, Stage, World, number_control, register
+
+if TYPE_CHECKING:
+    from ..scenario.loaded import LoadedScenario
 
 __all__ = ["ExpressionLayer", "express_once"]
 
@@ -110,16 +116,17 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
                     counts, bool(committed_always_voice))
 
 
-class ExpressionLayer:
+@register
+class ExpressionLayer(Pressure):
     """The expression rule bound to one run: its per-agent convictions and visibilities,
-    and the current enforcement (which events may change).
+    and the current enforcement (which events may change). Declared by the scenario's
+    ``[expression]`` table; events target ``expression.enforcement`` and
+    ``expression.support_weight``.
 
     Parameters
     ----------
-    model, network
-        The run's model (for stance labels and, for continuous models, opinion values) and
-        network (whose neighbourhoods define support, and whose groups select per-group
-        distributions).
+    model
+        The run's model (for stance labels and, for continuous models, opinion values).
     penalised
         Stance labels that are costly to voice.
     safe
@@ -129,7 +136,7 @@ class ExpressionLayer:
     conviction, visibility
         Per-agent distributions (numbers or distribution tables), >= 0.
     conviction_by_group, visibility_by_group
-        Optional per-group overrides, keyed by network group label.
+        Optional per-group overrides, keyed by network group code.
     support_weight
         How much the share of neighbours voicing a stance lowers the cost of voicing it.
     start
@@ -140,17 +147,23 @@ class ExpressionLayer:
         safe stance's interval).
     committed_always_voice
         If True, committed agents voice their stance whatever the cost.
-    gen
-        Generator for the per-agent draws.
+
+    :meth:`bind` then draws the per-agent convictions and visibilities over a network
+    (whose neighbourhoods define support).
     """
 
-    def __init__(self, model: Model, network: Network, *, penalised: Sequence[str], safe: str,
+    field = "expression"
+    stage = Stage.VOICE
+    stream = Stream.EXPRESSION
+    label = "expression"
+
+    def __init__(self, model: Model, *, penalised: Sequence[str], safe: str,
                  enforcement: float, conviction: DistLike = 1.0, visibility: DistLike = 1.0,
                  conviction_by_group: Mapping[int, DistLike] | None = None,
                  visibility_by_group: Mapping[int, DistLike] | None = None,
                  support_weight: float = 1.0, start: Literal["hidden", "open"] = "hidden",
-                 safe_opinion: float | None = None, committed_always_voice: bool = False,
-                 gen: np.random.Generator | None = None) -> None:
+                 safe_opinion: float | None = None,
+                 committed_always_voice: bool = False) -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
                                  "an expression layer cannot be added", field="expression",
@@ -178,15 +191,8 @@ class ExpressionLayer:
         self.support_weight = float(support_weight)
         self.start_mode = start
         self.committed_always_voice = bool(committed_always_voice)
-        gen = gen if gen is not None else np.random.default_rng(0)
-        try:
-            self.conviction = sample_by_group(conviction, conviction_by_group, network.groups,
-                                              network.n, gen, low=0.0)
-            self.visibility = sample_by_group(visibility, visibility_by_group, network.groups,
-                                              network.n, gen, low=0.0)
-        except ValueError as exc:
-            raise ParameterError(str(exc), field="expression") from None
-        self.network = network
+        self._conviction = (conviction, dict(conviction_by_group or {}))
+        self._visibility = (visibility, dict(visibility_by_group or {}))
         self.continuous = model.continuous
         self.safe_opinion = None
         if model.continuous:
@@ -199,14 +205,81 @@ class ExpressionLayer:
                                      allowed=f"[{lo}, {hi}]", given=value)
             self.safe_opinion = float(value)
 
+    @classmethod
+    def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[ExpressionLayer]:
+        """The ``[expression]`` table, if any."""
+        e = scenario.spec.expression
+        if e is None:
+            return []
+        if getattr(model, "own_expression", False):
+            raise scenario.fail(f"model {model.name!r} has expressed opinions of its own",
+                                "expression", allowed="no [expression] table")
+        stances = ", ".join(repr(s) for s in model.stances)
+        for label in [*e.penalised, e.safe]:
+            if label not in model.stances:
+                where = "expression.safe" if label == e.safe else "expression.penalised"
+                raise scenario.fail(f"unknown stance for model {model.name!r}", where,
+                                    allowed=stances, given=label)
+        if e.safe in e.penalised:
+            raise scenario.fail("the safe stance cannot be penalised", "expression.safe",
+                                given=e.safe)
+        with scenario.errors():
+            return [cls(model, penalised=e.penalised, safe=e.safe,
+                        enforcement=e.enforcement, conviction=e.conviction,
+                        visibility=e.visibility,
+                        conviction_by_group=scenario.by_group(
+                            e.conviction_by_group, "expression.conviction_by_group"),
+                        visibility_by_group=scenario.by_group(
+                            e.visibility_by_group, "expression.visibility_by_group"),
+                        support_weight=e.support_weight, start=e.start,
+                        safe_opinion=e.safe_opinion,
+                        committed_always_voice=e.committed_always_voice)]
+
+    def controls(self) -> list[Control]:
+        return [number_control(self, "enforcement", "expression.enforcement"),
+                number_control(self, "support_weight", "expression.support_weight")]
+
+    def bind(self, network: Network, gen: np.random.Generator) -> Self:
+        """Draw every agent's conviction and visibility (per group where given)."""
+        try:
+            self.conviction = sample_by_group(*self._conviction, network.groups, network.n,
+                                              gen, low=0.0)
+            self.visibility = sample_by_group(*self._visibility, network.groups, network.n,
+                                              gen, low=0.0)
+        except ValueError as exc:
+            raise ParameterError(str(exc), field="expression") from None
+        self.network = network
+        return self
+
+    # -- the protocol --------------------------------------------------------------------
+    @property
+    def quiet(self) -> bool:
+        """Quiet while nobody can be made to hide (then everyone voices what they hold)."""
+        return not self.active
+
+    @property
+    def voice_view(self) -> bool:
+        """While an enforcement is in force, agents hear only what others voice."""
+        return self.active
+
+    def settled(self, state: State) -> bool:
+        """Nothing more to reveal or hide: no enforcement, or the last pass changed
+        nothing."""
+        return not (self.active and self.changed)
+
+    def apply(self, state: State, world: World) -> None:
+        """One synchronous pass of the rule over the ties in force."""
+        self.update(state, world.active)
+
     @property
     def active(self) -> bool:
         """Whether anyone can be made to hide (enforcement above zero)."""
         return self.enforcement > 0.0
 
-    def start(self, state: State, max_rounds: int = 100_000) -> None:
+    def start(self, state: State, world: World | None = None,
+              max_rounds: int = 100_000) -> None:
         """Give the state its own expressed arrays and set them to the starting fixed
-        point."""
+        point (over the whole network the layer was bound to)."""
         state.separate_expression()
         if self.start_mode == "hidden":
             hide = self.penal[state.stance].astype(bool)

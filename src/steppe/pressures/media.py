@@ -24,8 +24,8 @@ Examples
 >>> model = get_model("voter")()
 >>> net = complete_graph(10_000)
 >>> st = init_state(model, net, shares={"B": 1.0}, seed=1)
->>> tv = MediaChannel(model, net, name="tv", stance="A", strength=0.5, exposure=0.2,
-...                   gen=np.random.default_rng(0))
+>>> tv = MediaChannel(model, name="tv", stance="A", strength=0.5,
+...                   exposure=0.2).bind(net, np.random.default_rng(0))
 >>> tv.apply(st)
 >>> 0.08 < st.counts[0] / 10_000 < 0.12   # about 0.5 x 0.2 of everyone
 np.True_
@@ -34,14 +34,21 @@ np.True_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 from numba import njit
 
 from ..distributions import DistLike, sample_by_group
 from ..errors import ParameterError
-from ..models.base import Model, State
+from ..models.base import Model, OpinionPull
 from ..networks.base import Network
+from ..rng import Stream
+from ..state import State
+from .base import Control, Pressure, Stage, World, number_control, register
+
+if TYPE_CHECKING:
+    from ..scenario.loaded import LoadedScenario
 
 __all__ = ["MediaChannel"]
 
@@ -55,14 +62,15 @@ def _pull_opinions(x, committed, exposure, strength, target):
             x[i] += m * (target - x[i])
 
 
-class MediaChannel:
-    """One media channel bound to a run.
+@register
+class MediaChannel(Pressure):
+    """One media channel bound to a run. Declared by the scenario's ``[[media]]`` tables (in
+    the order they act); events target ``media.<name>.strength``.
 
     Parameters
     ----------
-    model, network
-        The run's model (stance labels; continuous or not) and network (groups for
-        per-group exposure).
+    model
+        The run's model (stance labels; continuous or not).
     name
         Identifier used by events: ``media.<name>.strength``.
     stance
@@ -71,19 +79,28 @@ class MediaChannel:
         Pull per sweep at full exposure (>= 0).
     exposure, exposure_by_group
         Per-agent exposure in [0, 1]: a number or a distribution (clipped to [0, 1]), and
-        per-group overrides keyed by network group.
+        per-group overrides keyed by network group code.
+    exposure_by_age
+        Relative exposure by age band code: each agent's exposure is multiplied by its
+        band's factor (unlisted bands: 1), then capped at 1 (needs an ``age`` attribute on
+        the network).
     opinion
         Continuous models: the opinion the channel pushes (default: middle of the stance's
         interval).
-    gen
-        Generator for the exposure draws and the pulls.
+
+    :meth:`bind` then draws the exposures over a network (its groups select per-group
+    exposures); the same generator draws the pulls.
     """
 
-    def __init__(self, model: Model, network: Network, *, name: str, stance: str,
-                 strength: float, exposure: DistLike = 1.0,
+    field = "media"
+    stage = Stage.INFLUENCE
+    stream = Stream.MEDIA
+
+    def __init__(self, model: Model, *, name: str, stance: str, strength: float,
+                 exposure: DistLike = 1.0,
                  exposure_by_group: Mapping[int, DistLike] | None = None,
-                 opinion: float | None = None,
-                 gen: np.random.Generator | None = None) -> None:
+                 exposure_by_age: Mapping[int, float] | None = None,
+                 opinion: float | None = None) -> None:
         if stance not in model.stances:
             raise ParameterError(f"unknown stance for model {model.name!r}",
                                  field=f"media.{name}.stance",
@@ -92,14 +109,11 @@ class MediaChannel:
             raise ParameterError("strength must be >= 0", field=f"media.{name}.strength",
                                  allowed=">= 0", given=strength)
         self.name = name
+        self.label = f"media.{name}"
         self.code = model.stances.index(stance)
         self.strength = float(strength)
-        self.gen = gen if gen is not None else np.random.default_rng(0)
-        try:
-            self.exposure = sample_by_group(exposure, exposure_by_group, network.groups,
-                                            network.n, self.gen, low=0.0, high=1.0)
-        except ValueError as exc:
-            raise ParameterError(str(exc), field=f"media.{name}.exposure_by_group") from None
+        self._exposure = (exposure, dict(exposure_by_group or {}))
+        self.exposure_by_age = dict(exposure_by_age or {})
         self.model = model
         self.continuous = model.continuous
         self.target = None
@@ -113,11 +127,76 @@ class MediaChannel:
             self.target = float(value)
         self.k = len(model.stances)
 
+    @classmethod
+    def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[MediaChannel]:
+        """Every ``[[media]]`` table, in order (channel ``i`` draws from stream
+        ``(MEDIA, run, i)``)."""
+        out = []
+        names = [m.name for m in scenario.spec.media]
+        stances = ", ".join(repr(s) for s in model.stances)
+        for i, m in enumerate(scenario.spec.media):
+            if names.count(m.name) > 1:
+                raise scenario.fail("media channel names must differ", f"media.{i}.name",
+                                    given=m.name)
+            if m.stance not in model.stances:
+                raise scenario.fail(f"unknown stance for model {model.name!r}",
+                                    f"media.{i}.stance", allowed=stances, given=m.stance)
+            by_group = scenario.by_group(m.exposure_by_group, f"media.{i}.exposure_by_group")
+            by_age = scenario.by_age(m.exposure_by_age, f"media.{i}.exposure_by_age")
+            with scenario.errors(rename={f"media.{m.name}": f"media.{i}"}):
+                ch = cls(model, name=m.name, stance=m.stance, strength=m.strength,
+                         exposure=m.exposure, exposure_by_group=by_group,
+                         exposure_by_age=by_age, opinion=m.opinion)
+            ch.stream_keys = (i,)
+            out.append(ch)
+        return out
+
+    def controls(self) -> list[Control]:
+        return [number_control(self, "strength", f"media.{self.name}.strength")]
+
+    def bind(self, network: Network, gen: np.random.Generator) -> Self:
+        """Draw every agent's exposure (per group, then scaled by age band)."""
+        self.gen = gen
+        try:
+            self.exposure = sample_by_group(*self._exposure, network.groups, network.n,
+                                            self.gen, low=0.0, high=1.0)
+        except ValueError as exc:
+            raise ParameterError(str(exc),
+                                 field=f"media.{self.name}.exposure_by_group") from None
+        if self.exposure_by_age:
+            attrs = network.attributes or {}
+            if "age" not in attrs:
+                raise ParameterError("exposure by age band needs a population with ages",
+                                     field=f"media.{self.name}.exposure_by_age",
+                                     given=network.name)
+            ages, labels = attrs["age"]
+            scale = np.ones(len(labels))
+            for code, f in self.exposure_by_age.items():
+                scale[code] = f
+            self.exposure = np.minimum(1.0, self.exposure * scale[ages])
+        return self
+
+    # -- the protocol --------------------------------------------------------------------
+    @property
+    def quiet(self) -> bool:
+        """A silent channel (strength 0) does nothing and draws nothing."""
+        return not self.active
+
+    def settled(self, state: State) -> bool:
+        return not self.active
+
+    def pull(self) -> OpinionPull | None:
+        """Continuous models: the share of the way each agent moves per sweep."""
+        if not self.active or self.target is None:
+            return None
+        return OpinionPull(share=np.minimum(1.0, self.strength * self.exposure),
+                           target=self.target)
+
     @property
     def active(self) -> bool:
         return self.strength > 0.0
 
-    def apply(self, state: State) -> None:
+    def apply(self, state: State, world: World | None = None) -> None:
         """One sweep's pull on every exposed, uncommitted agent."""
         if not self.active:
             return

@@ -21,8 +21,8 @@ Examples
 >>> model = get_model("voter")()
 >>> net = complete_graph(100)
 >>> st = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=1)
->>> layer = ProtestLayer(model, net, eligible=["A"], threshold=0.0, instigators=0.0,
-...                      gen=np.random.default_rng(0))
+>>> layer = ProtestLayer(model, eligible=["A"], threshold=0.0,
+...                      instigators=0.0).bind(net, np.random.default_rng(0))
 >>> layer.update(st, net)   # threshold 0: every eligible agent joins at once
 >>> int(layer.active.sum())
 50
@@ -31,15 +31,22 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 import numpy as np
 from numba import njit
 
 from ..distributions import DistLike, sample_by_group
 from ..errors import ParameterError
-from ..models.base import Model, State
+from ..models.base import Model
 from ..networks.base import Network
+from ..observe.observables import Observable
+from ..rng import Stream
+from ..state import State
+from .base import Control, Pressure, Stage, World, number_control, register
+
+if TYPE_CHECKING:
+    from ..scenario.loaded import LoadedScenario
 
 __all__ = ["ProtestLayer"]
 
@@ -73,18 +80,21 @@ def _protest(eligible, old, new, threshold, instigator, fraction, complete, indp
     return new
 
 
-class ProtestLayer:
-    """Protest participation bound to one run.
+@register
+class ProtestLayer(Pressure):
+    """Protest participation bound to one run. Declared by the scenario's ``[protest]``
+    table; events target ``protest.permitted``. Records ``participation.parquet``: the
+    agents protesting per breakdown level (``count``) and their ``share`` of the level.
 
     Parameters
     ----------
-    model, network
-        The run's model (stance labels) and network (neighbourhoods; groups for per-group
-        thresholds).
+    model
+        The run's model (stance labels).
     eligible
         Private stances whose holders may protest.
     threshold, threshold_by_group
-        Per-agent thresholds (a number or a distribution) and per-group overrides.
+        Per-agent thresholds (a number or a distribution) and per-group overrides (keyed by
+        network group code).
     mode
         ``"fraction"`` of neighbours (Watts 2002) or ``"count"`` of neighbours
         (Granovetter 1978).
@@ -94,16 +104,20 @@ class ProtestLayer:
         Only agents who also voice their eligible stance may protest.
     permitted
         1: protests allowed; 0: banned (events may change it).
-    gen
-        Generator for the per-agent draws.
+
+    :meth:`bind` then draws thresholds and instigators over a network.
     """
 
-    def __init__(self, model: Model, network: Network, *, eligible: Sequence[str],
+    field = "protest"
+    stage = Stage.ACTION
+    stream = Stream.PROTEST
+    label = "protest"
+
+    def __init__(self, model: Model, *, eligible: Sequence[str],
                  threshold: DistLike = 0.25,
                  threshold_by_group: Mapping[int, DistLike] | None = None,
                  mode: Literal["fraction", "count"] = "fraction", instigators: float = 0.0,
-                 requires_voicing: bool = True, permitted: float = 1.0,
-                 gen: np.random.Generator | None = None) -> None:
+                 requires_voicing: bool = True, permitted: float = 1.0) -> None:
         if not eligible:
             raise ParameterError("name at least one stance whose holders may protest",
                                  field="protest.eligible", given=list(eligible))
@@ -121,19 +135,67 @@ class ProtestLayer:
         if not 0.0 <= instigators <= 1.0:
             raise ParameterError("share out of range", field="protest.instigators",
                                  allowed="0 <= share <= 1", given=instigators)
-        gen = gen if gen is not None else np.random.default_rng(0)
-        high = 1.0 if mode == "fraction" else np.inf
-        try:
-            self.threshold = sample_by_group(threshold, threshold_by_group, network.groups,
-                                             network.n, gen, low=0.0, high=high)
-        except ValueError as exc:
-            raise ParameterError(str(exc), field="protest.threshold_by_group") from None
-        self.instigator = gen.random(network.n) < instigators
+        self._threshold = (threshold, dict(threshold_by_group or {}))
+        self.instigators = float(instigators)
         self.fraction = mode == "fraction"
         self.requires_voicing = bool(requires_voicing)
         self.permitted = float(permitted)
+
+    @classmethod
+    def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[ProtestLayer]:
+        """The ``[protest]`` table, if any."""
+        p = scenario.spec.protest
+        if p is None:
+            return []
+        for label in p.eligible:
+            if label not in model.stances:
+                raise scenario.fail(f"unknown stance for model {model.name!r}",
+                                    "protest.eligible",
+                                    allowed=", ".join(repr(s) for s in model.stances),
+                                    given=label)
+        by_group = scenario.by_group(p.threshold_by_group, "protest.threshold_by_group")
+        with scenario.errors():
+            return [cls(model, eligible=p.eligible, threshold=p.threshold,
+                        threshold_by_group=by_group, mode=p.mode, instigators=p.instigators,
+                        requires_voicing=p.requires_voicing, permitted=p.permitted)]
+
+    def controls(self) -> list[Control]:
+        return [number_control(self, "permitted", "protest.permitted")]
+
+    def bind(self, network: Network, gen: np.random.Generator) -> Self:
+        """Draw every agent's threshold (per group where given) and the instigators."""
+        high = 1.0 if self.fraction else np.inf
+        try:
+            self.threshold = sample_by_group(*self._threshold, network.groups, network.n,
+                                             gen, low=0.0, high=high)
+        except ValueError as exc:
+            raise ParameterError(str(exc), field="protest.threshold_by_group") from None
+        self.instigator = gen.random(network.n) < self.instigators
         self.active = np.zeros(network.n, dtype=np.bool_)
         self._new = np.zeros(network.n, dtype=np.bool_)
+        return self
+
+    # -- the protocol --------------------------------------------------------------------
+    @property
+    def quiet(self) -> bool:
+        """Never: who protests is re-evaluated after every sweep."""
+        return False
+
+    def settled(self, state: State) -> bool:
+        return False
+
+    def start(self, state: State, world: World) -> None:
+        """The first round, before the first record."""
+        self.update(state, world.active)
+
+    def apply(self, state: State, world: World) -> None:
+        self.update(state, world.active)
+
+    def observables(self) -> list[Observable]:
+        return [Observable("count", "participation", "level",
+                           lambda st, tally: tally.of(self.active), share="share",
+                           description="agents present protesting (share: of the level's "
+                                       "agents present)")]
 
     def eligible(self, state: State) -> np.ndarray:
         """Agents who may protest now."""

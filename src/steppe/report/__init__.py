@@ -68,8 +68,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ParameterError, SteppeError
-from ..experiments.sensitivity import SENSITIVITY_FILE, sensitivity_markdown
+from ..experiments.sensitivity import SENSITIVITY_FILE
 from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
+from .sensitivity import sensitivity_markdown
 from .summary import read_observed_polls, summary_markdown, write_summary
 
 __all__ = ["Results", "load_results", "make_report", "participation_stance"]

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +57,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from ..experiments.sensitivity import swings
+from ..experiments.summaries import QUANTILES, nanquantile_rows
 from ..observe.writers import atomic_path
 
 __all__ = [
@@ -72,8 +73,6 @@ __all__ = [
     "time_column",
 ]
 
-#: the percentiles drawn: 90% band, 50% band and the median
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DPI = 150
 
 #: Okabe–Ito colours
@@ -177,9 +176,7 @@ def ensemble_bands(frame: pd.DataFrame, value: str, x: str = "time") -> Bands:
     wide = (frame.groupby([x, "run"], observed=True, sort=True)[value].last()
             .unstack("run").sort_index().ffill())
     arr = wide.to_numpy(dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: empty level
-        q = np.nanquantile(arr, QUANTILES, axis=1)
+    q = nanquantile_rows(arr, QUANTILES)
     xs = wide.index.to_numpy()
     if x == "date":
         xs = pd.DatetimeIndex(wide.index).as_unit("ns").to_numpy()
@@ -677,7 +674,6 @@ def plot_sensitivity(frame: pd.DataFrame, path: str | Path, *, outcomes: Sequenc
     title
         Figure title.
     """
-    from ..experiments.sensitivity import swings
 
     sw = swings(frame)
     base = frame[frame["end"] == "base"].set_index("outcome")["median"]

@@ -39,6 +39,7 @@ __all__ = [
     "MediaSpec",
     "ModelSpec",
     "NetworkSpec",
+    "NewsSpec",
     "OutputSpec",
     "PollSpec",
     "PopulationSpec",
@@ -443,11 +444,6 @@ class TimeSpec(_Strict):
     def days_per_step(self) -> int:
         return 1 if self.step == "day" else 7
 
-    def sweep_of(self, when: dt.date) -> int:
-        """The sweep at which a date begins."""
-        steps = (when - self.start).days // self.days_per_step()
-        return steps * self.sweeps_per_step
-
 
 class MediaSpec(_Strict):
     """A media channel pulling exposed agents toward its stance once per sweep."""
@@ -468,6 +464,39 @@ class MediaSpec(_Strict):
     multiplied by its band's factor (unlisted bands: 1), then capped at 1."""
     opinion: float | None = None
     """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
+
+
+class NewsSpec(_Strict):
+    """A news shock (steppe.pressures.news): on a date a share of the agents hear something
+    that moves their private view toward a stance, e.g. the Bucha revelations of April
+    2022. Reached agents adopt the stance with probability `amount` (discrete stances) or
+    move that share of the way to `opinion` (continuous opinions)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    """Identifier: output columns reached_<name> and moved_<name> of news.parquet."""
+    at: Annotated[int, Field(ge=0)] | dt.date
+    """When: a sweep number, or a date when the scenario has a [time] calendar (at the
+    start of that sweep, before the agents update)."""
+    toward: str
+    """The stance it moves agents toward."""
+    reach: float = Field(default=1.0, ge=0, le=1)
+    """Probability that an agent (present, not committed) hears it."""
+    reach_by_group: dict[str | int, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict)
+    """Per-group reach, replacing `reach` for members of the listed groups."""
+    reach_by_age: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    """Relative reach by age band (labels of population.ages): multiplied in, capped at 1."""
+    amount: float = Field(default=1.0, ge=0, le=1)
+    """How far a reached agent moves: probability of adopting the stance (discrete), or
+    share of the way to `opinion` (continuous)."""
+    opinion: float | None = None
+    """Continuous models: the opinion it moves agents toward (default: the middle of the
+    stance's interval)."""
+    lasting: bool = True
+    """The change is the agents' own from then on (models with anchors, such as
+    Friedkin–Johnsen, move the anchor too); false: a perturbation the model may undo."""
+    note: str = ""
+    """What happened, in words; shown in reports."""
 
 
 class FlowSpec(_Strict):
@@ -605,6 +634,7 @@ class Scenario(_Strict):
     report: ReportSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
     flows: list[FlowSpec] = Field(default_factory=list)
+    news: list[NewsSpec] = Field(default_factory=list)
     assumptions: list[AssumptionSpec] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
     """The sweep `steppe sweep` runs over this scenario (fields swept, runs per point,

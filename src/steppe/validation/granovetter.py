@@ -38,9 +38,10 @@ from scipy.stats import norm, poisson
 from ..distributions import Normal
 from ..engine.state import Committed, init_state
 from ..models import get_model
-from ..models.base import Model, State
+from ..models.base import Model
 from ..networks import complete_graph, erdos_renyi
 from ..networks.base import Network
+from ..state import State
 from .base import CheckResult, check
 
 __all__ = ["cascade_window_excess", "mean_field_participation", "run_to_rest",

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import steppe
+from steppe import load_scenario
+from steppe.assembly import assemble
 from steppe.errors import ScenarioError
-from steppe.scenario import load_scenario
 
 POP = {
     "name": "pop", "seed": 3, "runs": 2,
@@ -105,11 +106,8 @@ def test_initial_shares_by_age_band_combine_with_groups():
                                "by_age": {"old": {"A": 0.5, "B": 0.5}}},
             "committed": None, "polls": [], "stop": {"max_sweeps": 1}}
     data = {k: v for k, v in data.items() if v is not None}
-    sc = load_scenario(data)
-    net = sc.build_network()
-    from steppe.experiments.runner import _initial_state
-
-    st = _initial_state(sc, sc.model(), net, 0)
+    a = assemble(load_scenario(data), 0)
+    net, st = a.network, a.state
     group = net.attributes["group"][0]
     age = net.attributes["age"][0]
     base = np.array([0.3, 0.7])
@@ -125,9 +123,9 @@ def test_media_exposure_by_age_band_multiplies_exposure():
     data = {**POP, "media": [{"name": "tv", "stance": "A", "strength": 0.1, "exposure": 0.4,
                               "exposure_by_age": {"old": 2.0, "young": 0.5}}],
             "polls": [], "stop": {"max_sweeps": 1}}
-    sc = load_scenario(data)
-    net = sc.build_network()
-    [tv] = sc.media_channels(sc.model(), net, 0)
+    a = assemble(load_scenario(data), 0)
+    net = a.network
+    [tv] = [p for p in a.pressures if p.field == "media"]
     age = net.attributes["age"][0]
     assert np.allclose(tv.exposure[age == 0], 0.2)
     assert np.allclose(tv.exposure[age == 1], 0.4)

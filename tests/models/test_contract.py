@@ -18,7 +18,7 @@ from steppe.errors import ParameterError
 from steppe.models import available_models, get_model
 from steppe.networks.base import complete_graph
 
-from .conftest import ring
+from ..conftest import ring
 
 MODELS = sorted(available_models())
 

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from steppe import load_scenario
+from steppe.assembly import assemble, make_model
+from steppe.assembly import resolved as steppe_resolved
 from steppe.errors import ScenarioError
-from steppe.scenario import apply_overrides, load_scenario
+from steppe.scenario import apply_overrides
 
 GOOD = """
 name = "t"
@@ -38,8 +41,8 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
 
 def test_good_file_loads_and_resolves(tmp_path):
     sc = load_scenario(write(tmp_path, GOOD))
-    assert sc.spec.runs == 2 and sc.model().params.q == 3
-    resolved = sc.resolved()
+    assert sc.spec.runs == 2 and make_model(sc).params.q == 3
+    resolved = steppe_resolved(sc)
     assert resolved["model"] == {"name": "qvoter", "q": 3, "p": 0.1,
                                  "nonconformity": "independence", "repetition": False}
     assert sc.sha256 and len(sc.sha256) == 64
@@ -104,7 +107,7 @@ def test_overrides_and_dict_source():
             "model": {"name": "voter"}, "stop": {"max_sweeps": 1}}
     sc = load_scenario(data, {"model.variant": "invasion", "runs": 3})
     assert sc.source == "<dict>" and sc.spec.runs == 3
-    assert sc.model().params.variant == "invasion"
+    assert make_model(sc).params.variant == "invasion"
     assert data["model"] == {"name": "voter"}  # the caller's dict is not modified
     assert apply_overrides({}, {"a.b.c": 1}) == {"a": {"b": {"c": 1}}}
 
@@ -117,7 +120,7 @@ def test_scenario_is_never_executed(tmp_path):
 
 
 def test_shipped_scenarios_validate():
-    root = Path(__file__).resolve().parents[1] / "scenarios"
+    root = Path(__file__).resolve().parents[2] / "scenarios"
     files = sorted(root.glob("*.toml"))
     assert files, "scenarios/ should hold example scenarios"
     for f in files:
@@ -141,8 +144,9 @@ def test_expression_and_events_load(tmp_path):
     sc = load_scenario(write(tmp_path, EXPR))
     assert sc.spec.expression.enforcement == 1.5
     assert sc.spec.expression.conviction.dist == "beta"
-    ev = sc.events()
-    assert ev[0].at == 3 and ev[0].changes["model.variant"] == "link"
+    ev = assemble(sc, dry=True).timeline.segments
+    assert [(e.t0, e.path, e.b) for e in ev] == [(3, "expression.enforcement", 0.0),
+                                                 (3, "model.variant", "link")]
 
 
 @pytest.mark.parametrize(("edit", "field", "fragment"), [
@@ -164,7 +168,7 @@ def test_expression_and_event_errors(tmp_path, edit, field, fragment):
 
 def test_expression_event_without_table(tmp_path):
     text = GOOD + '\n[[events]]\nat = 2\nset = { "expression.enforcement" = 0.0 }\n'
-    with pytest.raises(ScenarioError, match=r"needs an \[expression\] table"):
+    with pytest.raises(ScenarioError, match=r"needs the scenario's \[expression\] table"):
         load_scenario(write(tmp_path, text))
 
 

@@ -9,24 +9,24 @@ import sys
 
 import pytest
 
+from steppe import load_scenario
 from steppe.experiments import InsufficientMemoryError, check_memory, estimate_memory
 from steppe.experiments.memory import PROCESS_BASE, available_memory
-from steppe.scenario.loader import load_scenario
 
 MEASURE = """
 import json, re, sys
-from steppe.scenario.loader import load_scenario
-from steppe.experiments.runner import execute_run
+from steppe import load_scenario
+from steppe.assembly import execute
 spec = json.loads(sys.argv[1])
 tiny = dict(spec, network={"kind": "complete", "n": 50})
-execute_run(load_scenario(tiny), 0)   # imports, and kernels compiled or loaded: the base
+execute(load_scenario(tiny), 0)   # imports, and kernels compiled or loaded: the base
 def status(key):
     text = open("/proc/self/status").read()
     return int(re.search(key + r":\\s+(\\d+) kB", text).group(1)) * 1024
 base = status("VmRSS")
 with open("/proc/self/clear_refs", "w") as fh:   # the peak (VmHWM) starts again from here
     fh.write("5")
-execute_run(load_scenario(spec), 0)
+execute(load_scenario(spec), 0)
 print(json.dumps({"base": base, "delta": status("VmHWM") - base}))
 """
 

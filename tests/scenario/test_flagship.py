@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from steppe import load_scenario
 from steppe.errors import ScenarioError
-from steppe.scenario import load_scenario
-from steppe.scenario.loader import resolve_variant, set_path
+from steppe.scenario import resolve_variant, set_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 DATA = SCENARIOS / "data" / "kazakhstan"
 FLAGSHIP = SCENARIOS / "kazakhstan-2022.toml"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
+from steppe import load_scenario
 from steppe.errors import ScenarioError
-from steppe.experiments.sensitivity import sensitivity, sensitivity_markdown, swings
-from steppe.scenario import load_scenario
+from steppe.experiments.sensitivity import SENSITIVITY_DIR, sensitivity, swings
+from steppe.experiments.store import SweepStore
+from steppe.report.sensitivity import sensitivity_markdown
 
 SCENARIO = """
 name = "sens"
@@ -72,6 +75,21 @@ def test_sensitivity_runs_both_ends_with_common_random_numbers(scenario_file, tm
     assert "Depends on: committed share" in md
     assert "Robust to: independence (range of one value)" in md
     assert "- network structure: not one number" in md
+
+
+def test_settings_run_as_one_resumable_sweep_whatever_the_workers(scenario_file, tmp_path):
+    """The settings are points of one sweep folder: two worker processes give the same
+    table as this process, and a second call finds every run done and runs nothing."""
+    one = sensitivity(scenario_file, runs=2, out=tmp_path / "a", workers=1)
+    two = sensitivity(scenario_file, runs=2, out=tmp_path / "b", workers=2)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    store = SweepStore(tmp_path / "b" / SENSITIVITY_DIR)
+    assert len(store.finished()) == 2 * 4  # baseline, committed low/high, p (one value)
+    stamp = {p: p.stat().st_mtime_ns for p in (tmp_path / "b" / SENSITIVITY_DIR).rglob(
+        "run-*.parquet")}
+    again = sensitivity(scenario_file, runs=2, out=tmp_path / "b", workers=2)
+    pd.testing.assert_frame_equal(one, again, check_exact=True)
+    assert {p: p.stat().st_mtime_ns for p in stamp} == stamp  # nothing was rerun
 
 
 def test_sensitivity_needs_assumptions(tmp_path):

@@ -4,26 +4,21 @@ counts over the agents present, conservation, and the scenario's [[flows]] table
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
 
 import steppe
-from steppe.engine.simulate import simulate
-from steppe.engine.state import init_state
+from steppe import load_scenario
+from steppe.engine import init_state, simulate
 from steppe.errors import ParameterError, ScenarioError
 from steppe.models import get_model
-from steppe.networks import erdos_renyi, lattice
-from steppe.population import synthesize
-from steppe.population.flows import (
-    ArrivalPool,
-    BorderFlows,
-    FlowPlan,
-    active_network,
-    schedule,
-    with_arrivals,
-)
-from steppe.scenario import load_scenario
+from steppe.networks import erdos_renyi, lattice, restrict
+from steppe.population import ArrivalPool, synthesize, with_arrivals
+from steppe.pressures.base import World
+from steppe.pressures.flows import BorderFlows, FlowPlan
+from steppe.rounding import cumulative_round as schedule
 
 BASE = {
     "name": "flows", "seed": 5, "runs": 2,
@@ -77,7 +72,7 @@ def test_schedule_refuses_negative_numbers():
 def test_active_network_matches_a_plain_filter():
     g = erdos_renyi(300, 6, seed=2)
     present = np.random.default_rng(3).random(300) < 0.7
-    act = active_network(g, present)
+    act = restrict(g, present)
     for i in range(300):
         want = [j for j in g.neighbors(i) if present[i] and present[j]]
         assert act.neighbors(i).tolist() == want
@@ -88,7 +83,7 @@ def test_active_network_refuses_the_complete_graph():
     from steppe.networks import complete_graph
 
     with pytest.raises(ParameterError, match="explicit network"):
-        active_network(complete_graph(10), np.ones(10, bool))
+        restrict(complete_graph(10), np.ones(10, bool))
 
 
 def test_arrival_slots_follow_their_own_mix():
@@ -113,41 +108,47 @@ def test_arrival_pool_with_an_unknown_group_names_the_field():
     assert err.value.field == "flows.wave.groups.zz"
 
 
+def _bound(model, g, origin, plans, seed):
+    """Flows bound to ``g`` with the given origins (0 residents, 1 the wave's slots)."""
+    g = dataclasses.replace(g, attributes={"origin": (origin, ("resident", "wave"))})
+    return g, BorderFlows(model, plans).bind(g, np.random.default_rng(seed))
+
+
 def _flows_on_ring(counts_in, counts_out=None, shares=(1.0, 0.0), source=None):
     model = get_model("voter")()
-    g = lattice((400,))
     origin = np.zeros(400, np.int8)
     origin[300:] = 1
     plans = [FlowPlan("wave", "in", np.asarray(counts_in), shares=np.asarray(shares))]
     if counts_out is not None:
         plans.append(FlowPlan("back", "out", np.asarray(counts_out), source=source))
-    fl = BorderFlows(model, g, origin, ("resident", "wave"), plans, np.random.default_rng(7))
+    g, fl = _bound(model, lattice((400,)), origin, plans, 7)
     st = init_state(model, g, shares={"B": 1.0}, seed=1, present=fl.present0())
-    fl.start(st)
     return model, g, fl, st
 
 
 def test_absent_agents_are_frozen_and_unseen():
     model, g, fl, st = _flows_on_ring([0] * 5 + [50] + [0] * 4)
     before = st.stance.copy()
-    traj = simulate(model, g, st, max_sweeps=10, stop_at_consensus=False, flows=fl)
+    traj = simulate(model, g, st, max_sweeps=10, stop_at_consensus=False, pressures=[fl])
     arrived = np.flatnonzero(st.present[300:]) + 300
     never = np.setdiff1d(np.arange(300, 400), arrived)
     assert len(arrived) == 50 and fl.arrived["wave"] == 50
     # slots that never arrived did not change and nobody is tied to them
     assert np.array_equal(st.stance[never], before[never])
-    act = fl.active
+    act = restrict(g, st.present)
     assert act.degree()[never].sum() == 0
     assert not np.isin(act.indices, never).any()
     # the records count present agents only: 300, then 350 from sweep 5
     totals = traj.counts.sum(axis=1)
     assert totals[0] == 300 and totals[-1] == 350
-    assert np.array_equal(traj.flows["present"], totals)
+    assert np.array_equal(traj.values("flows", "present"), totals)
 
 
 def test_arrivals_draw_their_stances_from_the_flow_mix():
-    _, _, fl, st = _flows_on_ring([100], shares=(0.3, 0.7))
-    fl.due(st)
+    _, g, fl, st = _flows_on_ring([100], shares=(0.3, 0.7))
+    world = World(g)
+    fl.prepare(st, world)
+    fl.due(st, world)
     arrived = np.flatnonzero(st.present[300:]) + 300
     share_a = float(np.mean(st.stance[arrived] == 0))
     se = np.sqrt(0.3 * 0.7 / 100)
@@ -158,7 +159,7 @@ def test_arrivals_draw_their_stances_from_the_flow_mix():
 
 def test_departures_from_a_source_take_only_its_members():
     model, g, fl, st = _flows_on_ring([100, 0, 0], [0, 0, 60], source=1)
-    simulate(model, g, st, max_sweeps=3, stop_at_consensus=False, flows=fl)
+    simulate(model, g, st, max_sweeps=3, stop_at_consensus=False, pressures=[fl])
     assert fl.left["back"] == 60
     assert st.present[:300].all()
     assert st.present[300:].sum() == 40
@@ -167,8 +168,7 @@ def test_departures_from_a_source_take_only_its_members():
 def test_a_model_without_flow_support_refuses_flows():
     model = get_model("epo")()
     with pytest.raises(ParameterError, match="border flows"):
-        BorderFlows(model, lattice((10,)), np.zeros(10, np.int8), ("resident",), [],
-                    np.random.default_rng(0))
+        BorderFlows(model, [])
 
 
 # -- scenarios ----------------------------------------------------------------------------
@@ -264,9 +264,9 @@ def test_friedkin_johnsen_with_arrivals_reaches_the_direct_solution():
     origin = np.zeros(200, np.int8)
     origin[150:] = 1
     plan = FlowPlan("wave", "in", np.array([0, 30, 20]), shares=np.array([0.2, 0.3, 0.5]))
-    fl = BorderFlows(model, g, origin, ("resident", "wave"), [plan], np.random.default_rng(2))
+    g, fl = _bound(model, g, origin, [plan], 2)
     st = init_state(model, g, seed=3, present=fl.present0())
-    simulate(model, g, st, max_sweeps=400, stop_at_consensus=False, flows=fl)
+    simulate(model, g, st, max_sweeps=400, stop_at_consensus=False, pressures=[fl])
     assert st.present.all()
     lam = st.aux["susceptibility"]
     deg = g.degree().astype(float)

@@ -195,8 +195,14 @@ def test_outcomes_and_phase_diagram_files(tmp_path):
     assert (low["p_consensus_A"] == 0).all() and (high["p_consensus_A"] == 1).all()
     assert (high["p_consensus_A_se"] == 0).all() and high["consensus_time"].notna().all()
     names = sorted(p.name for p in res.files)
-    assert "p_consensus_A-committed_fraction-network_n.png" in names
-    assert "consensus_time-committed_fraction.png" in names
+    assert "p_consensus_A-committed_fraction-network_n.json" in names
+    assert "consensus_time-committed_fraction.csv" in names
+    # the figures are the report's, drawn from that data
+    from steppe.report.phase import draw_phase_folder
+
+    pngs = sorted(p.name for p in draw_phase_folder(d / "phase"))
+    assert pngs == ["consensus_time-committed_fraction.png",
+                    "p_consensus_A-committed_fraction-network_n.png"]
     grid = pd.read_csv(d / "phase" / "p_consensus_A-committed_fraction-network_n.csv")
     assert list(grid.columns[:3]) == ["committed_fraction", "network_n", "p_consensus_A"]
     merged = grid.merge(out, on=["committed_fraction", "network_n"], suffixes=("", "_o"))
@@ -214,7 +220,7 @@ def test_bad_scenario_writes_nothing(tmp_path):
     assert not d.exists()
 
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "binary-agreement-tipping.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "binary-agreement-tipping.toml"
 
 
 def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
@@ -229,8 +235,8 @@ def test_example_tipping_sweep_validates_and_a_small_version_tips(tmp_path):
     assert out.loc[(0.14, 100), "p_consensus_A"] == 1.0
     assert out.loc[(0.14, 1000), "p_consensus_A"] == 1.0
     assert out.loc[(0.06, 1000), "p_consensus_A"] == 0.0
-    assert {p.suffix for p in res.files} == {".png", ".csv", ".parquet"}
-    assert len(res.files) == 10  # 3 diagrams x (png, csv, parquet) + the tipping line
+    assert {p.suffix for p in res.files} == {".json", ".csv", ".parquet"}
+    assert len(res.files) == 10  # 3 diagrams x (json, csv, parquet) + the tipping line
 
 
 def test_bands_are_those_of_the_report_plots():

@@ -1,0 +1,355 @@
+"""Observables: what a run records, registered by name, the name being the output column.
+
+An :class:`Observable` is measured at every record of a run (the start, every
+``record.every`` sweeps, the end) and becomes the column ``name`` of the output table
+``table``. It is measured either per stance and per level of every breakdown (``per =
+"stance"``: the private ``count`` of the series), per level (``per = "level"``: protest
+participation) or once per record (``per = "record"``: agents present under border flows).
+The levels are ``all`` (everyone present) followed by the levels of each breakdown
+attribute (group, region, age band, origin…). With ``share``, the table also gets the value
+divided by the number of agents present in the level, as the column ``share``.
+
+Two kinds of observables reach a run:
+
+- the ones registered here with :func:`register_observable` (the series' ``count`` and
+  ``expressed_count``; a new output for every run is one more registration), and
+- the ones a pressure adds for itself (:meth:`steppe.pressures.base.Pressure.observables`).
+
+:mod:`steppe.observe.tables` turns what the :class:`Recorder` collected into the tidy tables.
+
+Examples
+--------
+>>> import numpy as np
+>>> from steppe.state import State
+>>> st = State(stance=np.array([0, 1, 1, 0], np.int8), committed=np.zeros(4, bool),
+...            counts=np.array([2, 2]), rng=np.zeros(4, np.uint64))
+>>> b = Breakdowns({"group": (np.array([0, 0, 1, 1]), ["x", "y"])})
+>>> rec = Recorder(registered_observables(), b, k=2)
+>>> rec.record(st, 0.0)
+>>> r = rec.recording()
+>>> r.values["series", "count"][0].tolist()   # levels: all, group x, group y
+[[2, 2], [1, 1], [1, 1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numba import njit
+
+from ..networks.base import Network
+from ..state import State
+
+__all__ = [
+    "Breakdowns",
+    "Column",
+    "Derived",
+    "Observable",
+    "Recorder",
+    "Recording",
+    "Tally",
+    "default_breakdowns",
+    "derived_columns",
+    "register_derived",
+    "register_observable",
+    "registered_observables",
+]
+
+Per = Literal["stance", "level", "record"]
+
+
+@dataclass(frozen=True)
+class Observable:
+    """A quantity recorded at every record of a run.
+
+    Attributes
+    ----------
+    name : str
+        The output column.
+    table : str
+        The output table (``"series"``, ``"participation"``, ``"flows"``…).
+    per : {"stance", "level", "record"}
+        Measured per level and stance (an int array ``(levels, stances)``), per level
+        (``(levels,)``) or once per record (a number).
+    measure : callable
+        ``measure(state, tally)`` -> the value at this record; ``tally`` counts agents by
+        level (:class:`Tally`).
+    share : str or None
+        Also write the value divided by the agents present in the level, as this column.
+    description : str
+        What the column means (for the documentation).
+    """
+
+    name: str
+    table: str
+    per: Per
+    measure: Callable[[State, Tally], Any]
+    share: str | None = None
+    description: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.table, self.name)
+
+    def column(self) -> Column:
+        """What the tables need to know of it (plain data: it travels between processes)."""
+        return Column(self.name, self.table, self.per, self.share, self.description)
+
+
+@dataclass(frozen=True)
+class Column:
+    """An output column recorded by an observable: its name, table, kind and share column."""
+
+    name: str
+    table: str
+    per: Per
+    share: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column computed from other columns of the same table once it is assembled
+    (``compute(columns) -> array``), e.g. the series' ``gap``."""
+
+    name: str
+    table: str
+    compute: Callable[[Mapping[str, np.ndarray]], np.ndarray]
+    description: str = ""
+
+
+_OBSERVABLES: dict[tuple[str, str], Observable] = {}
+_DERIVED: dict[tuple[str, str], Derived] = {}
+
+
+def register_observable(obs: Observable) -> Observable:
+    """Record ``obs`` in every run from now on (its ``(table, name)`` must be new)."""
+    if obs.key in _OBSERVABLES and _OBSERVABLES[obs.key] is not obs:
+        raise ValueError(f"an observable {obs.name!r} of table {obs.table!r} is already "
+                         "registered")
+    _OBSERVABLES[obs.key] = obs
+    return obs
+
+
+def register_derived(col: Derived) -> Derived:
+    """Add a computed column to a table."""
+    _DERIVED[(col.table, col.name)] = col
+    return col
+
+
+def registered_observables() -> list[Observable]:
+    """Observables recorded in every run, in registration order."""
+    return list(_OBSERVABLES.values())
+
+
+def derived_columns(table: str) -> list[Derived]:
+    """The computed columns of ``table``, in registration order."""
+    return [d for (t, _), d in _DERIVED.items() if t == table]
+
+
+# -- breakdowns and tallies ---------------------------------------------------------------
+@dataclass
+class Breakdowns:
+    """The agent attributes results are broken down by: ``{name: (codes, labels)}`` with
+    codes ``0 .. len(labels) - 1`` per agent. Levels are ``("all", "all")`` first, then
+    ``(name, label)`` for each attribute and label in order."""
+
+    by: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by = {name: (np.ascontiguousarray(codes), [str(x) for x in labels])
+                   for name, (codes, labels) in self.by.items()}
+
+    @property
+    def levels(self) -> list[tuple[str, str]]:
+        """Every (breakdown, level) pair in output order."""
+        return [("all", "all")] + [(name, label) for name, (_, labels) in self.by.items()
+                                   for label in labels]
+
+
+def default_breakdowns(network: Network) -> Breakdowns:
+    """The agent attributes carried by the network (group, region, age band, origin of a
+    synthetic population), or its groups when it only has groups, else none. Attributes
+    with a single level are left out.
+
+    Examples
+    --------
+    >>> from steppe.networks import complete_graph
+    >>> default_breakdowns(complete_graph(5)).levels
+    [('all', 'all')]
+    """
+    if network.attributes:
+        return Breakdowns({name: (codes, [str(x) for x in labels])
+                           for name, (codes, labels) in network.attributes.items()
+                           if len(labels) > 1})
+    if network.groups is None:
+        return Breakdowns()
+    labels, inverse = np.unique(network.groups, return_inverse=True)
+    return Breakdowns({"group": (inverse.astype(np.int64),
+                                 [str(x) for x in labels.tolist()])})
+
+
+@njit(cache=True)
+def _tally(codes, stance, expressed, present, priv, expr):
+    """Agents (present ones, if ``present`` is not empty) per level of ``codes`` and stance,
+    private and expressed, in one pass."""
+    use = present.shape[0] > 0
+    for i in range(codes.shape[0]):
+        if use and not present[i]:
+            continue
+        c = codes[i]
+        priv[c, stance[i]] += 1
+        expr[c, expressed[i]] += 1
+
+
+class Tally:
+    """Counts of agents by level at one record, computed once and shared by the
+    observables measured then."""
+
+    def __init__(self, state: State, breakdowns: Breakdowns, k: int) -> None:
+        self.state = state
+        self.breakdowns = breakdowns
+        self.k = k
+        self._counts: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _by_stance(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._counts is None:
+            st = self.state
+            priv = [st.present_counts().copy()]
+            expr = [st.present_counts(expressed=True).copy()]
+            mask = st.present if st.present is not None else np.zeros(0, dtype=np.bool_)
+            for codes, labels in self.breakdowns.by.values():
+                p = np.zeros((len(labels), self.k), dtype=np.int64)
+                e = np.zeros((len(labels), self.k), dtype=np.int64)
+                _tally(codes, st.stance, st.expressed, mask, p, e)
+                priv.append(p)
+                expr.append(e)
+            self._counts = (np.vstack(priv).astype(np.int64), np.vstack(expr).astype(np.int64))
+        return self._counts
+
+    @property
+    def private(self) -> np.ndarray:
+        """Present agents privately holding each stance, per level: int64 (levels, k)."""
+        return self._by_stance()[0]
+
+    @property
+    def expressed(self) -> np.ndarray:
+        """Present agents voicing each stance, per level: int64 (levels, k)."""
+        return self._by_stance()[1]
+
+    def of(self, mask: np.ndarray) -> np.ndarray:
+        """Agents selected by ``mask`` (present ones only), per level: int64 (levels,)."""
+        st = self.state
+        if st.present is not None:
+            mask = mask & st.present
+        out = [np.array([np.count_nonzero(mask)], dtype=np.int64)]
+        for codes, labels in self.breakdowns.by.values():
+            out.append(np.bincount(codes[mask], minlength=len(labels)).astype(np.int64))
+        return np.concatenate(out)
+
+
+# -- recording ------------------------------------------------------------------------------
+@dataclass
+class Recording:
+    """What a :class:`Recorder` collected over one run.
+
+    Attributes
+    ----------
+    time : numpy.ndarray
+        float64 time of each record, in sweeps.
+    levels : list of (str, str)
+        The (breakdown, level) pairs of the level axis.
+    values : dict[(table, name), numpy.ndarray]
+        Each observable over the records: ``(records, levels, stances)``, ``(records,
+        levels)`` or ``(records,)``.
+    observables : dict[(table, name), Column]
+        What each recorded column is.
+    """
+
+    time: np.ndarray
+    levels: list[tuple[str, str]]
+    values: dict[tuple[str, str], np.ndarray]
+    observables: dict[tuple[str, str], Column]
+
+    def tables(self) -> list[str]:
+        """The tables with at least one observable, in order of first appearance."""
+        return list(dict.fromkeys(t for t, _ in self.values))
+
+
+class Recorder:
+    """Measures observables at each record (see the module docstring).
+
+    Parameters
+    ----------
+    observables
+        What to measure, in column order.
+    breakdowns
+        The levels to measure per-level observables over.
+    k
+        Number of stances.
+    """
+
+    def __init__(self, observables: Iterable[Observable], breakdowns: Breakdowns,
+                 k: int) -> None:
+        self.observables = {o.key: o for o in observables}
+        self.breakdowns = breakdowns
+        self.k = k
+        self.time: list[float] = []
+        self.values: dict[tuple[str, str], list[Any]] = {key: [] for key in self.observables}
+
+    def record(self, state: State, time: float) -> None:
+        """Measure every observable now."""
+        tally = Tally(state, self.breakdowns, self.k)
+        self.time.append(time)
+        for key, obs in self.observables.items():
+            self.values[key].append(obs.measure(state, tally))
+
+    def recording(self) -> Recording:
+        """Everything recorded so far, stacked per observable."""
+        values = {}
+        for key, vals in self.values.items():
+            per = self.observables[key].per
+            values[key] = (np.asarray(vals, dtype=np.int64) if per == "record"
+                           else np.stack(vals).astype(np.int64))
+        return Recording(time=np.asarray(self.time, dtype=np.float64),
+                         levels=self.breakdowns.levels, values=values,
+                         observables={k: o.column() for k, o in self.observables.items()})
+
+
+def level_sizes(recording: Recording) -> np.ndarray:
+    """Agents present in each level at each record: float64 ``(records, levels)`` from the
+    private counts, NaN where a level is empty."""
+    size = recording.values["series", "count"].sum(axis=2).astype(float)
+    size[size == 0] = np.nan
+    return size
+
+
+# -- the registered ones --------------------------------------------------------------------
+register_observable(Observable(
+    "count", "series", "stance", lambda st, tally: tally.private, share="share",
+    description="agents present privately holding the stance (share: of the level's "
+                "agents present)"))
+register_observable(Observable(
+    "expressed_count", "series", "stance", lambda st, tally: tally.expressed,
+    share="expressed_share",
+    description="agents present voicing the stance (expressed_share: of the level's "
+                "agents present)"))
+register_derived(Derived(
+    "gap", "series", lambda cols: cols["share"] - cols["expressed_share"],
+    description="private share minus expressed share: who hides the stance"))
+
+
+def with_observables(extra: Sequence[Observable]) -> list[Observable]:
+    """The registered observables followed by ``extra`` (a pressure's), checked for
+    clashing names."""
+    out = registered_observables()
+    keys = {o.key for o in out}
+    for o in extra:
+        if o.key in keys:
+            raise ValueError(f"two observables named {o.name!r} in table {o.table!r}")
+        keys.add(o.key)
+        out.append(o)
+    return out

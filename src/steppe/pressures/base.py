@@ -1,0 +1,291 @@
+"""The pressure protocol: everything besides the neighbours that acts on agents during a run.
+
+A pressure (what agents dare to voice, media, news shocks, protest, border flows, …) is one
+module holding a subclass of :class:`Pressure` decorated with :func:`register`. The time loop
+(:func:`steppe.engine.simulate`) names no pressure: it only calls this interface.
+
+Life of a pressure in one run
+-----------------------------
+1. **Declared**: :meth:`Pressure.from_scenario` reads the pressure's own entry of the
+   scenario (its ``field``, e.g. ``[[media]]``) and returns unbound instances, checking
+   stance labels, groups, age bands and dates against the model and the scenario. This is
+   what a *dry* assembly does: it needs no network and draws nothing.
+2. **Controls**: :meth:`Pressure.controls` names the numbers events may set or ramp
+   (``media.<name>.strength`` …). The allowed event targets are derived from them, and the
+   scenario's events are compiled once into a :class:`steppe.engine.timeline.Timeline`
+   over them; :meth:`Pressure.schedule` then lets a pressure read whole schedules up front
+   (a flow rate becomes arrivals per sweep), and :meth:`Pressure.slots` asks for agents who
+   are not there at the start (arrival slots, :class:`~steppe.population.arrivals.ArrivalPool`,
+   built into the network).
+3. **Bound**: :meth:`Pressure.bind` draws the per-agent arrays of this run (exposures,
+   thresholds…) from the pressure's own random stream (:attr:`Pressure.stream`).
+4. **Run**: :meth:`prepare` (before anything else), :meth:`due` (discrete acts at given
+   sweeps, such as arrivals or a news shock, announced by :meth:`next_time`), :meth:`start`
+   (after the events of sweep 0), then :meth:`apply` once per sweep at its
+   :attr:`Pressure.stage`. While every pressure is :attr:`quiet` (and no ramp moves), the
+   loop runs many sweeps in one kernel call and calls :meth:`apply` once after them; it
+   stops a run as absorbed only when every pressure is :meth:`settled`.
+
+A pressure talks to the model only through the state and through arrays: it may ask the
+model to read what agents *voice* (:attr:`voice_view`) and may offer a continuous pull
+(:meth:`pull`, an :class:`~steppe.models.base.OpinionPull`) that models folding their
+pressures into a rest state read. It records what it adds with :meth:`observables`.
+
+Examples
+--------
+>>> sorted(available_pressures())
+['expression', 'flows', 'media', 'news', 'protest']
+>>> [p.__name__ for p in sorted(available_pressures().values(), key=lambda c: c.stage)][:2]
+['BorderFlows', 'NewsShock']
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..networks.base import Network
+from ..population.arrivals import ArrivalPool
+from ..rng import Stream
+from ..state import State
+
+if TYPE_CHECKING:
+    from ..models.base import Model, OpinionPull
+    from ..observe.observables import Observable
+    from ..scenario.loaded import LoadedScenario
+
+__all__ = [
+    "Control",
+    "Pressure",
+    "Stage",
+    "World",
+    "available_pressures",
+    "non_negative",
+    "number_control",
+    "register",
+]
+
+
+class Stage(IntEnum):
+    """Where in a sweep a pressure acts; pressures act in this order, and in the order
+    they are declared within a stage.
+
+    ``ARRIVALS``: before the sweep, at given sweeps only (people arriving and leaving);
+    ``SHOCK``: before the sweep, at given sweeps only (news); ``INFLUENCE``: right after
+    the model's update (media); ``VOICE``: what agents say (expression); ``ACTION``: what
+    agents do (protest).
+    """
+
+    ARRIVALS = 0
+    SHOCK = 1
+    INFLUENCE = 2
+    VOICE = 3
+    ACTION = 4
+
+
+@dataclass
+class World:
+    """What the loop and the pressures share besides the state: the full network and the
+    ties the kernels see now (``active``: without absent agents under border flows)."""
+
+    network: Network
+    active: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.active = self.network
+
+
+@dataclass(frozen=True)
+class Control:
+    """A number of the model or a pressure that events may set or ramp.
+
+    Attributes
+    ----------
+    path : str
+        The event target, e.g. ``"media.russian_tv.strength"``.
+    get, set : callable
+        Read and write the current value (``set`` validates and raises
+        :class:`~steppe.errors.ParameterError`).
+    check : callable
+        Validates a value without setting it (events are checked when compiled).
+    integer : bool
+        Ramps round to whole numbers.
+    live : bool
+        False when the pressure reads the control's whole schedule up front
+        (:meth:`Pressure.schedule`); the loop then need not stop or step for its events.
+    """
+
+    path: str
+    get: Callable[[], Any]
+    set: Callable[[Any], None]
+    check: Callable[[Any], Any]
+    integer: bool = False
+    live: bool = True
+
+
+def non_negative(path: str, value: Any) -> float:
+    """``value`` as a float if it is a number >= 0, else a ParameterError for the event
+    target ``path``."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+        raise ParameterError("must be a number >= 0", field=f"events.{path}",
+                             allowed=">= 0", given=value)
+    return float(value)
+
+
+def number_control(obj: Any, attr: str, path: str, *, live: bool = True) -> Control:
+    """A control over the attribute ``attr`` of ``obj``: a number >= 0, stored as float.
+
+    Examples
+    --------
+    >>> class Tv:
+    ...     strength = 0.1
+    >>> tv = Tv()
+    >>> c = number_control(tv, "strength", "media.tv.strength")
+    >>> c.set(0.5); tv.strength
+    0.5
+    >>> c.set(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.errors.ParameterError: events.media.tv.strength: must be a number >= 0 ...
+    """
+
+    def set_(value: Any) -> None:
+        setattr(obj, attr, non_negative(path, value))
+
+    return Control(path=path, get=lambda: getattr(obj, attr), set=set_,
+                   check=lambda v: non_negative(path, v), live=live)
+
+
+_REGISTRY: dict[str, type[Pressure]] = {}
+
+
+class Pressure(abc.ABC):
+    """Base class of pressures (see the module docstring for the protocol).
+
+    Class attributes
+    ----------------
+    field : str
+        The scenario field the pressure is declared in (``"media"`` for ``[[media]]``).
+    stage : Stage
+        Where in a sweep it acts.
+    stream : Stream
+        Its random stream; instance ``i`` of run ``r`` draws from ``(stream, r, *keys)``
+        with ``keys`` = :attr:`stream_keys`.
+    """
+
+    field: ClassVar[str] = ""
+    stage: ClassVar[Stage] = Stage.INFLUENCE
+    stream: ClassVar[Stream]
+    #: whether agents arrive and leave with this pressure (the state then tracks who is
+    #: present; at the start, the residents)
+    moves_people: ClassVar[bool] = False
+    #: extra words of the spawn key after the run (e.g. the channel's index)
+    stream_keys: tuple[int, ...] = ()
+    #: a short name for messages ("media.russian_tv")
+    label: str = ""
+
+    # -- declaration ---------------------------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def from_scenario(cls, scenario: LoadedScenario, model: Model) -> Sequence[Pressure]:
+        """The unbound pressures the scenario declares in ``cls.field`` (none if absent).
+
+        Raises :class:`~steppe.errors.ScenarioError` naming the file and the field for
+        anything the model or the scenario contradicts."""
+
+    def controls(self) -> Sequence[Control]:
+        """The numbers events may set or ramp (default: none)."""
+        return ()
+
+    def schedule(self, value_at: Callable[[str, int], float],  # noqa: B027
+                 sweeps: int | None) -> None:
+        """Read whole control schedules up front: ``value_at(path, t)`` is the value the
+        timeline gives ``path`` at sweep ``t``; ``sweeps`` is the length of the run (None
+        when it has none). Default: nothing to read."""
+
+    def slots(self) -> Sequence[ArrivalPool]:
+        """Agents this pressure needs who are not present at the start (default: none)."""
+        return ()
+
+    # -- binding -------------------------------------------------------------------------
+    def bind(self, network: Network, gen: np.random.Generator) -> Self:
+        """Draw this run's per-agent arrays over ``network`` from ``gen`` and return the
+        pressure (default: nothing to draw)."""
+        return self
+
+    # -- in the loop ---------------------------------------------------------------------
+    def prepare(self, state: State, world: World) -> None:  # noqa: B027
+        """Before anything else in the run (e.g. mark absent agents)."""
+
+    def next_time(self, t: float) -> float:
+        """The first sweep after ``t`` at which :meth:`due` has something to do (inf:
+        none)."""
+        return float("inf")
+
+    def due(self, state: State, world: World) -> None:  # noqa: B027
+        """Carry out every discrete act due up to ``state.time`` (it may replace
+        ``world.active``)."""
+
+    def start(self, state: State, world: World) -> None:  # noqa: B027
+        """Once, after the events of sweep 0 and before the first record."""
+
+    def apply(self, state: State, world: World) -> None:  # noqa: B027
+        """Once per sweep, at :attr:`stage` (and once after a chunk of quiet sweeps)."""
+
+    @property
+    def quiet(self) -> bool:
+        """True when :meth:`apply` would change nothing random between sweeps now, so
+        that the loop may run several sweeps in one kernel call (default True)."""
+        return True
+
+    @property
+    def voice_view(self) -> bool:
+        """True while the model should read what agents voice rather than what they hold
+        (default False)."""
+        return False
+
+    def settled(self, state: State) -> bool:
+        """True when nothing this pressure does can change the state any more (a run may
+        then stop as absorbed); default: when nothing is due."""
+        return self.next_time(state.time) == float("inf")
+
+    def pull(self) -> OpinionPull | None:
+        """A continuous pull toward an opinion, as arrays, for models that fold the
+        pressures into their rest state (default: none)."""
+        return None
+
+    def observables(self) -> Sequence[Observable]:
+        """What this pressure adds to the outputs (default: nothing)."""
+        return ()
+
+
+def register(cls: type[Pressure]) -> type[Pressure]:
+    """Class decorator: make a pressure available for its scenario ``field``."""
+    if not cls.field:
+        raise TypeError(f"{cls.__name__} must set a non-empty `field`")
+    if cls.field in _REGISTRY and _REGISTRY[cls.field] is not cls:
+        raise TypeError(f"a pressure for field {cls.field!r} is already registered")
+    _REGISTRY[cls.field] = cls
+    return cls
+
+
+def _discover() -> None:
+    from .. import pressures
+
+    for mod in pkgutil.iter_modules(pressures.__path__):
+        if not mod.name.startswith("_") and mod.name != "base":
+            importlib.import_module(f"{pressures.__name__}.{mod.name}")
+
+
+def available_pressures() -> dict[str, type[Pressure]]:
+    """Every registered pressure, by scenario field, in the order they act in a sweep."""
+    _discover()
+    return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].stage, kv[0])))

@@ -1,0 +1,212 @@
+"""Reading scenario files: TOML, variants that extend a base file, overrides by dotted path.
+
+Nothing in a file is ever executed. A variant names its base in ``extends`` (relative to
+itself); its tables override the base's key by key, arrays replace the base's unless listed
+in ``append``, and ``[overrides]`` sets single fields by dotted path (array items by
+index). :func:`set_path` is the one way steppe sets a field by path: overrides, variants,
+assumptions at the ends of their ranges and sweep points all use it.
+
+Examples
+--------
+>>> set_path({"media": [{"strength": 1}]}, "media.0.strength", 2)
+{'media': [{'strength': 2}]}
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError, ScenarioError
+
+__all__ = ["apply_overrides", "read_scenario_file", "resolve_variant", "set_path"]
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
+    source = str(path)
+    if not path.exists():
+        raise ScenarioError("file not found", file=source)
+    if path.is_dir():
+        raise ScenarioError("is a folder, not a scenario file", file=source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file ({exc.strerror})", file=source) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8")), raw
+    except UnicodeDecodeError:
+        raise ScenarioError("not a UTF-8 text file", file=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", file=source) from None
+
+
+def read_scenario_file(src: str | Path) -> tuple[dict[str, Any], Path, str]:
+    """The raw data of a scenario file (a variant merged onto its base), the folder its
+    relative paths refer to, and the SHA-256 of its bytes (and its bases').
+
+    Raises
+    ------
+    ScenarioError
+        A missing or unreadable file, invalid TOML, or a bad ``extends``.
+    """
+    path = Path(src)
+    data, raw = _read_toml(path)
+    base_dir = path.resolve().parent
+    digest = hashlib.sha256(raw)
+    if "extends" in data:
+        data = resolve_variant(data, base_dir, str(path), digest=digest)
+    return data, base_dir, digest.hexdigest()
+
+
+#: keys of a variant file that are instructions, not scenario fields
+_VARIANT_KEYS = ("extends", "overrides", "append")
+
+
+def resolve_variant(data: Mapping[str, Any], base_dir: Path, source: str, *,
+                    digest: Any = None, depth: int = 0) -> dict[str, Any]:
+    r"""Merge a variant onto the scenario it ``extends``.
+
+    A variant names its base file (relative to itself) in ``extends``. Its tables override
+    the base's key by key (recursively); an array (such as ``[[events]]``) replaces the
+    base's, unless the variant lists it in ``append``, in which case its items follow the
+    base's. ``[overrides]`` sets single fields by dotted path, array items by index:
+    ``"flows.0.rate" = 2000``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "base.toml").write_text('name = "b"\nseed = 1\n[[events]]\nat = 3\n'
+    ...                                  'set = { "model.p" = 0.1 }\n')
+    >>> v = resolve_variant({"extends": "base.toml", "name": "v", "append": ["events"],
+    ...                      "events": [{"at": 9, "set": {"model.p": 0.2}}],
+    ...                      "overrides": {"events.0.at": 4}}, d, "v.toml")
+    >>> v["name"], [e["at"] for e in v["events"]]
+    ('v', [4, 9])
+    """
+    if depth > 8:
+        raise ScenarioError("variants extend each other in a loop (or more than 8 deep)",
+                            file=source, field="extends")
+    name = data.get("extends")
+    if not isinstance(name, str) or not name:
+        raise ScenarioError("must name the base scenario file", file=source,
+                            field="extends", allowed="a path relative to this file",
+                            given=name)
+    path = Path(name) if Path(name).is_absolute() else base_dir / name
+    try:
+        base, raw = _read_toml(path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"base scenario: {exc.message}", file=source, field="extends",
+                            given=name) from None
+    if digest is not None:
+        digest.update(raw)
+    if "extends" in base:
+        base = resolve_variant(base, path.resolve().parent, str(path), digest=digest,
+                               depth=depth + 1)
+    append = data.get("append", [])
+    if not isinstance(append, list) or not all(isinstance(a, str) for a in append):
+        raise ScenarioError("a list of array names", file=source, field="append",
+                            allowed='e.g. ["events"]', given=append)
+    merged = copy.deepcopy(base)
+    for key, value in data.items():
+        if key in _VARIANT_KEYS:
+            continue
+        if key in append:
+            if not isinstance(value, list):
+                raise ScenarioError("only arrays can be appended to", file=source,
+                                    field=f"append.{key}", given=type(value).__name__)
+            merged[key] = list(merged.get(key) or []) + copy.deepcopy(value)
+        else:
+            merged[key] = _merge(merged.get(key), value)
+    overrides = data.get("overrides", {})
+    if not isinstance(overrides, Mapping):
+        raise ScenarioError("a table of dotted paths and values", file=source,
+                            field="overrides", given=overrides)
+    for dotted, value in overrides.items():
+        try:
+            merged = set_path(merged, dotted, value)
+        except ParameterError as exc:
+            raise ScenarioError(exc.message, file=source, field=f"overrides.{dotted}",
+                                allowed=exc.allowed, given=exc.given) from None
+    return merged
+
+
+def _merge(base: Any, value: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(value, Mapping):
+        out = dict(base)
+        for k, v in value.items():
+            out[k] = _merge(base.get(k), v)
+        return out
+    return copy.deepcopy(value)
+
+
+def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with the dotted ``path`` set to ``value``: tables are created as
+    needed, a number selects an item of an array (``media.0.strength``), and a key that
+    itself holds dots is matched whole (``events.0.set.expression.enforcement``).
+
+    Examples
+    --------
+    >>> set_path({"media": [{"strength": 1}]}, "media.0.strength", 2)
+    {'media': [{'strength': 2}]}
+    >>> set_path({"events": [{"set": {"model.p": 0.1}}]}, "events.0.set.model.p", 0.2)
+    {'events': [{'set': {'model.p': 0.2}}]}
+    """
+    out = copy.deepcopy(dict(data))
+    parts = path.split(".")
+    node: Any = out
+    i = 0
+    while True:
+        if isinstance(node, list):
+            part = parts[i]
+            if not part.isdigit() or int(part) >= len(node):
+                raise ParameterError("no such item in this array", field=path,
+                                     allowed=f"0 .. {len(node) - 1}", given=part)
+            if i == len(parts) - 1:
+                node[int(part)] = value
+                return out
+            node = node[int(part)]
+            i += 1
+            continue
+        if not isinstance(node, dict):
+            raise ParameterError("not a table", field=path, given=".".join(parts[:i]))
+        for j in range(len(parts), i, -1):  # a key holding dots, longest first
+            key = ".".join(parts[i:j])
+            if key in node and (j == len(parts) or isinstance(node[key], dict | list)):
+                break
+        else:
+            j = i + 1
+            key = parts[i]
+        if j == len(parts):
+            node[key] = value
+            return out
+        if not isinstance(node.get(key), dict | list):
+            node[key] = {}
+        node = node[key]
+        i = j
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set dotted paths in a nested dict (a copy), creating tables as needed.
+
+    Examples
+    --------
+    >>> apply_overrides({"model": {"name": "voter"}}, {"model.variant": "link", "runs": 3})
+    {'model': {'name': 'voter', 'variant': 'link'}, 'runs': 3}
+    """
+    out = copy.deepcopy(dict(data))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = {}
+                node[part] = nxt
+            node = nxt
+        node[parts[-1]] = value
+    return out
