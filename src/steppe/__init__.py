@@ -11,8 +11,7 @@ Examples
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .assembly import load_scenario
 from .errors import ParameterError, ScenarioError, SteppeError
 from .experiments.ensemble import Result, run

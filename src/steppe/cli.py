@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import __version__
+from ._version import __version__
 from .errors import SteppeError
 
 __all__ = ["app", "main"]

@@ -277,8 +277,6 @@ def simulate(
         due_observations()
         if progress is not None:
             progress(state.time)
-    if not getattr(model, "own_expression", False) and state.expressed is state.stance:
-        state.see_private()
     return Trajectory(recording=record.recording(), consensus_stance=consensus,
                       consensus_time=consensus_time, final_time=state.time,
                       absorbed=absorbed)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..assembly import assemble, resolved
 from ..assembly.network import describe
 from ..errors import ParameterError, SteppeError
@@ -259,7 +259,8 @@ def run(
                 check_memory(loaded, workers=max(1, executor.slots), runs_held=spec.runs,
                              available=available_memory)
         tasks = make_tasks([(0, r) for r in range(spec.runs)], {0: loaded}, {},
-                           executor.slots, tables=False, keep_state=keep_final_states)
+                           executor.slots, tables=False, keep_state=keep_final_states,
+                           threads=executor.threads)
         fn = run_task
         if isinstance(executor, InlineExecutor):
             fn = functools.partial(run_task, network=network, progress=progress)

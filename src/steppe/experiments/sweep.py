@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..assembly import assemble, make_model
 from ..errors import ParameterError, ScenarioError, SteppeError
 from ..scenario.files import read_scenario_file, resolve_variant, set_path
@@ -623,7 +623,7 @@ def _execute(plan: SweepPlan, store: SweepStore,
         scenarios = {p_index: plan.scenarios[pt.key] for p_index, _, pt in pending}
         params = {p_index: pt.params for p_index, _, pt in pending}
         tasks = make_tasks([(p, r) for p, r, _ in pending], scenarios, params, executor.slots,
-                           tables=True)
+                           tables=True, threads=executor.threads)
         if on_start is not None:
             on_start(plan, len(pending), total, executor.description)
         done, failed = skipped, 0

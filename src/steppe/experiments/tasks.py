@@ -37,7 +37,7 @@ from ..errors import SteppeError
 from ..networks.base import Network
 from ..observe.tables import RunOutput, tables
 from ..scenario.loaded import LoadedScenario
-from .executors import Executor, chunk_size
+from .executors import Executor, chunk_size, use_threads
 from .store import parquet_bytes
 
 __all__ = ["RunTask", "make_tasks", "run_tables", "run_task"]
@@ -64,6 +64,8 @@ class RunTask:
         Return each run's tables as Parquet bytes (sweeps) instead of its output.
     keep_state : bool
         Keep the final stances in the output (ensembles).
+    threads : int or None
+        Numba threads the runs may use (the executor's share of the cores per task).
     """
 
     point: int
@@ -72,6 +74,8 @@ class RunTask:
     params: dict[str, Any] = field(default_factory=dict)
     tables: bool = False
     keep_state: bool = False
+    #: Numba threads the runs may use (None: leave as it is)
+    threads: int | None = None
 
 
 def _string_column(df: pd.DataFrame, col: str) -> None:
@@ -112,6 +116,7 @@ def run_task(task: RunTask, *, network: Network | None = None,
     ``network`` and ``progress`` (called as ``progress(run, time, finished)``) are for
     runs in this process only.
     """
+    use_threads(task.threads)
     out = []
     host = socket.gethostname()
     stances = None
@@ -143,7 +148,7 @@ def run_task(task: RunTask, *, network: Network | None = None,
 
 def make_tasks(pending: Sequence[tuple[int, int]], scenarios: Mapping[int, LoadedScenario],
                params: Mapping[int, dict[str, Any]], slots: int, *, tables: bool,
-               keep_state: bool = False) -> list[RunTask]:
+               keep_state: bool = False, threads: int | None = None) -> list[RunTask]:
     """Group pending ``(point, run)`` pairs into tasks: consecutive runs of one point
     together (their network is built once per worker), enough tasks to keep every slot
     busy (:func:`~steppe.experiments.executors.chunk_size`)."""
@@ -157,7 +162,7 @@ def make_tasks(pending: Sequence[tuple[int, int]], scenarios: Mapping[int, Loade
             j += 1
         tasks.append(RunTask(point=point, runs=tuple(r for _, r in pending[i:j]),
                              scenario=scenarios[point], params=dict(params.get(point, {})),
-                             tables=tables, keep_state=keep_state))
+                             tables=tables, keep_state=keep_state, threads=threads))
         i = j
     return tasks
 
