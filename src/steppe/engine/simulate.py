@@ -24,7 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -141,7 +141,7 @@ def simulate(
     pressures: Sequence[Pressure] = (),
     events: Sequence[Event] | Timeline = (),
     observers: Iterable[Observer] = (),
-    breakdowns: Breakdowns | None = None,
+    breakdowns: Breakdowns | Mapping[str, tuple[np.ndarray, Sequence[str]]] | None = None,
     observables: Sequence[Observable] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
@@ -171,7 +171,8 @@ def simulate(
     observers
         Called (``observe(state)``) when the run reaches their sweep ``at``, e.g. polls.
     breakdowns
-        Agent attributes to record counts by. Default: the network's attributes or groups.
+        Agent attributes to record counts by (``{name: (codes, labels)}``). Default: the
+        network's attributes or groups.
     observables
         What to record (default: the registered observables and the pressures' own).
     progress
@@ -222,9 +223,11 @@ def simulate(
         p.start(state, world)
     if observables is None:
         observables = with_observables([o for p in pressures for o in p.observables()])
-    record = Recorder(observables,
-                      default_breakdowns(network) if breakdowns is None else breakdowns,
-                      k=len(model.stances))
+    if breakdowns is None:
+        breakdowns = default_breakdowns(network)
+    elif not isinstance(breakdowns, Breakdowns):
+        breakdowns = Breakdowns(dict(breakdowns))
+    record = Recorder(observables, breakdowns, k=len(model.stances))
     record.record(state, state.time)
     due_observations()
     net = world.active

@@ -120,8 +120,9 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         paths = [write_parquet_atomic(self.series, out / "series.parquet"),
                  write_parquet_atomic(self.summary, out / "summary.parquet")]
-        for name, df in self.tables.items():
-            paths.append(write_parquet_atomic(df, out / f"{name}.parquet"))
+        known = [t for t in ("polls", "participation", "flows") if t in self.tables]
+        for name in [*known, *sorted(set(self.tables) - set(known))]:
+            paths.append(write_parquet_atomic(self.tables[name], out / f"{name}.parquet"))
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}

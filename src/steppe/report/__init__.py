@@ -69,6 +69,7 @@ import pandas as pd
 
 from ..errors import ParameterError, SteppeError
 from ..experiments.sensitivity import SENSITIVITY_FILE
+from .phase import draw_phase_folder
 from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
 from .sensitivity import sensitivity_markdown
 from .summary import read_observed_polls, summary_markdown, write_summary
@@ -254,7 +255,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     Parameters
     ----------
     results_dir
-        A folder written by ``steppe run --out`` (``series.parquet`` at least).
+        A folder written by ``steppe run --out`` (``series.parquet`` at least), or a sweep
+        folder (``steppe sweep``), whose phase diagrams are then drawn beside their data.
     out_dir
         Where to write (created if needed); default ``<results_dir>/report``.
     stance
@@ -273,6 +275,10 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     ParameterError
         ``stance`` (or a stance in the report settings) is not one of the model's.
     """
+    folder = Path(results_dir)
+    if (folder / "manifest.json").is_file() and not (folder / "series.parquet").exists():
+        # a sweep folder: its figures are the phase diagrams, drawn from their data
+        return draw_phase_folder(folder / "phase") if (folder / "phase").is_dir() else []
     res = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else res.path / "report"
     out.mkdir(parents=True, exist_ok=True)

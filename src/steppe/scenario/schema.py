@@ -364,8 +364,9 @@ class EventSpec(_Strict):
     until: Annotated[int, Field(ge=0)] | dt.date | None = None
     """End of a ramp (a sweep number or a date); without it the change is immediate."""
     set: dict[str, float | int | bool | str] = Field(min_length=1)
-    """Paths and new values: "expression.enforcement", "expression.support_weight",
-    "media.<channel>.strength", "model.<parameter>"."""
+    """Paths and new values: the controls of the model and the pressures the scenario
+    declares: "model.<parameter>", "expression.enforcement", "expression.support_weight",
+    "media.<channel>.strength", "protest.permitted", "flows.<flow>.rate"."""
     note: str = ""
     """What happened, in words (e.g. "border reopens"); shown in reports."""
 
