@@ -39,7 +39,13 @@ def test_run_writes_outputs_and_summary(tmp_path):
                                                     "summary.parquet"]
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["runs"] == 2 and meta["seed"] == 5
-    assert len(pd.read_parquet(out / "summary.parquet")) == 2
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert len(summary) == 2
+    # the table's consensus column counts runs: whole numbers out of the runs
+    for stance in ("A", "B"):
+        wins = int((summary["consensus_stance"] == stance).sum())
+        assert f"{wins} / 2" in p.stdout
+    assert ".0 / 2" not in p.stdout
 
 
 def test_default_output_folder(tmp_path):

@@ -175,7 +175,8 @@ def _print_summary(result) -> None:
                "–" if math.isnan(r["sd"]) else f"{r['sd']:.4f}"]
         if layered:
             row += [f"{r['expressed']:.4f}", f"{r['hidden']:+.4f}"]
-        row += [f"{r['min']:.4f}", f"{r['max']:.4f}", f"{r['consensus_runs']} / {len(s)}"]
+        row += [f"{r['min']:.4f}", f"{r['max']:.4f}",
+                f"{int(r['consensus_runs'])} / {len(s)}"]
         table.add_row(*row)
     console.print(table)
     absorbed = int(s["absorbed"].sum())
