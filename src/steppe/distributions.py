@@ -32,6 +32,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .errors import ParameterError
+
 __all__ = [
     "Beta",
     "Constant",
@@ -40,6 +42,8 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Uniform",
+    "check_range",
+    "checked",
     "describe",
     "sample",
     "sample_by_group",
@@ -47,7 +51,8 @@ __all__ = [
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+                              strict=True, allow_inf_nan=False)
 
 
 class Constant(_Dist):
@@ -101,6 +106,89 @@ Distribution = Annotated[Constant | Uniform | Normal | Beta | LogNormal,
                          Field(discriminator="dist")]
 #: a bare number or a distribution table
 DistLike = float | Distribution
+
+
+def _normal_mass(mean: float, sd: float, low: float, high: float) -> float:
+    """P(low <= X <= high) for X ~ Normal(mean, sd)."""
+    if sd == 0:
+        return float(low <= mean <= high)
+
+    def cdf(x: float) -> float:
+        if x == math.inf:
+            return 1.0
+        if x == -math.inf:
+            return 0.0
+        return 0.5 * (1.0 + math.erf((x - mean) / (sd * math.sqrt(2.0))))
+
+    return cdf(high) - cdf(low)
+
+
+#: the least probability a distribution must put inside a quantity's allowed range
+MIN_MASS = 0.01
+
+
+def check_range(spec: DistLike, low: float = -math.inf, high: float = math.inf, *,
+                field: str = "value") -> None:
+    """Refuse a value, or a distribution, that does not fit a quantity's allowed range
+    ``[low, high]``: a number (or constant) outside it, or a distribution that puts less
+    than 1% of its draws inside it (they would all be clipped to an end: the declared
+    distribution would not be what runs).
+
+    Raises
+    ------
+    ValueError
+        Naming the field, the range and what was given.
+
+    Examples
+    --------
+    >>> check_range(0.5, 0.0, 1.0)
+    >>> check_range(-1.0, 0.0, field="visibility")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: visibility: must lie in [0.0, inf] (given: -1.0)
+    >>> check_range(Normal(dist="normal", mean=5, sd=0.1), 0.0, 1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: value: puts less than 1% of its draws in [0.0, 1.0], the allowed range ...
+    """
+    where = f"[{low}, {high}]"
+    if isinstance(spec, bool) or not isinstance(spec, int | float | _Dist):
+        raise ValueError(f"{field}: a number or a distribution table (given: {spec!r})")
+    if isinstance(spec, int | float | Constant):
+        v = float(spec.value if isinstance(spec, Constant) else spec)
+        if not math.isfinite(v) or not low <= v <= high:
+            raise ValueError(f"{field}: must lie in {where} (given: {v!r})")
+        return
+    if isinstance(spec, Uniform):
+        width = spec.high - spec.low
+        inside = min(spec.high, high) - max(spec.low, low)
+        mass = float(low <= spec.low <= high) if width == 0 else max(0.0, inside) / width
+    elif isinstance(spec, Beta):
+        inside = min(spec.high, high) - max(spec.low, low)
+        width = spec.high - spec.low
+        mass = float(low <= spec.low <= high) if width == 0 else (
+            1.0 if inside >= width else max(0.0, inside) / width)
+    elif isinstance(spec, Normal):
+        mass = _normal_mass(spec.mean, spec.sd, low, high)
+    else:  # LogNormal: log X ~ Normal(mu, sigma)
+        lo = math.log(low) if low > 0 else -math.inf
+        hi = math.log(high) if high > 0 else -math.inf
+        mass = 0.0 if high <= 0 else _normal_mass(spec.mu, spec.sigma, lo, hi)
+    if mass < MIN_MASS:
+        raise ValueError(f"{field}: puts less than {MIN_MASS:.0%} of its draws in {where}, "
+                         f"the allowed range (given: {describe(spec)})")
+
+
+def checked(spec: DistLike, low: float, high: float, field: str) -> DistLike:
+    """:func:`check_range`, raising :class:`~steppe.errors.ParameterError` (for model and
+    pressure parameters); returns ``spec``."""
+    try:
+        check_range(spec, low, high, field=field)
+    except ValueError as exc:
+        message = str(exc).split(": ", 1)[-1]
+        raise ParameterError(message.split(" (given")[0], field=field,
+                             allowed=f"values in [{low}, {high}]", given=spec) from None
+    return spec
 
 
 def sample(spec: DistLike, n: int, gen: np.random.Generator, *, low: float = -math.inf,

@@ -142,7 +142,7 @@ def test_failed_runs_are_reported_with_parameters_and_seed_and_do_not_sink_the_s
 
 
 def test_memory_is_checked_before_anything_starts(tmp_path):
-    huge = dict(VOTER, network={"kind": "complete", "n": 50_000_000_000})
+    huge = dict(VOTER, network={"kind": "complete", "n": 2_000_000_000})
     d = tmp_path / "m"
     with pytest.raises(InsufficientMemoryError) as info:
         sweep(huge, out=d, workers=1)

@@ -157,8 +157,13 @@ def test_directed_edgelist(tmp_path):
 
 
 def test_edgelist_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+    with pytest.raises(ParameterError, match=r"nope\.csv: file not found"):
         read_edgelist(tmp_path / "nope.csv")
+    with pytest.raises(ParameterError, match="not a regular file"):
+        read_edgelist("/dev/zero")
+    (tmp_path / "fake.parquet").write_text("source,target\n0,1\n")
+    with pytest.raises(ParameterError, match=r"fake\.parquet: cannot read as an edge list"):
+        read_edgelist(tmp_path / "fake.parquet")
     (tmp_path / "a.csv").write_text("from,to\n0,1\n")
     with pytest.raises(ParameterError, match=r"a.csv.*'source'"):
         read_edgelist(tmp_path / "a.csv")

@@ -280,7 +280,8 @@ def test_friedkin_johnsen_with_arrivals_reaches_the_direct_solution():
 
 
 def test_flows_outside_the_run_bring_nobody():
-    data = scenario(runs=1, time={"start": "2022-03-01", "end": "2022-06-01", "step": "week"})
+    data = scenario(runs=1, time={"start": "2022-03-01", "end": "2022-06-01", "step": "week"},
+                    events=[])  # an event on the end date would never act: refused
     res = steppe.run(data)
     last = res.flows.iloc[-1]
     assert last["arrived_wave"] == 0 and last["left_back"] == 0

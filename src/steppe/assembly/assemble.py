@@ -177,7 +177,8 @@ def _events(scenario: LoadedScenario) -> list[Event]:
     """The scenario's events in sweeps (dates turned into sweeps by the calendar)."""
     out = []
     for i, ev in enumerate(scenario.spec.events):
-        at = scenario.sweep_of(ev.at, f"events.{i}.at")
+        at = scenario.within_run(scenario.sweep_of(ev.at, f"events.{i}.at"),
+                                 f"events.{i}.at", ev.at)
         until = None if ev.until is None else scenario.sweep_of(ev.until, f"events.{i}.until")
         if until is not None and until <= at:
             raise scenario.fail("a ramp must end after it starts", f"events.{i}.until",
@@ -226,7 +227,8 @@ def _polls(scenario: LoadedScenario, model: Model) -> list[tuple[int, PollDesign
     """The scenario's polls: (sweep, design), in time order."""
     out = []
     for i, p in enumerate(scenario.spec.polls):
-        at = scenario.sweep_of(p.at, f"polls.{i}.at")
+        at = scenario.within_run(scenario.sweep_of(p.at, f"polls.{i}.at"), f"polls.{i}.at",
+                                 p.at, at_end=True)
         design = p.design()
         if isinstance(design.get("frame"), Mapping):
             design["frame"] = _frame(scenario, design["frame"], f"polls.{i}.frame")

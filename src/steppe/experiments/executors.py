@@ -60,7 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import SteppeError
+from ..errors import ScenarioError, SteppeError
+from ..inputs import read_bytes
 
 __all__ = [
     "MAX_POOL_RESTARTS",
@@ -254,11 +255,15 @@ def load_cluster_description(path: str | Path) -> ClusterDescription:
     """
     p = Path(path)
     src = str(p)
-    if not p.is_file():
-        raise SteppeError(f"{src}: cluster description not found")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = read_bytes(p, what="cluster description")
+    except ScenarioError as exc:
+        message = "cluster description not found" if exc.message == "file not found" \
+            else f"cluster description: {exc.message}"
+        raise SteppeError(f"{exc.file}: {message}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise SteppeError(f"{src}: not valid TOML: {exc}") from None
     allowed = {"kind", "jobs", "workers", "adapt", "job"}
     for k in data:

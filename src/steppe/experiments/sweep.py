@@ -66,7 +66,7 @@ import pandas as pd
 from .._version import __version__
 from ..assembly import assemble, make_model
 from ..errors import ParameterError, ScenarioError, SteppeError
-from ..scenario.files import read_scenario_file, resolve_variant, set_path
+from ..scenario.files import check_depth, read_scenario_file, resolve_variant, set_path
 from ..scenario.loaded import LoadedScenario
 from ..scenario.messages import validate
 from .executors import Executor, make_executor
@@ -151,6 +151,7 @@ def _read_source(scenario: str | Path | Mapping[str, Any] | LoadedScenario
         data = scenario.spec.model_dump(mode="json", exclude_none=True)
         return data, scenario.source, scenario.base_dir, scenario.sha256
     if isinstance(scenario, Mapping):
+        check_depth(scenario, "<dict>")
         data = copy.deepcopy(dict(scenario))
         if "extends" in data:
             data = resolve_variant(data, Path.cwd(), "<dict>")

@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 from pydantic import Field, ValidationError
 
-from ..distributions import Distribution, sample
+from ..distributions import Distribution, checked, sample
 from ..errors import ParameterError
 from ..networks.base import Network
 from ..state import State
@@ -279,7 +279,7 @@ class LinearModel(ContinuousModel):
     @classmethod
     def _validate(cls, values: dict[str, Any]) -> ModelParams:
         try:
-            return cls.Params(**values)
+            params = cls.Params(**values)
         except ValidationError as exc:
             err = exc.errors()[0]
             name = str(err["loc"][0]) if err["loc"] else ""
@@ -287,6 +287,9 @@ class LinearModel(ContinuousModel):
                 raise ParameterError("invalid value", field=f"{cls.name}.{name}",
                                      allowed=_UNIT_ALLOWED, given=err.get("input")) from None
             raise parameter_error_from(exc, prefix=cls.name, params=cls.Params) from None
+        for name in cls._unit_fields:  # a distribution must fit [0, 1], not be clipped to it
+            checked(getattr(params, name), 0.0, 1.0, f"{cls.name}.{name}")
+        return params
 
     def _init_common(self, state: State, network: Network,
                      gen: np.random.Generator | None) -> None:

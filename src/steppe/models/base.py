@@ -63,7 +63,8 @@ __all__ = [
 class ModelParams(BaseModel):
     """Base class of model parameters: frozen, unknown fields refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
+                              strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,9 @@ import numpy as np
 from numba import njit
 from pydantic import ValidationError
 
-from ..distributions import Constant, DistLike, Normal, sample_by_group
-from ..errors import ParameterError
+from ..distributions import Constant, DistLike, Normal, checked, sample_by_group
+from ..errors import ParameterError, ScenarioError
+from ..inputs import MAX_DATA_BYTES, check_file
 from ..networks.base import Network
 from ..rng import randint
 from ..state import State
@@ -166,8 +167,12 @@ def load_thresholds(path: str | Path, field: str = "granovetter.thresholds_file"
     if suffix not in _FILE_SUFFIXES:
         raise ParameterError("unknown thresholds file format", field=field,
                              allowed=allowed, given=str(path))
-    if not p.is_file():
-        raise ParameterError("no such file", field=field, allowed=allowed, given=str(path))
+    try:
+        check_file(p, what="thresholds file", limit=MAX_DATA_BYTES)
+    except ScenarioError as exc:
+        raise ParameterError("no such file" if exc.message == "file not found"
+                             else exc.message, field=field, allowed=allowed,
+                             given=str(path)[:200]) from None
     try:
         if suffix == ".npy":
             arr = np.load(p, allow_pickle=False)
@@ -403,6 +408,8 @@ class Granovetter(Model):
             if isinstance(value, int | float) and not lo <= value <= hi:
                 raise ParameterError("threshold out of range", field=field + name,
                                      allowed=words, given=value)
+            if spec is not None:
+                checked(spec, lo, hi, field + name)
         self._thresholds: np.ndarray | None = None
         if p.thresholds is not None:
             self._thresholds = np.asarray(p.thresholds, dtype=np.float64)

@@ -38,7 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ParameterError, check_int
+from ..errors import ParameterError, ScenarioError, check_int
+from ..inputs import MAX_DATA_BYTES, check_file
 from ._csr import csr_from_edges, directed_csr_from_edges
 from .base import Network
 
@@ -144,10 +145,10 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist (the message names it).
     ParameterError
-        For an unknown suffix, a missing column, non-integer / negative ids, ids >= n, or
+        For a path that is not a readable regular file (missing, a folder, a device, too
+        large: the message names it), an unknown suffix, a file that is not what its suffix
+        says, a missing column, non-integer / negative ids, ids >= n, or
         weights that are missing, negative or not numbers.
 
     Examples
@@ -161,9 +162,12 @@ def read_edgelist(path: str | os.PathLike, *, source: str = "source", target: st
     >>> read_edgelist(d / "w.csv", weight="w").weights.tolist()
     [2.5, 2.5, 1.0, 1.0]
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"edge list file not found: {p}")
+    try:
+        p = check_file(path, what="edge list", limit=MAX_DATA_BYTES)
+    except ScenarioError as exc:
+        raise ParameterError(f"edge list {exc.file}: {exc.message}", field="path",
+                             allowed=exc.allowed or "a regular file: .csv, .csv.gz, .tsv, "
+                             ".txt, .parquet", given=None) from None
     try:
         table = _read_table(p)
     except ParameterError:

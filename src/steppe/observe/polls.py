@@ -131,7 +131,8 @@ _COLUMNS = ["time", "poll", "stance", "method", "estimate", "se", "ci_low", "ci_
 class _Validated(BaseModel):
     """Frozen, unknown fields refused, errors raised as :class:`ParameterError`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
+                              strict=True, allow_inf_nan=False)
     _prefix: ClassVar[str] = "poll"
 
     def __init__(self, **data: Any) -> None:
@@ -167,7 +168,7 @@ class ListExperiment(_Validated):
     """The stance label whose private share the experiment estimates."""
     items: int = Field(3, ge=1)
     """Number J of control items."""
-    prevalence: float | tuple[float, ...] = 0.5
+    prevalence: float | Annotated[tuple[float, ...], Field(strict=False)] = 0.5
     """Probability that a respondent holds each control item (one number, or one per item);
     the items are independent Bernoulli draws."""
 

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Literal, Self
 import numpy as np
 from numba import njit, prange
 
-from ..distributions import DistLike, sample_by_group
+from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model
 from ..networks.base import Network
@@ -193,6 +193,11 @@ class ExpressionLayer(Pressure):
         self.committed_always_voice = bool(committed_always_voice)
         self._conviction = (conviction, dict(conviction_by_group or {}))
         self._visibility = (visibility, dict(visibility_by_group or {}))
+        for what, (spec, by_group) in (("conviction", self._conviction),
+                                       ("visibility", self._visibility)):
+            checked(spec, 0.0, np.inf, f"expression.{what}")
+            for g, sub in by_group.items():
+                checked(sub, 0.0, np.inf, f"expression.{what}_by_group.{g}")
         self.continuous = model.continuous
         self.safe_opinion = None
         if model.continuous:

@@ -181,7 +181,7 @@ class BorderFlows(Pressure):
         group_labels = scenario.group_labels() or []
         plans, windows = [], []
         for i, f in enumerate(spec.flows):
-            a = scenario.sweep_of(f.start, f"flows.{i}.start")
+            a = scenario.sweep_of(f.start, f"flows.{i}.start")  # after the end: nobody
             b = None if f.end is None else scenario.sweep_of(f.end, f"flows.{i}.end")
             if b is not None and b <= a:
                 raise scenario.fail("a flow must end after it starts", f"flows.{i}.end",

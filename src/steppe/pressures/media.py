@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 from numba import njit
 
-from ..distributions import DistLike, sample_by_group
+from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model, OpinionPull
 from ..networks.base import Network
@@ -113,6 +113,9 @@ class MediaChannel(Pressure):
         self.code = model.stances.index(stance)
         self.strength = float(strength)
         self._exposure = (exposure, dict(exposure_by_group or {}))
+        checked(exposure, 0.0, 1.0, f"media.{name}.exposure")
+        for g, sub in self._exposure[1].items():
+            checked(sub, 0.0, 1.0, f"media.{name}.exposure_by_group.{g}")
         self.exposure_by_age = dict(exposure_by_age or {})
         self.model = model
         self.continuous = model.continuous

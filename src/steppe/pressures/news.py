@@ -162,7 +162,8 @@ class NewsShock(Pressure):
             if n.opinion is not None and not model.continuous:
                 raise scenario.fail(f"model {model.name!r} has discrete stances; an opinion "
                                     "is for continuous models", f"news.{i}.opinion")
-            at = scenario.sweep_of(n.at, f"news.{i}.at")
+            at = scenario.within_run(scenario.sweep_of(n.at, f"news.{i}.at"),
+                                     f"news.{i}.at", n.at)
             by_group = scenario.by_group(n.reach_by_group, f"news.{i}.reach_by_group")
             by_age = scenario.by_age(n.reach_by_age, f"news.{i}.reach_by_age")
             with scenario.errors(rename={f"news.{n.name}": f"news.{i}"}):

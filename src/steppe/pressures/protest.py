@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal, Self
 import numpy as np
 from numba import njit
 
-from ..distributions import DistLike, sample_by_group
+from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model
 from ..networks.base import Network
@@ -136,6 +136,10 @@ class ProtestLayer(Pressure):
             raise ParameterError("share out of range", field="protest.instigators",
                                  allowed="0 <= share <= 1", given=instigators)
         self._threshold = (threshold, dict(threshold_by_group or {}))
+        top = 1.0 if mode == "fraction" else np.inf
+        checked(threshold, 0.0, top, "protest.threshold")
+        for g, sub in self._threshold[1].items():
+            checked(sub, 0.0, top, f"protest.threshold_by_group.{g}")
         self.instigators = float(instigators)
         self.fraction = mode == "fraction"
         self.requires_voicing = bool(requires_voicing)

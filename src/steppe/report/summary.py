@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SteppeError
+from ..errors import ScenarioError, SteppeError
+from ..inputs import MAX_TEXT_BYTES, check_file
 from ..observe.writers import atomic_path
 from .plots import Bands, ensemble_bands, time_column
 
@@ -121,7 +122,10 @@ def read_observed_polls(path: str | Path, columns: Mapping[str, str] | None,
     """
     path = Path(path)
     try:
+        check_file(path, what="observed polls file", limit=MAX_TEXT_BYTES)
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except ScenarioError as exc:
+        raise SteppeError(f"{exc.file}: cannot read observed polls: {exc.message}") from None
     except (OSError, ValueError) as exc:
         raise SteppeError(f"{path}: cannot read observed polls: {exc}") from None
     if "date" in df.columns:

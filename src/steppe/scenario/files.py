@@ -22,26 +22,57 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError, ScenarioError
+from ..inputs import read_bytes
 
-__all__ = ["apply_overrides", "read_scenario_file", "resolve_variant", "set_path"]
+__all__ = ["MAX_DEPTH", "MAX_EXTENDS", "apply_overrides", "check_depth", "read_scenario_file",
+           "resolve_variant", "set_path"]
+
+
+#: the deepest nesting of tables and arrays a scenario may have
+MAX_DEPTH = 32
+#: the longest chain of variants (a file that extends a file that extends ...)
+MAX_EXTENDS = 8
+
+
+def check_depth(data: Any, source: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse data nested more than ``limit`` tables or arrays deep (no scenario needs
+    more; deeper data would exhaust the interpreter's recursion later).
+
+    Examples
+    --------
+    >>> check_depth({"a": [[1]]}, "s.toml")
+    >>> check_depth({"a": [[[[1]]]]}, "s.toml", limit=3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.errors.ScenarioError: s.toml: a.0.0.0: nested too deeply ...
+    """
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, Mapping | list | tuple):
+            if depth > limit:
+                raise ScenarioError("nested too deeply", file=source, field=where or None,
+                                    allowed=f"at most {limit} levels of tables and arrays")
+            items = node.items() if isinstance(node, Mapping) else enumerate(node)
+            for k, v in items:
+                stack.append((v, depth + 1, f"{where}.{k}" if where else str(k)))
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
     source = str(path)
-    if not path.exists():
-        raise ScenarioError("file not found", file=source)
-    if path.is_dir():
-        raise ScenarioError("is a folder, not a scenario file", file=source)
+    raw = read_bytes(path, what="scenario file")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file ({exc.strerror})", file=source) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8")), raw
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError("not a UTF-8 text file", file=source) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=source) from None
+    except RecursionError:
+        raise ScenarioError("nested too deeply to read", file=source,
+                            allowed=f"at most {MAX_DEPTH} levels of tables and arrays") \
+            from None
+    check_depth(data, source)
+    return data, raw
 
 
 def read_scenario_file(src: str | Path) -> tuple[dict[str, Any], Path, str]:
@@ -55,10 +86,15 @@ def read_scenario_file(src: str | Path) -> tuple[dict[str, Any], Path, str]:
     """
     path = Path(src)
     data, raw = _read_toml(path)
-    base_dir = path.resolve().parent
+    try:
+        base_dir = path.resolve().parent
+    except OSError as exc:  # pragma: no cover - the file was just read
+        raise ScenarioError(f"cannot resolve the path ({exc.strerror})", file=str(path)) \
+            from None
     digest = hashlib.sha256(raw)
     if "extends" in data:
-        data = resolve_variant(data, base_dir, str(path), digest=digest)
+        data = resolve_variant(data, base_dir, str(path), digest=digest,
+                               chain=(str(path),))
     return data, base_dir, digest.hexdigest()
 
 
@@ -67,7 +103,7 @@ _VARIANT_KEYS = ("extends", "overrides", "append")
 
 
 def resolve_variant(data: Mapping[str, Any], base_dir: Path, source: str, *,
-                    digest: Any = None, depth: int = 0) -> dict[str, Any]:
+                    digest: Any = None, chain: tuple[str, ...] = ()) -> dict[str, Any]:
     r"""Merge a variant onto the scenario it ``extends``.
 
     A variant names its base file (relative to itself) in ``extends``. Its tables override
@@ -88,25 +124,36 @@ def resolve_variant(data: Mapping[str, Any], base_dir: Path, source: str, *,
     >>> v["name"], [e["at"] for e in v["events"]]
     ('v', [4, 9])
     """
-    if depth > 8:
-        raise ScenarioError("variants extend each other in a loop (or more than 8 deep)",
-                            file=source, field="extends")
+    chain = chain or (source,)
     name = data.get("extends")
     if not isinstance(name, str) or not name:
         raise ScenarioError("must name the base scenario file", file=source,
                             field="extends", allowed="a path relative to this file",
                             given=name)
     path = Path(name) if Path(name).is_absolute() else base_dir / name
+    if "\0" not in name:
+        try:
+            seen = {str(Path(c).resolve()) for c in chain if c != "<dict>"}
+            if str(path.resolve()) in seen:
+                raise ScenarioError(
+                    "variants extend each other in a loop: "
+                    + " -> ".join([*chain, str(path)]), file=chain[0], field="extends")
+        except OSError:
+            pass  # an unusable path: reading it says what is wrong
+    if len(chain) > MAX_EXTENDS:
+        raise ScenarioError(f"more than {MAX_EXTENDS} levels of variants: "
+                            + " -> ".join([*chain, str(path)]), file=chain[0],
+                            field="extends", allowed=f"at most {MAX_EXTENDS}")
     try:
         base, raw = _read_toml(path)
     except ScenarioError as exc:
-        raise ScenarioError(f"base scenario: {exc.message}", file=source, field="extends",
-                            given=name) from None
+        raise ScenarioError(f"base scenario {name[:200]!r}: {exc.message}", file=source,
+                            field="extends", allowed=exc.allowed) from None
     if digest is not None:
         digest.update(raw)
     if "extends" in base:
         base = resolve_variant(base, path.resolve().parent, str(path), digest=digest,
-                               depth=depth + 1)
+                               chain=(*chain, str(path)))
     append = data.get("append", [])
     if not isinstance(append, list) or not all(isinstance(a, str) for a in append):
         raise ScenarioError("a list of array names", file=source, field="append",

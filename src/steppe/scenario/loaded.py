@@ -89,6 +89,27 @@ class LoadedScenario:
         limit = self.max_sweeps()
         return None if limit is None else int(np.ceil(limit - 1e-9))
 
+    def within_run(self, at: int, field: str, given: Any, *, at_end: bool = False) -> int:
+        """``at`` (a sweep) if the run reaches it: an event, flow or news shock must come
+        before the run's end (one at the end would never act), a poll (``at_end``) may
+        come at the end; anything later would silently never happen.
+
+        Raises
+        ------
+        ScenarioError
+            ``at`` lies after the end of a run of fixed length.
+        """
+        limit = self.max_sweeps()
+        if limit is not None and (at > limit + 1e-9 or (at >= limit - 1e-9 and not at_end)):
+            end = self.spec.time.end if (self.spec.time is not None and
+                                         self.spec.stop.max_sweeps is None) else None
+            where = f"the end of the run ({end})" if end is not None else \
+                f"the end of the run (sweep {limit:g})"
+            raise self.fail(f"after {where}: it would never happen", field,
+                            allowed=f"before {end if end is not None else f'sweep {limit:g}'}"
+                            + (" or on it" if at_end else ""), given=str(given))
+        return at
+
     def dates(self, times: np.ndarray) -> np.ndarray | None:
         """Calendar dates (datetime64[D]) of times in sweeps, or None without a calendar."""
         return self.calendar.dates(times)

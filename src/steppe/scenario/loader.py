@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
-from .files import apply_overrides, read_scenario_file, resolve_variant
+from .files import apply_overrides, check_depth, read_scenario_file, resolve_variant
 from .loaded import LoadedScenario
 from .messages import validate
 
@@ -61,6 +61,7 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
             return src
         return with_overrides(src, overrides)
     if isinstance(src, Mapping):
+        check_depth(src, "<dict>")
         data = copy.deepcopy(dict(src))
         source, base_dir, digest = "<dict>", Path.cwd(), None
         if "extends" in data:
@@ -69,6 +70,7 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
         source = str(src)
         data, base_dir, digest = read_scenario_file(src)
     if overrides:
+        check_depth(dict(overrides), source)
         data = apply_overrides(data, overrides)
     loaded = LoadedScenario(spec=validate(data, source), source=source, base_dir=base_dir,
                             sha256=digest)

@@ -58,8 +58,23 @@ __all__ = [
 ]
 
 
+#: the numbers a scenario takes are finite; a number is never text, a whole number never
+#: true/false (strict types), and unknown fields are refused
+STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, strict=True,
+                    allow_inf_nan=False)
+
+#: a calendar date: a TOML date, or (from Python or JSON) an ISO date string
+Date = Annotated[dt.date, Field(strict=False)]
+#: when something happens: a sweep number, or a date when the scenario has a calendar
+When = Annotated[int, Field(ge=0)] | Date
+#: the most sweeps a run may be asked for (a run of 10^9 sweeps would take centuries)
+MAX_SWEEPS = 1e9
+#: the most agents a network or population may have (int32 neighbour ids)
+MAX_AGENTS = 2**31 - 1
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = STRICT
 
 
 class _NetworkBase(_Strict):
@@ -71,7 +86,7 @@ class CompleteSpec(_NetworkBase):
     """Everyone is everyone's neighbour (stored implicitly: no memory for edges)."""
 
     kind: Literal["complete"]
-    n: int = Field(ge=2)
+    n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
 
 
@@ -79,7 +94,7 @@ class ErdosRenyiSpec(_NetworkBase):
     """Erdős–Rényi G(n, p) with p = mean_degree / (n − 1)."""
 
     kind: Literal["erdos_renyi"]
-    n: int = Field(ge=2)
+    n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
     mean_degree: float = Field(gt=0)
     """Expected number of neighbours per agent."""
@@ -96,7 +111,7 @@ class RandomRegularSpec(_NetworkBase):
     """Random k-regular graph (edge switching)."""
 
     kind: Literal["random_regular"]
-    n: int = Field(ge=2)
+    n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
     k: int = Field(ge=1)
     """Degree of every agent (n * k must be even, k < n)."""
@@ -106,7 +121,7 @@ class BarabasiAlbertSpec(_NetworkBase):
     """Barabási–Albert preferential attachment."""
 
     kind: Literal["barabasi_albert"]
-    n: int = Field(ge=2)
+    n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
     m: int = Field(ge=1)
     """Edges brought by each new agent (m < n)."""
@@ -116,7 +131,7 @@ class WattsStrogatzSpec(_NetworkBase):
     """Watts–Strogatz small world: a ring of k nearest neighbours, each edge rewired w.p. p."""
 
     kind: Literal["watts_strogatz"]
-    n: int = Field(ge=3)
+    n: int = Field(ge=3, le=MAX_AGENTS)
     """Number of agents."""
     k: int = Field(ge=2)
     """Neighbours on the ring before rewiring (even, k < n)."""
@@ -128,7 +143,8 @@ class LatticeSpec(_NetworkBase):
     """Square lattice (two dimensions) or chain (one dimension), periodic by default."""
 
     kind: Literal["lattice"]
-    shape: list[Annotated[int, Field(ge=3)]] = Field(min_length=1, max_length=2)
+    shape: list[Annotated[int, Field(ge=3, le=MAX_AGENTS)]] = Field(min_length=1,
+                                                                     max_length=2)
     """Side lengths: [L] for a ring, [L1, L2] for a square lattice."""
     periodic: bool = True
     """Periodic boundaries (a torus)."""
@@ -138,7 +154,7 @@ class RingSpec(_NetworkBase):
     """A ring of n agents, each linked to its two neighbours (a periodic chain)."""
 
     kind: Literal["ring"]
-    n: int = Field(ge=3)
+    n: int = Field(ge=3, le=MAX_AGENTS)
     """Number of agents."""
 
 
@@ -146,7 +162,7 @@ class StarSpec(_NetworkBase):
     """One hub (agent 0) linked to everyone else."""
 
     kind: Literal["star"]
-    n: int = Field(ge=2)
+    n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
 
 
@@ -158,7 +174,7 @@ class StochasticBlockSpec(_NetworkBase):
     """
 
     kind: Literal["sbm"]
-    sizes: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    sizes: list[Annotated[int, Field(ge=1, le=MAX_AGENTS)]] = Field(min_length=1)
     """Number of agents in each group."""
     probabilities: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
     """Edge probability between a member of group a and one of group b."""
@@ -218,7 +234,7 @@ class EdgeListSpec(_NetworkBase):
     weight: str | None = None
     """Optional column of non-negative influence weights (used by Friedkin–Johnsen and
     EPO)."""
-    n: int | None = Field(default=None, ge=1)
+    n: int | None = Field(default=None, ge=1, le=MAX_AGENTS)
     """Number of agents (default: largest id + 1)."""
 
 
@@ -232,7 +248,7 @@ NetworkSpec = Annotated[
 class ModelSpec(BaseModel):
     """The update rule by registered name, and its parameters (checked by the model)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
     name: str
     """A registered model (see ``steppe models``)."""
 
@@ -245,7 +261,7 @@ class PopulationSpec(_Strict):
     """A synthetic population: one agent per person with a group, a region and an age band,
     from declared shares (and joint tables where they are known)."""
 
-    total: int = Field(ge=1)
+    total: int = Field(ge=1, le=10**10)
     """The real population size."""
     scale: float = Field(default=1.0, gt=0, le=1)
     """Agents per person: 0.01 simulates 1 agent per 100 people (`steppe run --scale`)."""
@@ -359,9 +375,9 @@ class EventSpec(_Strict):
     """A change during the run: at `at`, set each path to its value; with `until`, move each
     path linearly from its value at `at` to the new value at `until` (a ramp)."""
 
-    at: Annotated[int, Field(ge=0)] | dt.date
+    at: When
     """When: a sweep number, or a date when the scenario has a [time] calendar."""
-    until: Annotated[int, Field(ge=0)] | dt.date | None = None
+    until: When | None = None
     """End of a ramp (a sweep number or a date); without it the change is immediate."""
     set: dict[str, float | int | bool | str] = Field(min_length=1)
     """Paths and new values: the controls of the model and the pressures the scenario
@@ -379,8 +395,8 @@ class PollSpec(BaseModel):
     stratify_by, allocation, confidence, response, response_by, weight, weight_by,
     weighted_se, list_experiment."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
-    at: Annotated[int, Field(ge=0)] | dt.date
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
+    at: When
     """When: a sweep number, or a date when the scenario has a [time] calendar."""
 
     def design(self) -> dict[str, Any]:
@@ -427,9 +443,9 @@ class ReportSpec(_Strict):
 class TimeSpec(_Strict):
     """A calendar: what a step of the simulation is in real time."""
 
-    start: dt.date
+    start: Date
     """The date of the initial state."""
-    end: dt.date | None = None
+    end: Date | None = None
     """The last date recorded (its morning); sets stop.max_sweeps when that is not given."""
     step: Literal["day", "week"] = "day"
     """The real time one step stands for."""
@@ -475,7 +491,7 @@ class NewsSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     """Identifier: output columns reached_<name> and moved_<name> of news.parquet."""
-    at: Annotated[int, Field(ge=0)] | dt.date
+    at: When
     """When: a sweep number, or a date when the scenario has a [time] calendar (at the
     start of that sweep, before the agents update)."""
     toward: str
@@ -509,9 +525,9 @@ class FlowSpec(_Strict):
     change its rate as flows.<name>.rate."""
     direction: Literal["in", "out"]
     """in: arrivals (new agents); out: departures (present agents leave for good)."""
-    start: Annotated[int, Field(ge=0)] | dt.date
+    start: When
     """First sweep (or date) of the flow."""
-    end: Annotated[int, Field(ge=0)] | dt.date | None = None
+    end: When | None = None
     """The flow stops before this sweep (or date); default: the end of the run."""
     total: float | None = Field(default=None, ge=0)
     """People over the whole period, spread evenly over its sweeps."""
@@ -582,7 +598,7 @@ class AssumptionSpec(_Strict):
 class StopSpec(_Strict):
     """When a run ends: after max_sweeps, at consensus, or whichever comes first."""
 
-    max_sweeps: float | None = Field(default=None, gt=0)
+    max_sweeps: float | None = Field(default=None, gt=0, le=MAX_SWEEPS)
     """Stop after this many sweeps (one sweep = N elementary updates)."""
     at_consensus: bool = True
     """Stop as soon as every agent holds the same stance, or the dynamics can no longer
