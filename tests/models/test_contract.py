@@ -138,15 +138,34 @@ def test_domain_counts_and_committed(name, net):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_consensus_is_absorbing_stop(name):
-    """Started in consensus on a consensus stance, a run stops at once."""
+    """Started in consensus on a consensus stance, a run stops at once (continuous models:
+    with consensus meaning one stance category; see the next test for converged
+    opinions)."""
     cls = get_model(name)
     model = cls()
+    if model.continuous:
+        model.set_consensus("stance")
     code = model.consensus_codes()[0]
     net = complete_graph(50)
     state = init_state(model, net, shares={cls.stances[code]: 1.0}, seed=1)
     traj = simulate(model, net, state, max_sweeps=10, stop_at_consensus=True)
     assert traj.consensus_stance == code and traj.consensus_time == 0.0
     assert traj.final_time == 0.0
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if get_model(m).continuous])
+def test_continuous_consensus_means_converged_opinions(name):
+    """By default a continuous model's consensus is one cluster of opinions (within the
+    spread), not one category: opinions spread over a whole category are no consensus;
+    the same opinions for everyone are."""
+    model = get_model(name)()
+    net = complete_graph(50)
+    state = init_state(model, net, shares={model.stances[1]: 1.0}, seed=1)
+    assert model.consensus_stance(state) is None  # one category, opinions spread out
+    state.opinion[:] = model.representative(1)
+    model.categorize(state)
+    traj = simulate(model, net, state, max_sweeps=10, stop_at_consensus=True)
+    assert traj.consensus_stance == 1 and traj.final_time == 0.0
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

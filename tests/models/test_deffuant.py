@@ -137,6 +137,7 @@ def test_stop_at_consensus_is_exact():
     """The kernel keeps the categories current and stops at the interaction that puts
     everyone in one category."""
     m = DW(epsilon=1.0, mu=0.5)
+    m.set_consensus("stance")  # consensus: everyone in one category
     net = complete_graph(100)
     st = init_state(m, net, seed=4)
     dt = m.advance(st, net, 1000, True)

@@ -48,7 +48,8 @@ _CASES = [
     ("majority_rule", {"r": 3, "update": "synchronous", "tie": "random"}, "complete",
      (0.5, 0.5)),
     ("sznajd", {"variant": "original"}, "ring", (0.5, 0.5)),
-    ("sznajd", {"variant": "agree_only"}, "complete", (0.5, 0.5)),
+    # the rule agree_only used on the implicit complete graph is now named mean_field
+    ("sznajd", {"variant": "mean_field"}, "complete", (0.5, 0.5)),
     ("sznajd", {"variant": "agree_only"}, "ring", (0.5, 0.5)),
     ("sznajd", {"variant": "agree_only"}, "er", (0.5, 0.5)),
     ("majority_vote", {"f": 0.1}, "complete", (0.5, 0.5)),
@@ -159,7 +160,7 @@ _SEEN_CASES = [
     ("majority_rule", {"r": 3}, "complete", _reached(M, 3), 6),
     ("majority_rule", {"r": 3}, "ring", _reached(M, 3), 6),
     ("majority_rule", {"r": 4, "update": "synchronous"}, "complete", M, 0),
-    ("sznajd", {"variant": "agree_only"}, "complete", _reached(M, 1), 2),
+    ("sznajd", {"variant": "mean_field"}, "complete", _reached(M, 1), 2),
     ("sznajd", {"variant": "agree_only"}, "ring", _reached(M, 2), 4),
     ("sznajd", {"variant": "original"}, "ring", _reached(M, 2), 4),
     ("majority_vote", {"f": 0.0}, "complete", _reached(M, 1), 2),

@@ -46,7 +46,7 @@ def _reference(stance, committed, net, variant):
             w = 1 / n / len(nb)
             if stance[i] != stance[j]:
                 out[tuple(stance)] += w
-            elif net.complete:
+            elif variant == "mean_field":
                 others = [k for k in range(n) if k not in (i, j)]
                 for k in others:
                     out[convinced([k], [stance[i]])] += w / len(others)
@@ -59,7 +59,9 @@ def _reference(stance, committed, net, variant):
 
 @pytest.mark.parametrize("variant,kind", [("original", "ring"), ("agree_only", "ring"),
                                           ("agree_only", "network"),
-                                          ("agree_only", "complete")])
+                                          ("agree_only", "complete"),
+                                          ("mean_field", "complete"),
+                                          ("mean_field", "network")])
 def test_one_update_law(variant, kind):
     n = 7
     net = {"ring": ring(n), "complete": complete_graph(n),
@@ -80,7 +82,7 @@ def test_one_update_law(variant, kind):
             _sznajd_original(st, st, committed, counts, 1, False, cm, rng)
         else:
             _sznajd_agree(st, st, committed, counts, complete, indptr, indices, 1, False, cm,
-                          rng)
+                          rng, variant == "mean_field")
         assert counts.tolist() == np.bincount(st, minlength=2).tolist()
         seen[tuple(st.tolist())] += 1
     support = {k for k, v in exact.items() if v > 0}
@@ -118,9 +120,39 @@ def test_original_rule_is_not_agree_only():
     assert out["stalemate"][mask].max() < 1e-12
 
 
+def test_the_same_graph_gives_the_same_rule_however_it_is_stored():
+    """agree_only on the implicit complete graph and on the complete graph given edge by
+    edge: the same exit probability (binomial, 4 se of the difference)."""
+    import networkx as nx
+
+    from steppe.networks import from_networkx
+
+    n, runs = 30, 400
+    model = get_model("sznajd")(variant="agree_only")
+    wins = []
+    for g in (complete_graph(n), from_networkx(nx.complete_graph(n))):
+        trajs = [simulate(model, g, init_state(model, g, shares={"A": 0.4, "B": 0.6},
+                                               seed=c), max_sweeps=1000)
+                 for c in np.random.SeedSequence(8).spawn(runs)]
+        wins.append(np.mean([t.consensus_stance == 0 for t in trajs]))
+    p = (wins[0] + wins[1]) / 2
+    assert abs(wins[0] - wins[1]) < 4 * np.sqrt(2 * p * (1 - p) / runs), wins
+
+
+def test_the_stalemate_is_absorbing_and_detected():
+    model = get_model("sznajd")(variant="original")
+    g = ring(10)
+    st = init_state(model, g, seed=3)
+    st.stance[:] = [0, 1] * 5
+    st.recount(2)
+    traj = simulate(model, g, st, max_sweeps=50)
+    assert traj.absorbed and traj.consensus_stance is None and traj.final_time < 50
+
+
 def test_invariants_and_committed():
     for variant, g in (("original", ring(200)), ("agree_only", ring(200)),
-                       ("agree_only", complete_graph(200))):
+                       ("agree_only", complete_graph(200)),
+                       ("mean_field", complete_graph(200))):
         model = get_model("sznajd")(variant=variant)
         st = init_state(model, g, shares={"A": 0.3, "B": 0.7},
                         committed=Committed(stance="A", fraction=0.1), seed=5)

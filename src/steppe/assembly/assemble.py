@@ -65,6 +65,8 @@ def make_model(scenario: LoadedScenario) -> Model:
         model = get_model(spec.model.name)(params)
         if spec.stances is not None and model.continuous:
             model.set_categories(spec.stances.labels, spec.stances.cutoffs)
+        if model.continuous:
+            model.set_consensus(spec.stop.consensus or "opinions", spec.stop.spread)
     return model
 
 
@@ -155,6 +157,9 @@ def _check_model(scenario: LoadedScenario, model: Model) -> None:
                             allowed=stances, given=spec.committed.stance)
     if not model.continuous:
         kind = f"model {model.name!r} has discrete stances"
+        if spec.stop.consensus == "opinions":
+            raise scenario.fail(f"{kind}; consensus among opinions is for continuous models",
+                                "stop.consensus", allowed="'stance'", given="opinions")
         if spec.stances is not None:
             raise scenario.fail(f"{kind}; [stances] cut-offs are for continuous models",
                                 "stances", allowed="no [stances] table")
@@ -291,6 +296,12 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
     pressures: list[Pressure] = []
     for cls in available_pressures().values():
         pressures += cls.from_scenario(scenario, model)
+    if scenario.max_sweeps() is None and (not model.settles() or pressures):
+        why = (f"model {model.name!r} need not settle on its own" if not model.settles()
+               else "the pressures can keep a run going")
+        raise scenario.fail(f"a run needs a fixed length: {why}, so stopping at consensus "
+                            "alone could run forever", "stop.max_sweeps",
+                            allowed="a number of sweeps (or time.end)")
     events = _events(scenario)
     _check_targets(scenario, events, pressures)
     with scenario.errors():

@@ -194,7 +194,8 @@ def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
     Examples
     --------
     >>> sc = validate_point({"name": "v", "seed": 1, "network": {"kind": "complete", "n": 9},
-    ...                      "model": {"name": "voter"}}, "s.toml", Path("."), None)
+    ...                      "model": {"name": "voter"}, "stop": {"max_sweeps": 9}},
+    ...                     "s.toml", Path("."), None)
     >>> sc.source, sc.spec.network.n
     ('s.toml', 9)
     >>> validate_point({"name": "v", "seed": 1, "network": {"kind": "complete", "n": 1},

@@ -164,6 +164,14 @@ class Model:
         between chunks; the default is never."""
         return False
 
+    def settles(self) -> bool:
+        """Whether every run of this model ends on its own, on any finite network: it
+        reaches consensus or a state :meth:`is_frozen` detects. A scenario whose model does
+        not settle must give the run a fixed length. The default is no: stochastic rules
+        with noise never settle, and without noise a disconnected network can still keep
+        a run going forever."""
+        return False
+
     # -- helpers shared by all models ------------------------------------------------------
     def stance_code(self, label: str) -> int:
         """The code of a stance label; :class:`ParameterError` for unknown labels."""
@@ -243,6 +251,81 @@ class ContinuousModel(Model):
         super().__init__(params, **kwargs)
         lo, hi = self.domain
         self.cutoffs: tuple[float, ...] = tuple(lo + (hi - lo) * k / 3 for k in (1, 2))
+        #: what counts as consensus: "opinions" (one cluster: every opinion within
+        #: ``spread`` of every other) or "stance" (everyone in one category)
+        self.consensus_by = "opinions"
+        self.spread = 1e-3
+
+    def set_consensus(self, by: str = "opinions", spread: float = 1e-3) -> None:
+        """What counts as consensus: ``"opinions"`` (the default: the opinions have
+        converged to one cluster, all within ``spread`` of each other) or ``"stance"``
+        (every agent in one stance category, however far apart their opinions).
+
+        Examples
+        --------
+        >>> m = ContinuousModel()
+        >>> m.set_consensus("stance"); m.consensus_mask().tolist()
+        [1, 1, 1]
+        """
+        if by not in ("opinions", "stance"):
+            raise ParameterError("unknown kind of consensus", field="stop.consensus",
+                                 allowed="'opinions', 'stance'", given=by)
+        if not (0 < spread <= self.domain[1] - self.domain[0]):
+            raise ParameterError("spread out of range", field="stop.spread",
+                                 allowed="0 < spread <= the width of the opinion range",
+                                 given=spread)
+        self.consensus_by = by
+        self.spread = float(spread)
+
+    def consensus_mask(self) -> np.ndarray:
+        """Kernels stop at a category's unanimity only when that is what consensus means."""
+        if self.consensus_by == "opinions":
+            return np.zeros(len(self.stances), dtype=np.uint8)
+        return super().consensus_mask()
+
+    def consensus_stance(self, state: State, share: float = 1.0) -> int | None:
+        """With ``consensus_by = "opinions"``: the category of the one cluster holding at
+        least ``share`` of the (present) agents whose opinions lie within ``spread`` of each
+        other, or None; with ``"stance"``: as for discrete models.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from steppe.state import State
+        >>> m = ContinuousModel()
+        >>> x = np.array([0.40, 0.45, 0.60])   # all "neutral", but not converged
+        >>> st = State(stance=np.ones(3, np.int8), committed=np.zeros(3, bool),
+        ...            counts=np.array([0, 3, 0]), rng=np.zeros(4, np.uint64), opinion=x)
+        >>> m.consensus_stance(st) is None, m.consensus_stance(st, share=0.6) is None
+        (True, True)
+        >>> m.set_consensus("opinions", spread=0.05); m.consensus_stance(st, share=0.6)
+        1
+        >>> m.set_consensus("stance"); m.consensus_stance(st)
+        1
+        """
+        if self.consensus_by == "stance" or state.opinion is None:
+            return super().consensus_stance(state, share)
+        x = state.opinion if state.present is None else state.opinion[state.present]
+        n = x.shape[0]
+        if n == 0:
+            return None
+        if share >= 1.0:
+            lo, hi = float(x.min()), float(x.max())
+        else:
+            need = max(1, int(np.ceil(share * n - 1e-9)))
+            xs = np.sort(x)
+            widths = xs[need - 1:] - xs[:n - need + 1]
+            i = int(np.argmin(widths))
+            lo, hi = float(xs[i]), float(xs[i + need - 1])
+        if hi - lo > self.spread:
+            return None
+        mid = 0.5 * (lo + hi)
+        code = int(np.searchsorted(np.asarray(self.cutoffs), mid, side="right"))
+        return code if code in self.consensus_codes() else None
+
+    def settles(self) -> bool:
+        """Continuous models converge and detect it (:meth:`is_frozen`)."""
+        return True
 
     def set_categories(self, labels: tuple[str, ...] | list[str],
                        cutoffs: tuple[float, ...] | list[float]) -> None:
@@ -258,6 +341,11 @@ class ContinuousModel(Model):
         if any(b <= a for a, b in itertools.pairwise(cutoffs)):
             raise ParameterError("cut-offs must increase", field="stances.cutoffs",
                                  given=cutoffs)
+        lo, hi = self.domain
+        if any(not lo < c < hi for c in cutoffs):
+            raise ParameterError("every cut-off must lie inside the opinion range (else a "
+                                 "stance holds no opinion at all)", field="stances.cutoffs",
+                                 allowed=f"{lo} < cut-off < {hi}", given=cutoffs)
         self.stances = labels
         self.cutoffs = cutoffs
 

@@ -474,6 +474,11 @@ class Granovetter(Model):
         done = _granovetter_rs(*args, sweeps * n, stop_at_consensus, cmask, state.rng)
         return done / n
 
+    def settles(self) -> bool:
+        """Without ``reversible`` agents only ever join, so a run ends at a fixed point; a
+        reversible synchronous update can cycle."""
+        return not self.params.reversible
+
     def is_frozen(self, state: State, network: Network) -> bool:
         """True at a fixed point: no uncommitted agent's rule would change its stance."""
         return _n_unstable(state.stance, state.seen, state.seen_counts, state.committed,

@@ -11,12 +11,20 @@ but take part in pairs.
   state is absorbing besides the two consensus states; from a random start it is reached
   in about half of the runs (Sznajd-Weron & Sznajd 2000; Stauffer 2002).
 - ``variant = "agree_only"`` (Stauffer, Sousa & Moss de Oliveira 2000): pick a random i and
-  a random neighbour j; only if s_i = s_j do they convince: on a network every neighbour of
-  i or of j (other than i and j) adopts their stance. On a ring this is exactly the
-  one-dimensional rule "the outer neighbours i−1 and j+1 of the pair adopt". On the
-  complete graph a single random third agent k (distinct from i and j) adopts the pair's
-  stance — the mean-field Sznajd model of Slanina & Lavička (2003), whose exit probability
-  tends to a step function at share 1/2 as N grows. If s_i ≠ s_j nothing happens.
+  a random neighbour j; only if s_i = s_j do they convince: every neighbour of i or of j
+  (other than i and j) adopts their stance. On a ring this is exactly the one-dimensional
+  rule "the outer neighbours i−1 and j+1 of the pair adopt". The same graph gives the same
+  rule however it is stored: on the complete graph (implicit or given edge by edge) every
+  other agent adopts, as in NDlib. If s_i ≠ s_j nothing happens.
+- ``variant = "mean_field"`` (Slanina & Lavička 2003): as ``agree_only``, but an agreeing
+  pair convinces a single random third agent k (distinct from i and j, anywhere in the
+  population) — the mean-field Sznajd model, whose exit probability tends to a step
+  function at share 1/2 as N grows.
+
+Absorbing states: consensus, and for the original rule also the stalemate in which every
+uncommitted agent holds what the agents two steps away hold (the alternating
+"antiferromagnetic" state, or a mix of it with committed agents): :meth:`Sznajd.is_frozen`
+detects it, so a run stopping at consensus also stops there, as absorbed.
 
 Private and expressed stances: the pair's agreement, and the stances it passes on, are
 judged on what the pair voices (``state.seen``), and the neighbours' private stances change
@@ -59,7 +67,7 @@ __all__ = ["Sznajd", "is_ring"]
 
 
 class SznajdParams(ModelParams):
-    variant: Literal["original", "agree_only"] = "agree_only"
+    variant: Literal["original", "agree_only", "mean_field"] = "agree_only"
     """original: 1D rule where agreeing and disagreeing pairs both act (ring only);
     agree_only: only an agreeing pair convinces its neighbours (any network)."""
 
@@ -116,7 +124,7 @@ def _sznajd_original(stance, seen, committed, counts, n_updates, stop, cmask, s)
 
 @njit(cache=True)
 def _sznajd_agree(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
-                  cmask, s):
+                  cmask, s, mean_field):
     n = stance.shape[0]
     for u in range(n_updates):
         i = randint(s, n)
@@ -126,11 +134,15 @@ def _sznajd_agree(stance, seen, committed, counts, complete, indptr, indices, n_
         new = seen[i]
         if seen[j] != new:
             continue
-        if complete:
+        if mean_field:
             k = randint_excluding(s, n, i)
             while k == j:
                 k = randint_excluding(s, n, i)
             _set(stance, committed, counts, k, new)
+        elif complete:  # every other agent is a neighbour of i and of j
+            for k in range(n):
+                if k != i and k != j:
+                    _set(stance, committed, counts, k, new)
         else:
             for e in range(indptr[i], indptr[i + 1]):
                 k = indices[e]
@@ -170,7 +182,7 @@ class Sznajd(Model):
                     "one-dimensional shape where agent i neighbours i-1 and i+1 mod n, "
                     "n >= 4)", field="sznajd.variant",
                     allowed="'agree_only' on this network", given=self.params.variant)
-        elif network.complete and network.n < 3:
+        elif self.params.variant == "mean_field" and network.n < 3:
             raise ParameterError("the mean-field Sznajd rule needs n >= 3 (a pair and a "
                                  "third agent)", field="network.n", given=network.n)
 
@@ -185,5 +197,30 @@ class Sznajd(Model):
             complete, indptr, indices = network.kernel_args()
             done = _sznajd_agree(state.stance, state.seen, state.committed, state.counts,
                                  complete, indptr, indices, sweeps * n, stop_at_consensus, cmask,
-                                 state.rng)
+                                 state.rng, self.params.variant == "mean_field")
         return done / n
+
+    def is_frozen(self, state: State, network: Network) -> bool:
+        """The original rule's stalemate: while agents are seen as they are, nothing can
+        change when every uncommitted agent holds what the agents two steps away on the
+        ring hold (the update of pair (i, i+1) sets i−1 to s_{i+1} and i+2 to s_i).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from steppe.networks import lattice
+        >>> from steppe.engine.state import init_state
+        >>> m = Sznajd(variant="original")
+        >>> st = init_state(m, lattice((8,)), seed=1)
+        >>> st.stance[:] = [0, 1, 0, 1, 0, 1, 0, 1]; st.recount(2)
+        >>> m.is_frozen(st, lattice((8,)))
+        True
+        """
+        if self.params.variant != "original" or not state.live:
+            return False
+        x = state.stance
+        free = ~state.committed
+        if state.present is not None:  # pragma: no cover - the ring rule refuses flows
+            free &= state.present
+        same = (x == np.roll(x, 2)) & (x == np.roll(x, -2))
+        return bool(np.all(same[free]))

@@ -601,13 +601,20 @@ class StopSpec(_Strict):
     max_sweeps: float | None = Field(default=None, gt=0, le=MAX_SWEEPS)
     """Stop after this many sweeps (one sweep = N elementary updates)."""
     at_consensus: bool = True
-    """Stop as soon as every agent holds the same stance, or the dynamics can no longer
+    """Stop as soon as there is consensus (see `consensus`), or the dynamics can no longer
     change anything (converged opinions, a stalemate)."""
     consensus_share: float = Field(default=1.0, gt=0.5, le=1)
     """What counts as consensus: one stance held by at least this share of agents (1: all).
     Below 1 it is checked at each record. Isolated agents of a sparse random network never
     change, so full consensus may never come there."""
-
+    consensus: Literal["opinions", "stance"] | None = None
+    """Continuous models: what consensus means. "opinions" (the default): the opinions
+    have converged to one cluster, all within `spread` of each other; "stance": every
+    agent in one stance category, however far apart their opinions are. Discrete models:
+    one stance (the only meaning)."""
+    spread: float = Field(default=1e-3, gt=0, le=1)
+    """Continuous models, consensus = "opinions": how close the opinions of one cluster
+    are (the largest difference between two of them)."""
 
 
 class RecordSpec(_Strict):

@@ -172,7 +172,7 @@ def sznajd_mean_field_exit() -> CheckResult:
     # N = 100, ρ = 0.45: exact chain value (≈ 0.155, voter would be 0.45), 4 binomial se.
     # N = 1000 from 0.45 and 0.55: the minority wins with exact probability 7.6e-4, so at
     # most the 99.9% binomial quantile of minority wins is allowed.
-    model = get_model("sznajd")(variant="agree_only")
+    model = get_model("sznajd")(variant="mean_field")
     n, runs = 100, 1000
     trajs = replicate(model, complete_graph(n), runs=runs, seed=20240821,
                       shares={"A": 0.45, "B": 0.55})
