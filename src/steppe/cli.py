@@ -122,9 +122,10 @@ def run(
             bar.advance(task, now - last)
             seen[r] = now
 
-        # the API checks the memory first and refuses, with the estimate, what will not fit
-        result = run_scenario(loaded, workers=workers, progress=progress)
-    paths = result.save(out_dir)
+        # the API checks the memory and the output folder first and refuses, with the
+        # estimate or the reason, what will not work; it writes the results atomically
+        result = run_scenario(loaded, workers=workers, progress=progress, out=out_dir)
+    paths = [out_dir / f for f in result.metadata.get("files", [])]
     _print_summary(result)
     console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{out_dir}[/] "
                   f"in {result.metadata['wall_seconds']:.1f} s")

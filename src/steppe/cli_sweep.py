@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -146,6 +147,9 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         finally:
             if started:
                 bar.stop()
+        for line in res.repaired:
+            err_console.print(f"[yellow]damaged run file[/]: {escape(line)}", highlight=False,
+                              soft_wrap=True)
         _print_outcomes(console, res)
         rate = res.runs_per_minute
         console.print(f"{res.runs_done} run(s) in {res.seconds:.1f} s"

@@ -187,7 +187,7 @@ def checked(spec: DistLike, low: float, high: float, field: str) -> DistLike:
     except ValueError as exc:
         message = str(exc).split(": ", 1)[-1]
         raise ParameterError(message.split(" (given")[0], field=field,
-                             allowed=f"values in [{low}, {high}]", given=spec) from None
+                             allowed=f"values in [{low}, {high}]", given=describe(spec)) from None
     return spec
 
 

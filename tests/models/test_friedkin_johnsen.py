@@ -208,7 +208,7 @@ def test_weights_from_files_and_libraries(tmp_path):
     b = from_scipy(dense)
     g = nx.Graph()
     g.add_weighted_edges_from([(0, 1, 3.0), (1, 2, 0.5), (2, 0, 1.0)])
-    c = from_networkx(g)
+    c = from_networkx(g, weight="weight")
     for net in (b, c):
         np.testing.assert_array_equal(net.to_scipy().toarray(), dense)
     m = get_model("friedkin_johnsen")(self_weight=0.0)

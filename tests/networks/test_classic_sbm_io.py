@@ -188,9 +188,20 @@ def test_networkx_round_trip():
     f = from_networkx(h)
     assert f.params["nodes"] == ["d", "c", "b", "a"]
     assert f.neighbors(0).tolist() == [1]
-    d = from_networkx(nx.DiGraph([(0, 1), (1, 2)]))
+    d = from_networkx(nx.DiGraph([(0, 1), (1, 2)]), direction="listens")
     assert d.directed and d.neighbors(1).tolist() == [2] and d.neighbors(2).tolist() == []
     assert_well_formed(d, undirected=False)
+    r = from_networkx(nx.DiGraph([(0, 1), (1, 2)]), direction="influences")
+    assert r.neighbors(1).tolist() == [0] and r.neighbors(2).tolist() == [1]
+    with pytest.raises(ParameterError, match="direction"):
+        from_networkx(nx.DiGraph([(0, 1)]))
+
+
+def test_networkx_weights_are_opt_in():
+    g = nx.karate_club_graph()  # its edges carry "weight"
+    assert from_networkx(g).weights is None
+    weighted = from_networkx(g, weight="weight")
+    assert weighted.weights is not None and weighted.weights.max() > 1
 
 
 def test_scipy_round_trip():

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..distributions import DistLike, sample
+from ..distributions import DistLike, checked, sample
 from ..errors import ParameterError
 from ..models.base import Model
 from ..networks.base import Network
@@ -156,6 +157,8 @@ def init_state(
         apply to them; absent agents are frozen and hold stance code 0 until they arrive
         (see :mod:`steppe.population.flows`). Default: everyone.
     """
+    if opinions is not None:
+        opinions = _distribution(opinions, model)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     place_ss, kernel_ss, aux_ss = ss.spawn(3)
     gen = np.random.default_rng(place_ss)
@@ -320,3 +323,26 @@ def _initial_opinions(model: Model, stance: np.ndarray, mask: np.ndarray, free: 
                                  given=value)
         x[mask] = value
     return x
+
+
+def _distribution(spec: Any, model: Model) -> DistLike:
+    """Initial opinions as a distribution: a number, a distribution object, or a table
+    such as ``{"dist": "uniform", "low": 0, "high": 1}`` (as in a scenario file); it must
+    put its draws in the model's opinion range."""
+    if isinstance(spec, Mapping):
+        from pydantic import TypeAdapter, ValidationError
+
+        from ..distributions import Distribution
+
+        try:
+            spec = TypeAdapter(Distribution).validate_python(dict(spec))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ParameterError(f"not a distribution table: {err['msg']}",
+                                 field="initial.opinion",
+                                 allowed="e.g. {dist = 'uniform', low = 0, high = 1}",
+                                 given=dict(spec)) from None
+    if not model.continuous:
+        return spec
+    lo, hi = model.domain
+    return checked(spec, lo, hi, "initial.opinion")

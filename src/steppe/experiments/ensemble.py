@@ -25,6 +25,7 @@ np.True_
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 import sys
@@ -45,7 +46,14 @@ from ..assembly.network import describe
 from ..errors import ParameterError, SteppeError
 from ..networks.base import Network
 from ..observe.tables import RunOutput, tables
-from ..observe.writers import write_json_atomic, write_npz_atomic, write_parquet_atomic
+from ..observe.writers import (
+    folder_lock,
+    prepare_folder,
+    remove_empty,
+    write_json_atomic,
+    write_npz_atomic,
+    write_parquet_atomic,
+)
 from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import read_scenario
 from .executors import Executor, InlineExecutor, make_executor
@@ -115,11 +123,36 @@ class Result:
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, every other table as
         ``<name>.parquet``, ``metadata.json`` (and ``final_states.npz``) into ``out_dir``,
-        each atomically. Returns the paths."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [write_parquet_atomic(self.series, out / "series.parquet"),
-                 write_parquet_atomic(self.summary, out / "summary.parquet")]
+        each atomically. Returns the paths.
+
+        Raises
+        ------
+        SteppeError
+            The folder cannot be written (a file in the way, no permission, a full disk):
+            the files of this save written so far are removed again, so the folder holds
+            either all of the results or none of them.
+        """
+        out = prepare_folder(out_dir)
+        with folder_lock(out, "another steppe run"):
+            return self._write(out, final_states)
+
+    def _write(self, out: Path, final_states: bool | None = None) -> list[Path]:
+        """Write the files into ``out`` (its lock held); on failure remove what was
+        written so far and say why."""
+        written: list[Path] = []
+        try:
+            return self._save(out, final_states, written)
+        except OSError as exc:
+            for p in written:
+                p.unlink(missing_ok=True)
+            raise SteppeError(f"could not write the results to {out} "
+                              f"({exc.strerror or type(exc).__name__}); nothing was "
+                              "written: free the space (or fix the folder) and run again") \
+                from None
+
+    def _save(self, out: Path, final_states: bool | None, paths: list[Path]) -> list[Path]:
+        paths += [write_parquet_atomic(self.series, out / "series.parquet"),
+                  write_parquet_atomic(self.summary, out / "summary.parquet")]
         known = [t for t in ("polls", "participation", "flows") if t in self.tables]
         for name in [*known, *sorted(set(self.tables) - set(known))]:
             paths.append(write_parquet_atomic(self.tables[name], out / f"{name}.parquet"))
@@ -134,7 +167,8 @@ class Result:
         meta = dict(self.metadata)
         meta["files"] = [p.name for p in paths] + ["metadata.json"]
         paths.append(write_json_atomic(meta, out / "metadata.json"))
-        return paths
+        self.metadata["files"] = meta["files"]
+        return list(paths)
 
 
 def final_shares(summary: pd.DataFrame, stances: list[str]) -> pd.DataFrame:
@@ -238,11 +272,32 @@ def run(
     if seed is not None:
         over["seed"] = seed
     loaded = read_scenario(scenario, over)
-    spec = loaded.spec
     if workers is not None and workers < 0:
         raise ParameterError("number of workers must be >= 0", field="workers",
                              allowed="0 (all cores) or more", given=workers)
     dry = assemble(loaded, 0, dry=True)  # the whole scenario checked before anything runs
+    lock = contextlib.ExitStack()
+    created: list[Path] = []
+    try:
+        if out is not None:  # a folder we cannot write to is refused before the runs
+            lock.enter_context(folder_lock(prepare_folder(out, created=created),
+                                           "another steppe run"))
+        with lock:
+            result = _run(loaded, dry, workers, network, keep_final_states, progress,
+                          scheduler, cluster, executor, check_memory_first, available_memory)
+            if out is not None:
+                result._write(Path(out))
+    except BaseException:
+        remove_empty(created)  # refused or failed: leave no folder behind
+        raise
+    return result
+
+
+def _run(loaded: LoadedScenario, dry: Any, workers: int | None, network: Network | None,
+         keep_final_states: bool, progress: Progress | None, scheduler: str | None,
+         cluster: str | Path | None, executor: Executor | None, check_memory_first: bool,
+         available_memory: int | None) -> Result:
+    spec = loaded.spec
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     own = executor is None
@@ -314,6 +369,4 @@ def run(
                     final_opinions={o.run: o.final_opinion for o in ordered
                                     if o.final_opinion is not None},
                     metadata=meta)
-    if out is not None:
-        result.save(out)
     return result

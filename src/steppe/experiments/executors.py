@@ -135,6 +135,35 @@ class InlineExecutor(Executor):
             yield t, res
 
 
+def die_with_parent(parent: int | None = None) -> None:
+    """In a worker process: end when the process that started it ends, even killed with
+    ``kill -9`` (Linux: ``PR_SET_PDEATHSIG``; elsewhere a thread that watches the parent).
+    Without it, workers of a killed ``steppe run`` or ``steppe sweep`` would go on."""
+    parent = os.getppid() if parent is None else parent
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            raise OSError(ctypes.get_errno(), "prctl")
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+        return
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    import threading
+    import time
+
+    def watch() -> None:  # pragma: no cover - not Linux
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="steppe-parent-watch").start()
+
+
 def threads_per_worker(workers: int) -> int:
     """Numba threads each of ``workers`` processes on this machine may use: the cores
     shared out, at least one.
@@ -183,7 +212,8 @@ class ProcessExecutor(Executor):
         tries: dict[int, int] = {}
         while pending:
             inflight: dict[Future[Any], Any] = {}
-            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                       initializer=die_with_parent, initargs=(os.getpid(),))
             broken = False
             try:
                 while pending or inflight:

@@ -48,8 +48,10 @@ __all__ = [
     "MemoryEstimate",
     "available_memory",
     "check_memory",
+    "check_sweep_size",
     "estimate_memory",
     "format_bytes",
+    "run_disk_bytes",
 ]
 
 #: resident memory of one worker process before its first run (Python and libraries)
@@ -323,6 +325,93 @@ def estimate_memory(loaded: Any) -> MemoryEstimate:
     slope = (per_agent + layers + (8 if stored else 0) + (e / n if n else 0) * edge_bytes) * MARGIN
     return MemoryEstimate(agents=n, edges=e, parts=parts, per_run=per_run,
                           per_agent=slope)
+
+
+#: bytes of one per-run Parquet file before its rows (schema, footer, file system block)
+FILE_BYTES = 8192
+#: bytes per row of a per-run table on disk (compressed; measured: 8 to 30)
+ROW_BYTES = 32
+#: memory the sweeping process keeps per run (pending lists, tasks, progress) and per point
+#: (its validated scenario)
+RUN_BOOKKEEPING_BYTES = 400
+POINT_BOOKKEEPING_BYTES = 64 * 2**10
+
+
+def run_disk_bytes(loaded: Any) -> int:
+    """Bytes one run of a sweep writes (its per-run Parquet files), about.
+
+    Examples
+    --------
+    >>> from steppe import load_scenario
+    >>> sc = load_scenario({"name": "d", "seed": 1, "network": {"kind": "complete",
+    ...                     "n": 100}, "model": {"name": "voter"}, "stop": {"max_sweeps": 8}})
+    >>> run_disk_bytes(sc) < 50_000
+    True
+    """
+    spec = loaded.spec
+    levels = 1
+    pop = spec.population
+    if pop is not None:
+        levels += len(pop.groups) + len(pop.regions or {}) + len(pop.ages or {})
+        levels += len([f for f in spec.flows if f.direction == "in"]) + 1 if spec.flows else 0
+    elif spec.network.kind == "sbm":
+        levels += len(spec.network.sizes)
+    stances = 3 if spec.stances is None else len(spec.stances.labels)
+    records = _records(loaded)
+    files, rows = 2, records * levels * stances + 1  # runs, series
+    if spec.polls:
+        files, rows = files + 1, rows + 8 * len(spec.polls) * stances
+    if spec.protest is not None:
+        files, rows = files + 1, rows + records * levels
+    for extra in ("flows", "news"):
+        if getattr(spec, extra, None):
+            files, rows = files + 1, rows + records
+    return files * FILE_BYTES + rows * ROW_BYTES
+
+
+def check_sweep_size(runs: int, points: int, per_run_disk: int, folder: Path, *,
+                     available: int | None = None) -> None:
+    """Refuse, before anything runs or is written, a sweep whose files will not fit on
+    the disk of ``folder`` or whose bookkeeping will not fit in memory.
+
+    Raises
+    ------
+    InsufficientMemoryError
+        With the estimate and what is available.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_sweep_size(10, 1, 50_000, Path(tempfile.mkdtemp()))
+    >>> check_sweep_size(10**13, 1, 50_000, Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.experiments.memory.InsufficientMemoryError: this sweep writes about ...
+    """
+    import shutil
+
+    need = runs * per_run_disk
+    where = folder
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:  # pragma: no cover - an unusable folder is refused elsewhere
+        free = None
+    est = MemoryEstimate(agents=0, edges=0, parts={"disk": need}, per_run=per_run_disk,
+                         per_agent=0.0)
+    if free is not None and need > 0.9 * free:
+        raise InsufficientMemoryError(
+            f"this sweep writes about {format_bytes(need)} ({runs:,} runs of about "
+            f"{format_bytes(per_run_disk)}) to {folder}, where {format_bytes(free)} is "
+            "free; fewer runs or points, or a folder on a larger disk", est)
+    keep = runs * RUN_BOOKKEEPING_BYTES + points * POINT_BOOKKEEPING_BYTES
+    avail = available if available is not None else available_memory()
+    if avail is not None and PROCESS_BASE + keep > 0.8 * avail:
+        raise InsufficientMemoryError(
+            f"this sweep has {runs:,} runs over {points:,} points: keeping track of them "
+            f"needs about {format_bytes(PROCESS_BASE + keep)} of memory, and "
+            f"{format_bytes(avail)} is available; fewer runs or points", est)
 
 
 def check_memory(loaded: Any, workers: int = 1, *, runs_held: int = 0,

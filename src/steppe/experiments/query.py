@@ -86,6 +86,25 @@ def connect(path: str | Path) -> Any:
         raise SteppeError(f"{store.root}: not a sweep folder (no manifest.json); "
                           "`steppe sweep FILE --out DIR` writes one")
     con = duckdb.connect(":memory:")
+    try:
+        _views(con, store, manifest)
+    except duckdb.Error as exc:
+        bad = store.damaged()
+        if bad:
+            raise SteppeError(f"a file of the sweep folder is damaged: {bad[0][0]} "
+                              f"({bad[0][1]}); run the sweep again to redo that run") \
+                from None
+        raise SteppeError(f"{store.root}: cannot read the sweep folder ({exc})") from None
+    # from here on: read-only, over this folder only, and nobody may change that
+    root = str(store.root.resolve()).rstrip("/") + "/"
+    con.execute(f"SET allowed_directories = [{_lit(root)}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _views(con: Any, store: SweepStore, manifest: dict[str, Any]) -> None:
+    """The views (and the failures table) of a sweep folder."""
     params = [c for c in manifest.get("columns", {})]
     pcols = "".join(f", p.{_ident(c)}" for c in params)
     pts = store.root / "points.parquet"
@@ -94,7 +113,7 @@ def connect(path: str | Path) -> Any:
     else:  # pragma: no cover - a manifest is always written with its points
         con.execute("CREATE VIEW points AS SELECT 0::INTEGER AS point, 0::BIGINT AS seed "
                     "WHERE false")
-    for table in ("runs", "series", "polls", "participation", "flows"):
+    for table in store.tables():
         if store.has(table):
             src = f"read_parquet({_lit(store.glob(table))}, union_by_name = true)"
             con.execute(f"CREATE VIEW {table} AS SELECT t.point, t.run{pcols}, "
@@ -116,9 +135,10 @@ def connect(path: str | Path) -> Any:
                            "seed": f.get("seed"), "params": str(f.get("params")),
                            "error": f.get("error")} for f in fails],
                          columns=["point", "run", "seed", "params", "error"])
-    con.register("_failures", frame)
+    con.register("_failures_frame", frame)
+    con.execute("CREATE TABLE _failures AS SELECT * FROM _failures_frame")
+    con.unregister("_failures_frame")
     con.execute("CREATE VIEW failures AS SELECT * FROM _failures")
-    return con
 
 
 def views(path: str | Path) -> list[tuple[str, list[str], int]]:
@@ -158,14 +178,37 @@ def query(path: str | Path, sql: str) -> pd.DataFrame:
 
     con = connect(path)
     try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise SteppeError(_sql_error(con, sql, exc)) from None
+    kinds = [str(st.type).rsplit(".", 1)[-1] for st in statements]
+    if len(statements) != 1 or kinds[0] != "SELECT":
+        raise SteppeError(
+            "SQL: steppe query runs one read-only query (SELECT, WITH ... SELECT, DESCRIBE, "
+            "SHOW) over the folder's views; "
+            + ("no statement given" if not statements else
+               f"refused: {', '.join(kinds)}" if kinds != ["SELECT"] else
+               f"{len(statements)} statements given"))
+    try:
         return con.execute(sql).df()
     except duckdb.Error as exc:
-        names = ", ".join(v for (v,) in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name NOT "
-            "LIKE '\\_%' ESCAPE '\\' ORDER BY 1").fetchall())
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = ""
-        for m in re.finditer(r"(\w*)\s*(?<!\")\bby\b(?!\")", sql, re.I):
-            if m.group(1).lower() not in ("group", "order", "partition"):
-                hint = '; BY is an SQL keyword: write the column as "by"'
-        raise SteppeError(f"SQL: {first} (views: {names}{hint})") from None
+        bad = SweepStore(path).damaged() if isinstance(
+            exc, duckdb.IOException | duckdb.InvalidInputException) else []
+        if bad:
+            raise SteppeError(f"a file of the sweep folder is damaged: {bad[0][0]} "
+                              f"({bad[0][1]}); run the sweep again to redo that run") \
+                from None
+        raise SteppeError(_sql_error(con, sql, exc)) from None
+
+
+def _sql_error(con: Any, sql: str, exc: Exception) -> str:
+    """DuckDB's first line, the views there are, and a hint for a common slip."""
+    names = ", ".join(v for (v,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name NOT "
+        "LIKE '\\_%' ESCAPE '\\' ORDER BY 1").fetchall())
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    for m in re.finditer(r"(\w*)\s*(?<!\")\bby\b(?!\")", sql, re.I):
+        if m.group(1).lower() not in ("group", "order", "partition"):
+            hint = '; BY is an SQL keyword: write the column as "by"'
+    return f"SQL: {first} (views: {names}{hint})"

@@ -22,7 +22,7 @@ A run is finished when its ``runs/`` file exists: it is written last, after the 
 files, each through a temporary file renamed into place, so a sweep killed at any moment
 leaves finished runs whole and no half-written file (a stale temporary file is removed when
 the sweep resumes). One sweep at a time may write to a folder (an advisory lock on
-``.lock``, released by the system even if the process is killed).
+the folder itself, released by the system even if the process is killed).
 
 Examples
 --------
@@ -50,15 +50,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import SteppeError
-from ..observe.writers import atomic_path, write_json_atomic
+from ..observe.writers import atomic_path, folder_lock, write_json_atomic
 
 __all__ = ["MANIFEST", "TABLES", "SweepStore", "parquet_bytes", "write_table_atomic"]
 
 MANIFEST = "manifest.json"
 #: per-run tables, in the order they are written (``runs`` last: it marks the run done)
+#: the per-run tables every run writes; pressures add theirs (participation, flows, news...)
 TABLES = ("series", "polls", "participation", "flows", "runs")
-_OURS = (*TABLES, "failures", "bands", "phase", "outcomes.parquet", "points.parquet",
-         MANIFEST)
+#: what the store keeps besides the per-run tables
+_OWN = ("failures", "bands", "phase", "outcomes.parquet", "points.parquet", MANIFEST)
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
 _POINT_DIR = re.compile(r"^point-(\d+)$")
 
@@ -102,7 +104,6 @@ class SweepStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self._lock_fh: Any = None
 
     # -- the folder ---------------------------------------------------------------------
     def check_usable(self) -> None:
@@ -130,29 +131,22 @@ class SweepStore:
         SteppeError
             Another process holds it.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        fh = open(self.root / ".lock", "a+")
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory lock
-            fcntl = None  # type: ignore[assignment]
-        if fcntl is not None:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.close()
-                raise SteppeError(f"{self.root}: another sweep is writing to this folder "
-                                  "right now; wait for it or choose another --out") from None
-        try:
-            self._lock_fh = fh
+        with folder_lock(self.root, "another sweep"):
             yield
-        finally:
-            self._lock_fh = None
-            fh.close()
+
+    def tables(self) -> list[str]:
+        """The per-run tables present (folders of ``point-*/run-*.parquet``), ``runs``
+        first."""
+        if not self.root.is_dir():
+            return []
+        found = [d.name for d in sorted(self.root.iterdir())
+                 if d.is_dir() and _TABLE_NAME.match(d.name) and d.name not in _OWN
+                 and any(d.glob("point-*/run-*.parquet"))]
+        return sorted(found, key=lambda n: (n != "runs", n))
 
     def reset(self) -> None:
         """Remove every file a sweep writes here (``--no-resume``); nothing else."""
-        for name in _OURS:
+        for name in (*self.tables(), *TABLES, *_OWN):
             p = self.root / name
             if p.is_dir():
                 shutil.rmtree(p)
@@ -162,7 +156,7 @@ class SweepStore:
     def remove_stale_temporaries(self) -> int:
         """Delete temporary files left by a killed writer; return how many."""
         n = 0
-        for name in (*TABLES, "failures", "bands", "phase"):
+        for name in dict.fromkeys((*TABLES, *self.tables(), "failures", "bands", "phase")):
             d = self.root / name
             if not d.is_dir():
                 continue
@@ -211,18 +205,42 @@ class SweepStore:
                   tables: Mapping[str, pd.DataFrame | bytes | None]) -> list[Path]:
         """Write one run's tables (DataFrames or Parquet bytes), ``runs`` last; clear an
         earlier failure of that run."""
-        unknown = set(tables) - set(TABLES)
-        if unknown:
-            raise ValueError(f"unknown per-run tables: {sorted(unknown)}")
+        bad = [t for t in tables if not _TABLE_NAME.match(t) or t in _OWN]
+        if bad:
+            raise ValueError(f"not per-run table names: {sorted(bad)}")
         if tables.get("runs") is None:
             raise ValueError("a run needs its 'runs' row")
         out = []
-        for name in TABLES:
+        for name in [*sorted(t for t in tables if t != "runs"), "runs"]:  # the marker last
             df = tables.get(name)
             if df is not None:
                 out.append(write_table_atomic(df, self.run_path(name, point, run)))
         self.failure_path(point, run).unlink(missing_ok=True)
         return out
+
+    def damaged(self, runs: set[tuple[int, int]] | None = None) -> list[tuple[Path, str]]:
+        """Run files that cannot be read as Parquet (truncated, overwritten, not Parquet):
+        ``(path, why)``, for the given ``(point, run)`` pairs (default: every finished
+        run). Reads only each file's footer."""
+        import pyarrow as pa
+
+        runs = self.finished() if runs is None else runs
+        out = []
+        for table in self.tables() or ["runs"]:
+            for point, run in sorted(runs):
+                f = self.run_path(table, point, run)
+                if not f.exists():
+                    continue
+                try:
+                    pq.read_metadata(f)
+                except (OSError, pa.ArrowException) as exc:
+                    out.append((f, str(exc).splitlines()[0][:200] or type(exc).__name__))
+        return out
+
+    def discard(self, point: int, run: int) -> None:
+        """Remove a run's files (``runs`` marker first), so that it is run again."""
+        for table in ["runs", *self.tables()]:
+            self.run_path(table, point, run).unlink(missing_ok=True)
 
     def finished(self) -> set[tuple[int, int]]:
         """(point, run) pairs whose ``runs`` file exists."""

@@ -52,6 +52,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -81,7 +82,7 @@ from .grid import (
     parse_set,
     parse_values,
 )
-from .memory import check_memory, estimate_memory
+from .memory import check_memory, check_sweep_size, estimate_memory, run_disk_bytes
 from .phase import PhaseSpec, check_phase, parse_phase, phase_from_table, write_phase
 from .store import SweepStore, write_table_atomic
 from .summaries import bands_frame, outcomes_frame
@@ -360,6 +361,9 @@ class SweepResult:
         Where the runs ran.
     files : list of Path
         Phase diagram files written.
+    repaired : list of str
+        Damaged run files found when resuming (truncated, not Parquet), which were run
+        again.
     """
 
     path: Path
@@ -370,6 +374,8 @@ class SweepResult:
     seconds: float = 0.0
     executor: str = ""
     files: list[Path] = field(default_factory=list)
+    #: damaged run files found on resume (and run again), one line each
+    repaired: list[str] = field(default_factory=list)
 
     @property
     def runs_per_minute(self) -> float:
@@ -532,6 +538,7 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     manifest = store.read_manifest() if resume else None
     index = _reconcile(plan, manifest, out_dir)
     finished = store.finished() if resume else set()
+    repaired = _verify(store, finished) if resume and store.root.is_dir() else []
     by_key = {pt.key: pt for pt in plan.points}
     pending: list[tuple[int, int, Point]] = []
     for pt in plan.points:
@@ -540,7 +547,12 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     total = len(plan.points) * plan.runs
     skipped = total - len(pending)
 
-    # where the runs go; memory first, before any process starts or anything is written
+    # where the runs go; disk and memory first, before any process starts or anything
+    # is written
+    if check_memory_first and pending:
+        per_run = max(run_disk_bytes(s) for s in plan.scenarios.values())
+        check_sweep_size(len(pending), len(plan.points), per_run, out_dir,
+                         available=available_memory)
     own_executor = executor is None
     if executor is None and scheduler is None and cluster is None:
         n_local = (os.cpu_count() or 1) if not workers else workers
@@ -555,11 +567,31 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         if check_memory_first and pending and executor.worker_memory() is not None:
             biggest = max(plan.scenarios.values(), key=lambda s: estimate_memory(s).per_run)
             check_memory(biggest, 1, per_worker=executor.worker_memory(), what="this sweep")
-        return _execute(plan, store, index, pending, by_key, total, skipped, resume,
-                        executor, progress, on_failure, on_start)
+        res = _execute(plan, store, index, pending, by_key, total, skipped, resume,
+                       executor, progress, on_failure, on_start)
+        res.repaired = repaired
+        return res
     finally:
         if own_executor:
             executor.close()
+
+
+def _verify(store: SweepStore, finished: set[tuple[int, int]]) -> list[str]:
+    """Check the files of the runs a folder says are finished; a damaged run (a truncated
+    or overwritten file) is taken out of ``finished`` so that it runs again. Returns one
+    line per damaged file."""
+    out = []
+    for path, why in store.damaged(finished):
+        m = re.search(r"point-(\d+)/run-(\d+)\.parquet$", path.as_posix())
+        if m is None:  # pragma: no cover - the store names every run file so
+            continue
+        point, run = int(m.group(1)), int(m.group(2))
+        if (point, run) in finished:
+            with store.locked():
+                store.discard(point, run)
+            finished.discard((point, run))
+        out.append(f"{path} ({why}): run again")
+    return out
 
 
 def _manifest(plan: SweepPlan, index: Mapping[str, tuple[int, int, dict[str, Any]]],

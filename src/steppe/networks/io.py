@@ -220,16 +220,24 @@ def _weight_column(table, col: str, path: Path) -> np.ndarray:
     return x
 
 
-def from_networkx(g) -> Network:
+def from_networkx(g, *, direction: str | None = None, weight: str | None = None) -> Network:
     """Convert a networkx graph, numbering nodes ``0 … n-1`` in ``g``'s node order.
 
     Parameters
     ----------
     g : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
-        Non-empty graph. Directed graphs keep their direction (row ``u`` lists ``v`` for
-        each edge ``u → v``); parallel edges collapse, self-loops are dropped. If any edge
-        has a ``"weight"`` attribute the weights are kept (1 where missing; parallel edges
-        add up).
+        Non-empty graph. Parallel edges collapse, self-loops are dropped.
+    direction : {"listens", "influences"}, required for directed graphs
+        What an edge ``u → v`` means. ``"listens"``: u listens to v (v is among the agents
+        that influence u: steppe's own reading, row u lists v). ``"influences"``: u
+        influences v (NDlib's reading: v's neighbours include u). The two give opposite
+        dynamics on the same graph, so a directed graph must say which it means.
+        Ignored for undirected graphs.
+    weight : str or None
+        The edge attribute to use as influence weights (Friedkin–Johnsen and EPO read
+        them; 1 where missing; parallel edges add up). Default None: unweighted, whatever
+        attributes the edges carry (networkx's example graphs often carry a ``"weight"``:
+        pass ``weight="weight"`` to use it).
 
     Returns
     -------
@@ -240,13 +248,18 @@ def from_networkx(g) -> Network:
     Raises
     ------
     ParameterError
-        If ``g`` has no nodes.
+        If ``g`` has no nodes, or is directed without ``direction``.
 
     Examples
     --------
     >>> import networkx as nx
     >>> from_networkx(nx.cycle_graph(4)).neighbors(0).tolist()
     [1, 3]
+    >>> d = nx.DiGraph([(0, 1)])
+    >>> from_networkx(d, direction="listens").neighbors(0).tolist()
+    [1]
+    >>> from_networkx(d, direction="influences").neighbors(1).tolist()
+    [0]
     """
     nodes = list(g.nodes())
     n = len(nodes)
@@ -255,6 +268,13 @@ def from_networkx(g) -> Network:
                              given=repr(g))
     if n > _MAX_N:
         raise ParameterError("too many nodes for int32 ids", field="g", given=n)
+    directed = bool(g.is_directed())
+    if directed and direction not in ("listens", "influences"):
+        raise ParameterError("a directed graph needs to say what an edge u -> v means",
+                             field="direction",
+                             allowed="'listens' (u listens to v: steppe's reading) or "
+                                     "'influences' (u influences v: NDlib's reading)",
+                             given=direction)
     pos = {v: i for i, v in enumerate(nodes)}
     m = g.number_of_edges()
     src = np.empty(m, np.int64)
@@ -264,14 +284,17 @@ def from_networkx(g) -> Network:
     for e, (u, v, d) in enumerate(g.edges(data=True)):
         src[e] = pos[u]
         dst[e] = pos[v]
-        if "weight" in d:
-            w[e] = float(d["weight"])
+        if weight is not None and weight in d:
+            w[e] = float(d[weight])
             weighted = True
+    if directed and direction == "influences":
+        src, dst = dst, src
     params = {} if nodes == list(range(n)) else {"nodes": nodes}
+    if directed:
+        params["direction"] = direction
     if weighted:
-        return _build_weighted(n, src, dst, w, not g.is_directed(), bool(g.is_directed()),
-                               "networkx", params)
-    return _build(n, src, dst, bool(g.is_directed()), "networkx", params)
+        return _build_weighted(n, src, dst, w, not directed, directed, "networkx", params)
+    return _build(n, src, dst, directed, "networkx", params)
 
 
 def from_scipy(matrix) -> Network:

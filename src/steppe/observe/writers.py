@@ -26,7 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["atomic_path", "write_json_atomic", "write_npz_atomic", "write_parquet_atomic"]
+from ..errors import SteppeError
+
+__all__ = ["atomic_path", "folder_lock", "prepare_folder", "remove_empty",
+           "write_json_atomic", "write_npz_atomic", "write_parquet_atomic"]
 
 
 def _umask() -> int:
@@ -87,3 +90,105 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def prepare_folder(path: str | Path, what: str = "--out",
+                   created: list[Path] | None = None) -> Path:
+    """Make sure results can be written into ``path`` before anything runs: create it
+    (and its parents) and write and remove a test file there.
+
+    ``created``, when given, receives the folders this call made (so that a caller that
+    fails later can remove them again: :func:`remove_empty`).
+
+    Raises
+    ------
+    SteppeError
+        ``path`` (or a part of it) is a file, or the folder cannot be created or written
+        (no permission, read-only, full disk, a path too long): one message naming it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "file"
+    >>> _ = f.write_text("x")
+    >>> prepare_folder(f / "out")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe.errors.SteppeError: --out: .../file is a file, not a folder: results cannot go below it
+    """
+    p = Path(path)
+    if "\0" in str(p):
+        raise SteppeError(f"{what}: the path holds a NUL character")
+    for part in [p, *p.parents]:
+        try:
+            if part.exists() and not part.is_dir():
+                which = "is a file, not a folder" + (
+                    "" if part == p else ": results cannot go below it")
+                raise SteppeError(f"{what}: {part} {which}")
+        except OSError as exc:
+            raise SteppeError(f"{what}: {str(p)[:200]}: unusable path ({_reason(exc)})") \
+                from None
+    try:
+        if created is not None:
+            created += [d for d in reversed([p, *p.parents]) if not d.exists()]
+        p.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".steppe-write-test.", dir=p)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise SteppeError(f"{what}: cannot write to {str(p)[:200]} ({_reason(exc)})") \
+            from None
+    return p
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | Path, who: str = "another steppe process") -> Iterator[None]:
+    """Hold ``path``'s write lock: one writer at a time. The lock is taken on the folder
+    itself (no lock file is left behind) and the system releases it when the process
+    ends, even killed.
+
+    Raises
+    ------
+    SteppeError
+        Someone else holds it (another process, or this one through another call).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with folder_lock(d):
+    ...     with folder_lock(d):  # doctest: +ELLIPSIS
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    steppe.errors.SteppeError: ...: another steppe process is writing to this folder right now; ...
+    """
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock
+        yield
+        return
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SteppeError(f"{p}: {who} is writing to this folder right now; wait for "
+                              "it or choose another --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders (made by :func:`prepare_folder`) that are still empty, deepest
+    first: a refused or failed run leaves nothing behind."""
+    for d in reversed(folders):
+        with contextlib.suppress(OSError):
+            d.rmdir()
