@@ -67,6 +67,7 @@ def check_file(path: str | os.PathLike[str], *, what: str, limit: int = MAX_TEXT
         Not a regular file, too large, missing, unreadable, or not a valid path.
     """
     text = os.fspath(path)
+    a_what = f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
 
     def fail(message: str, **kw: object) -> ScenarioError:
         if source is not None:
@@ -75,7 +76,7 @@ def check_file(path: str | os.PathLike[str], *, what: str, limit: int = MAX_TEXT
         return ScenarioError(f"{message}", file=_short(text), field=field, **kw)
 
     if not text:
-        raise fail("empty path", allowed=f"the path of a {what}")
+        raise fail("empty path", allowed=f"the path of {a_what}")
     if "\0" in text:
         raise fail("the path holds a NUL character", allowed="a file path")
     try:
@@ -95,7 +96,7 @@ def check_file(path: str | os.PathLike[str], *, what: str, limit: int = MAX_TEXT
         kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a plain file")
         if kind == "a folder":
             raise fail(f"is a folder, not a {what}")
-        raise fail(f"not a regular file ({kind})", allowed=f"a {what}")
+        raise fail(f"not a regular file ({kind})", allowed=a_what)
     if st.st_size > limit:
         raise fail(f"too large ({st.st_size:,} bytes)", allowed=f"at most {limit:,} bytes")
     return Path(text)

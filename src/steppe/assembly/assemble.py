@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import time
@@ -416,5 +417,6 @@ def resolved(scenario: LoadedScenario, model: Model | None = None) -> dict[str, 
         data["stances"] = {"labels": list(model.stances), "cutoffs": list(model.cutoffs)}
     rep = data.get("report")
     if rep and rep.get("observed_polls") and not Path(rep["observed_polls"]).is_absolute():
-        rep["observed_polls"] = str((scenario.base_dir / rep["observed_polls"]).resolve())
+        with contextlib.suppress(OSError, ValueError):  # an unusable path stays as given
+            rep["observed_polls"] = str((scenario.base_dir / rep["observed_polls"]).resolve())
     return data

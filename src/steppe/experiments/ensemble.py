@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import platform
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -48,11 +49,10 @@ from ..networks.base import Network
 from ..observe.tables import RunOutput, tables
 from ..observe.writers import (
     folder_lock,
+    json_default,
     prepare_folder,
     remove_empty,
-    write_json_atomic,
-    write_npz_atomic,
-    write_parquet_atomic,
+    write_group,
 )
 from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import read_scenario
@@ -60,7 +60,7 @@ from .executors import Executor, InlineExecutor, make_executor
 from .memory import check_memory
 from .tasks import Progress, make_tasks, records, run_task
 
-__all__ = ["Result", "final_shares", "run"]
+__all__ = ["Result", "RunFailed", "final_shares", "run"]
 
 
 @dataclass
@@ -137,25 +137,28 @@ class Result:
             return self._write(out, final_states)
 
     def _write(self, out: Path, final_states: bool | None = None) -> list[Path]:
-        """Write the files into ``out`` (its lock held); on failure remove what was
-        written so far and say why."""
-        written: list[Path] = []
+        """Write the files into ``out`` (its lock held) as one group: all of them, or on a
+        failure none (an earlier set of results there stays as it was)."""
         try:
-            return self._save(out, final_states, written)
+            return write_group(self._files(out, final_states))
         except OSError as exc:
-            for p in written:
-                p.unlink(missing_ok=True)
             raise SteppeError(f"could not write the results to {out} "
                               f"({exc.strerror or type(exc).__name__}); nothing was "
                               "written: free the space (or fix the folder) and run again") \
                 from None
 
-    def _save(self, out: Path, final_states: bool | None, paths: list[Path]) -> list[Path]:
-        paths += [write_parquet_atomic(self.series, out / "series.parquet"),
-                  write_parquet_atomic(self.summary, out / "summary.parquet")]
+    def _files(self, out: Path, final_states: bool | None
+               ) -> list[tuple[Path, Callable[[Path], Any]]]:
+        """Every file to write and how."""
+        def parquet(df: pd.DataFrame) -> Callable[[Path], Any]:
+            return lambda p: df.to_parquet(p, index=False, engine="pyarrow",
+                                           compression="zstd")
+
+        items = [(out / "series.parquet", parquet(self.series)),
+                 (out / "summary.parquet", parquet(self.summary))]
         known = [t for t in ("polls", "participation", "flows") if t in self.tables]
         for name in [*known, *sorted(set(self.tables) - set(known))]:
-            paths.append(write_parquet_atomic(self.tables[name], out / f"{name}.parquet"))
+            items.append((out / f"{name}.parquet", parquet(self.tables[name])))
         keep = self.scenario.spec.record.final_state if final_states is None else final_states
         if keep and self.final_states:
             arrays = {f"run_{r:04d}": s for r, s in sorted(self.final_states.items())}
@@ -163,12 +166,30 @@ class Result:
                            for r, s in sorted(self.final_expressed.items())})
             arrays.update({f"run_{r:04d}_opinion": s
                            for r, s in sorted(self.final_opinions.items())})
-            paths.append(write_npz_atomic(arrays, out / "final_states.npz"))
+
+            def npz(p: Path) -> None:
+                with open(p, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
+
+            items.append((out / "final_states.npz", npz))
+        self.metadata["files"] = [p.name for p, _ in items] + ["metadata.json"]
         meta = dict(self.metadata)
-        meta["files"] = [p.name for p in paths] + ["metadata.json"]
-        paths.append(write_json_atomic(meta, out / "metadata.json"))
-        self.metadata["files"] = meta["files"]
-        return list(paths)
+        items.append((out / "metadata.json", lambda p: p.write_text(
+            json.dumps(meta, indent=2, default=json_default) + "\n", encoding="utf-8")))
+        return items
+
+
+class RunFailed(SteppeError):
+    """A run stopped on an error that is not the scenario's (a bug, or the machine ran out
+    of something); ``traceback`` holds where, for a bug report."""
+
+    def __init__(self, message: str, *, traceback: str | None = None) -> None:
+        super().__init__(message + " (an error inside steppe or the machine, not in the "
+                         "scenario; please report it with the scenario file)")
+        self.traceback = traceback
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (str(self),), {"traceback": self.traceback})
 
 
 def final_shares(summary: pd.DataFrame, stances: list[str]) -> pd.DataFrame:
@@ -325,8 +346,8 @@ def _run(loaded: LoadedScenario, dry: Any, workers: int | None, network: Network
             if rec["output"] is None:
                 if rec["exception"] is not None:
                     raise rec["exception"]
-                raise SteppeError(f"run {rec['run']} of {loaded.source} failed: "
-                                  f"{rec['error']}\n{rec['traceback']}")
+                raise RunFailed(f"run {rec['run']} of {loaded.source} failed: "
+                                f"{rec['error']}", traceback=rec["traceback"])
             o = rec["output"]
             outputs[o.run] = o
             if progress is not None:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SteppeError
+from ..inputs import MAX_DATA_BYTES, check_file
 from ..models.base import get_model
 
 __all__ = [
@@ -214,6 +215,7 @@ def available_memory() -> int | None:
 
 
 def _edge_list_rows(path: Path) -> int:
+    check_file(path, what="edge list", limit=MAX_DATA_BYTES)  # never a device or a FIFO
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
@@ -264,7 +266,7 @@ def _network_size(loaded: Any) -> tuple[int, int]:
         p = p if p.is_absolute() else loaded.base_dir / p
         try:
             rows = _edge_list_rows(p)
-        except OSError:
+        except (OSError, ValueError, SteppeError):  # unreadable: the real read says why
             rows = 0
         return (net.n or max(2, 2 * rows)), rows
     return getattr(net, "n", 0) or 0, 0  # pragma: no cover - a future kind

@@ -187,8 +187,8 @@ def query(path: str | Path, sql: str) -> pd.DataFrame:
             "SQL: steppe query runs one read-only query (SELECT, WITH ... SELECT, DESCRIBE, "
             "SHOW) over the folder's views; "
             + ("no statement given" if not statements else
-               f"refused: {', '.join(kinds)}" if kinds != ["SELECT"] else
-               f"{len(statements)} statements given"))
+               f"{len(statements)} statements given" if set(kinds) == {"SELECT"} else
+               f"refused: {', '.join(k for k in kinds if k != 'SELECT')}"))
     try:
         return con.execute(sql).df()
     except duckdb.Error as exc:

@@ -538,21 +538,22 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     manifest = store.read_manifest() if resume else None
     index = _reconcile(plan, manifest, out_dir)
     finished = store.finished() if resume else set()
+    total = len(plan.points) * plan.runs
+    # disk and memory first, before the runs are even listed, any process starts or
+    # anything is written
+    if check_memory_first and total > len(finished):
+        per_run = max(run_disk_bytes(s) for s in plan.scenarios.values())
+        check_sweep_size(total - len(finished), len(plan.points), per_run, out_dir,
+                         available=available_memory)
     repaired = _verify(store, finished) if resume and store.root.is_dir() else []
     by_key = {pt.key: pt for pt in plan.points}
     pending: list[tuple[int, int, Point]] = []
     for pt in plan.points:
         p_index = index[pt.key][0]
         pending += [(p_index, r, pt) for r in range(plan.runs) if (p_index, r) not in finished]
-    total = len(plan.points) * plan.runs
     skipped = total - len(pending)
 
-    # where the runs go; disk and memory first, before any process starts or anything
-    # is written
-    if check_memory_first and pending:
-        per_run = max(run_disk_bytes(s) for s in plan.scenarios.values())
-        check_sweep_size(len(pending), len(plan.points), per_run, out_dir,
-                         available=available_memory)
+    # where the runs go: the memory of a run, before any process starts
     own_executor = executor is None
     if executor is None and scheduler is None and cluster is None:
         n_local = (os.cpu_count() or 1) if not workers else workers

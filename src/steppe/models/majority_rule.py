@@ -56,7 +56,7 @@ __all__ = ["MajorityRule"]
 
 
 class MajorityRuleParams(ModelParams):
-    r: int = Field(3, ge=2)
+    r: int = Field(3, ge=2, le=10_000)
     """Group size."""
     tie: Literal["status_quo", "random"] = "status_quo"
     """What a tied group (even size) adopts: the status-quo stance, or a random stance."""

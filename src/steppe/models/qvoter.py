@@ -60,7 +60,7 @@ __all__ = ["QVoter", "mean_field_share"]
 
 
 class QVoterParams(ModelParams):
-    q: int = Field(4, ge=1)
+    q: int = Field(4, ge=1, le=10_000)
     """Panel size: how many others must agree to sway the agent."""
     p: float = Field(0.0, ge=0.0, le=1.0)
     """Probability that the chosen agent acts nonconformingly."""

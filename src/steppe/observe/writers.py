@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import SteppeError
 
-__all__ = ["atomic_path", "folder_lock", "prepare_folder", "remove_empty",
+__all__ = ["atomic_path", "folder_lock", "prepare_folder", "remove_empty", "write_group",
            "write_json_atomic", "write_npz_atomic", "write_parquet_atomic"]
 
 
@@ -57,6 +57,41 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def write_group(items: list[tuple[Path, Callable[[Path], Any]]]) -> list[Path]:
+    """Write several files as a group: each ``write(path)`` writes to a temporary file
+    beside its target; only when all of them are written (and flushed) are they renamed
+    onto their targets. If any write fails, every temporary file is removed and the
+    targets are left as they were (an earlier set of results stays whole).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_group([(d / "a.txt", lambda p: p.write_text("a")),
+    ...                               (d / "b.txt", lambda p: p.write_text("b"))])]
+    ['a.txt', 'b.txt']
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, write in items:
+            target = Path(target)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                       dir=target.parent)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            write(Path(tmp))
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+    return [target for _, target in staged]
+
+
 def write_parquet_atomic(df: pd.DataFrame, target: str | Path) -> Path:
     """Write ``df`` as Parquet (zstd-compressed) atomically; return the path."""
     with atomic_path(target) as tmp:
@@ -67,7 +102,7 @@ def write_parquet_atomic(df: pd.DataFrame, target: str | Path) -> Path:
 def write_json_atomic(obj: Any, target: str | Path) -> Path:
     """Write ``obj`` as indented JSON atomically; return the path."""
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n",
+        tmp.write_text(json.dumps(obj, indent=2, default=json_default) + "\n",
                        encoding="utf-8")
     return Path(target)
 
@@ -80,7 +115,8 @@ def write_npz_atomic(arrays: dict[str, np.ndarray], target: str | Path) -> Path:
     return Path(target)
 
 
-def _json_default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
+    """JSON for NumPy numbers and arrays, and paths."""
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):

@@ -131,16 +131,22 @@ class Control:
     live: bool = True
 
 
-def non_negative(path: str, value: Any) -> float:
-    """``value`` as a float if it is a number >= 0, else a ParameterError for the event
-    target ``path``."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+#: the largest value a control takes unless it says otherwise (an intensity of 10^6 is
+#: already "everything"; beyond, arithmetic on it can overflow)
+MAX_CONTROL = 1e6
+
+
+def non_negative(path: str, value: Any, high: float = MAX_CONTROL) -> float:
+    """``value`` as a float if it is a number in ``[0, high]``, else a ParameterError for
+    the event target ``path``."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= high:
         raise ParameterError("must be a number >= 0", field=f"events.{path}",
-                             allowed=">= 0", given=value)
+                             allowed=f"0 <= value <= {high:g}", given=value)
     return float(value)
 
 
-def number_control(obj: Any, attr: str, path: str, *, live: bool = True) -> Control:
+def number_control(obj: Any, attr: str, path: str, *, live: bool = True,
+                   high: float = MAX_CONTROL) -> Control:
     """A control over the attribute ``attr`` of ``obj``: a number >= 0, stored as float.
 
     Examples
@@ -158,10 +164,10 @@ def number_control(obj: Any, attr: str, path: str, *, live: bool = True) -> Cont
     """
 
     def set_(value: Any) -> None:
-        setattr(obj, attr, non_negative(path, value))
+        setattr(obj, attr, non_negative(path, value, high))
 
     return Control(path=path, get=lambda: getattr(obj, attr), set=set_,
-                   check=lambda v: non_negative(path, v), live=live)
+                   check=lambda v: non_negative(path, v, high), live=live)
 
 
 _REGISTRY: dict[str, type[Pressure]] = {}

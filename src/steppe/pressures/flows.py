@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BorderFlows", "FlowPlan"]
 
+#: the largest rate a flow may have (people per day, as the schema allows)
+MAX_RATE = 1e9
+
 
 @dataclass
 class FlowPlan:
@@ -233,10 +236,11 @@ class BorderFlows(Pressure):
             path = f"flows.{name}.rate"
 
             def set_(value: Any, name: str = name, path: str = path) -> None:
-                self.rates[name] = non_negative(path, value)
+                self.rates[name] = non_negative(path, value, MAX_RATE)
 
             out.append(Control(path=path, get=lambda name=name: self.rates[name], set=set_,
-                               check=lambda v, path=path: non_negative(path, v), live=False))
+                               check=lambda v, path=path: non_negative(path, v, MAX_RATE),
+                               live=False))
         return out
 
     def schedule(self, value_at: Callable[[str, int], Any], sweeps: int | None) -> None:

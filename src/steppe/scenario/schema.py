@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..distributions import DistLike
 
@@ -67,6 +67,18 @@ STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, 
 Date = Annotated[dt.date, Field(strict=False)]
 #: when something happens: a sweep number, or a date when the scenario has a calendar
 When = Annotated[int, Field(ge=0)] | Date
+def _file_path(value: str) -> str:
+    if not value:
+        raise ValueError("a file path must not be empty")
+    if "\0" in value:
+        raise ValueError("a file path cannot hold a NUL character")
+    if len(value) > 4096:
+        raise ValueError(f"the path is too long ({len(value)} characters; at most 4096)")
+    return value
+
+
+#: a path a scenario names (relative to the scenario file): text a file system can take
+FilePath = Annotated[str, AfterValidator(_file_path)]
 #: the most sweeps a run may be asked for (a run of 10^9 sweeps would take centuries)
 MAX_SWEEPS = 1e9
 #: the most agents a network or population may have (int32 neighbour ids)
@@ -96,7 +108,7 @@ class ErdosRenyiSpec(_NetworkBase):
     kind: Literal["erdos_renyi"]
     n: int = Field(ge=2, le=MAX_AGENTS)
     """Number of agents."""
-    mean_degree: float = Field(gt=0)
+    mean_degree: float = Field(gt=0, le=MAX_AGENTS)
     """Expected number of neighbours per agent."""
 
     @model_validator(mode="after")
@@ -178,7 +190,7 @@ class StochasticBlockSpec(_NetworkBase):
     """Number of agents in each group."""
     probabilities: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
     """Edge probability between a member of group a and one of group b."""
-    mean_degree: float | None = Field(default=None, gt=0)
+    mean_degree: float | None = Field(default=None, gt=0, le=MAX_AGENTS)
     """Mean degree (with ``mixing``)."""
     mixing: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
     """Share of a group-a member's edges that go to group b (rows sum to 1)."""
@@ -208,7 +220,7 @@ class HomophilySpec(_NetworkBase):
     preference for one's own group and region (needs a [population] table)."""
 
     kind: Literal["homophily"]
-    mean_degree: float = Field(gt=0)
+    mean_degree: float = Field(gt=0, le=MAX_AGENTS)
     """Expected number of contacts per agent."""
     within_group: float | None = Field(default=None, ge=0, lt=1)
     """Share of each agent's ties inside its own group (None: no preference)."""
@@ -223,7 +235,7 @@ class EdgeListSpec(_NetworkBase):
     """A network read from a CSV or Parquet edge list (node ids 0 .. n−1)."""
 
     kind: Literal["edgelist"]
-    path: str
+    path: FilePath
     """File path, relative to the scenario file."""
     source: str = "source"
     """Column with the first end of each edge."""
@@ -348,9 +360,9 @@ class ExpressionSpec(_Strict):
     """Stances that are costly to voice."""
     safe: str
     """The stance voiced instead."""
-    enforcement: float = Field(ge=0)
+    enforcement: float = Field(ge=0, le=1e6)
     """Intensity of the penalty (0: nobody hides). Events can change it."""
-    support_weight: float = Field(default=1.0, ge=0)
+    support_weight: float = Field(default=1.0, ge=0, le=1e6)
     """How much visible support for a stance lowers the cost of voicing it."""
     conviction: DistLike = 1.0
     """Per-agent conviction (a number or a distribution table), >= 0."""
@@ -421,7 +433,7 @@ class ProtestSpec(_Strict):
     """Share of agents who protest whenever eligible."""
     requires_voicing: bool = True
     """Only agents who voice their eligible stance may protest."""
-    permitted: float = Field(default=1.0, ge=0)
+    permitted: float = Field(default=1.0, ge=0, le=1e6)
     """1: protests allowed, 0: banned (events can change it: "protest.permitted")."""
 
 
@@ -433,7 +445,7 @@ class ReportSpec(_Strict):
     penalised stance, else the model's first)."""
     participation_stance: str | None = None
     """A stance meaning "taking part" (e.g. protest), plotted on its own."""
-    observed_polls: str | None = None
+    observed_polls: FilePath | None = None
     """A CSV of real polls to overlay (columns n and date, or fieldwork_start and
     fieldwork_end, and one column per stance), relative to the scenario file."""
     observed_columns: dict[str, str] = Field(default_factory=dict)
@@ -469,7 +481,7 @@ class MediaSpec(_Strict):
     """Identifier, used by events as media.<name>.strength."""
     stance: str
     """The stance it pushes."""
-    strength: float = Field(ge=0)
+    strength: float = Field(ge=0, le=1e6)
     """Pull per sweep at full exposure: an exposed agent adopts the stance with probability
     strength x exposure (continuous models: moves that share of the way)."""
     exposure: DistLike = 1.0
@@ -529,9 +541,9 @@ class FlowSpec(_Strict):
     """First sweep (or date) of the flow."""
     end: When | None = None
     """The flow stops before this sweep (or date); default: the end of the run."""
-    total: float | None = Field(default=None, ge=0)
+    total: float | None = Field(default=None, ge=0, le=1e10)
     """People over the whole period, spread evenly over its sweeps."""
-    rate: float | None = Field(default=None, ge=0)
+    rate: float | None = Field(default=None, ge=0, le=1e9)
     """People per day (per sweep without a [time] calendar); events can change it."""
     groups: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
     """Arrivals: their group mix (default: the national mix). Departures: how leavers
@@ -629,7 +641,7 @@ class RecordSpec(_Strict):
 class OutputSpec(_Strict):
     """Where results go."""
 
-    dir: str | None = None
+    dir: FilePath | None = None
     """Output folder, relative to the working directory (default: results/<name>)."""
 
 
