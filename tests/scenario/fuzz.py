@@ -80,8 +80,7 @@ WORK_BUDGET = 5e7
 
 def base_data(name: str) -> dict[str, Any]:
     """A scenario's data (variant resolved) at its small size, one run."""
-    from steppe.scenario import read_scenario_file, set_path
-
+    read_scenario_file, set_path = _scenario_files()
     data, _, _ = read_scenario_file(SCENARIOS / f"{name}.toml")
     data = copy.deepcopy(data)
     data.pop("sweep", None)
@@ -89,6 +88,15 @@ def base_data(name: str) -> dict[str, Any]:
     for path, value in SMALL[name].items():
         data = set_path(data, path, value)
     return data
+
+
+def _scenario_files() -> tuple[Any, Any]:
+    """``read_scenario_file`` and ``set_path`` (where they live in this version)."""
+    try:
+        from steppe.scenario import read_scenario_file, set_path
+    except ImportError:  # the layout before issue 9, for campaigns against it
+        from steppe.scenario.loader import read_scenario_file, set_path
+    return read_scenario_file, set_path
 
 
 def leaves(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -184,7 +192,11 @@ def attempt(src: dict[str, Any] | Path, out: Path) -> tuple[str, str]:
     ``"partial"`` (an error that left files), ``"traceback"`` or ``"hang"``."""
     import steppe
     from steppe.errors import SteppeError
-    from steppe.experiments.ensemble import RunFailed
+
+    try:
+        from steppe.experiments.ensemble import RunFailed
+    except ImportError:  # before issue 10 there was no such error
+        RunFailed = type("RunFailed", (Exception,), {})
 
     try:
         with watchdog(TIME_LIMIT):
@@ -235,15 +247,12 @@ def campaign(examples: int, seed: int = 0) -> Counter:
             if i % 2 == 0:
                 src: Any = mutate(base_data(name), rng, k=rng.choice([1, 1, 2, 3]))
             else:
-                from steppe.scenario import set_path
-
+                read_scenario_file, set_path = _scenario_files()
                 text = (files / f"{name}.toml").read_text(encoding="utf-8")
                 path = files / f"fuzz-{i}.toml"
                 path.write_text(mutate_text(text, rng), encoding="utf-8")
                 src = path
                 try:
-                    from steppe.scenario import read_scenario_file
-
                     data, _, _ = read_scenario_file(path)
                     data["runs"] = 1
                     data.pop("sweep", None)
