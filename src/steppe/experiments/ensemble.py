@@ -362,9 +362,10 @@ def _run(loaded: LoadedScenario, dry: Any, workers: int | None, network: Network
     series, summary = frames.pop("series"), frames.pop("summary")
     finished = datetime.now(UTC)
     model = dry.model
+    scenario_data = resolved(loaded, model)
     meta = {
         "steppe_version": __version__,
-        "scenario": resolved(loaded, model),
+        "scenario": scenario_data,
         "source": loaded.source,
         "source_sha256": loaded.sha256,
         "seed": spec.seed,
@@ -374,7 +375,7 @@ def _run(loaded: LoadedScenario, dry: Any, workers: int | None, network: Network
         "network": ordered[0].network if network is None else describe(network),
         "model": {"name": model.name, "title": model.title, "stances": list(model.stances),
                   "references": list(model.references)},
-        "report": (resolved(loaded, model).get("report") or {}),
+        "report": scenario_data.get("report") or {},
         "started_utc": started.isoformat(timespec="seconds"),
         "finished_utc": finished.isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 3),

@@ -230,7 +230,7 @@ class NewsShock(Pressure):
         else:
             switch = who[self.gen.random(len(who)) < self.amount]
             state.stance[switch] = self.code
-            state.counts[:] = np.bincount(state.stance, minlength=k)[:k]
+            state.recount(k)
             if self.lasting:
                 self.model.on_opinion_shift(state, switch, None)
         self.moved += int(np.count_nonzero(state.stance[who] != before))

@@ -90,7 +90,7 @@ class LoadedScenario:
         return None if limit is None else int(np.ceil(limit - 1e-9))
 
     def within_run(self, at: int, field: str, given: Any, *, at_end: bool = False) -> int:
-        """``at`` (a sweep) if the run reaches it: an event, flow or news shock must come
+        """``at`` (a sweep) if the run reaches it: an event or a news shock must come
         before the run's end (one at the end would never act), a poll (``at_end``) may
         come at the end; anything later would silently never happen.
 
