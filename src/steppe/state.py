@@ -52,10 +52,16 @@ class State:
     opinion : numpy.ndarray or None
         float64 private opinion of continuous models (``stance`` is then its category).
     expressed, expressed_counts, expressed_opinion
-        What agents voice, and how many voice each stance (aliases of the private arrays
-        when there is no expression layer).
+        What agents voice (their *answer*), and how many give each answer (aliases of the
+        private arrays when there is no expression layer). With a "don't know / refuse"
+        answer, ``expressed`` holds its code (the number of stances) and ``expressed_counts``
+        has one more entry.
+    heard, heard_counts
+        What the neighbours hear, as stance codes: ``expressed`` with "don't know" replaced
+        by the stance it is heard as (the same array as ``expressed`` without such an
+        answer).
     seen, seen_counts, seen_opinion
-        What kernels read for other agents: the private arrays or the expressed ones.
+        What kernels read for other agents: the private arrays or the heard ones.
     present : numpy.ndarray or None
         With border flows: bool, the agents in the country now. Absent agents (arrivals yet
         to come, leavers) are frozen (``committed`` is set for them), have no ties in the
@@ -73,6 +79,8 @@ class State:
     expressed: np.ndarray = None  # type: ignore[assignment]
     expressed_counts: np.ndarray = None  # type: ignore[assignment]
     expressed_opinion: np.ndarray | None = None
+    heard: np.ndarray = None  # type: ignore[assignment]
+    heard_counts: np.ndarray = None  # type: ignore[assignment]
     seen: np.ndarray = None  # type: ignore[assignment]
     seen_counts: np.ndarray = None  # type: ignore[assignment]
     seen_opinion: np.ndarray | None = None
@@ -85,6 +93,9 @@ class State:
             self.expressed_counts = self.counts
         if self.expressed_opinion is None:
             self.expressed_opinion = self.opinion
+        if self.heard is None:
+            self.heard = self.expressed
+            self.heard_counts = self.expressed_counts
         self.see_private()
 
     @property
@@ -103,19 +114,46 @@ class State:
         self.seen_opinion = self.opinion
 
     def see_expressed(self) -> None:
-        """Kernels read what agents voice."""
-        self.seen = self.expressed
-        self.seen_counts = self.expressed_counts
+        """Kernels read what agents voice (as heard: stance codes)."""
+        self.seen = self.heard
+        self.seen_counts = self.heard_counts
         self.seen_opinion = self.expressed_opinion
 
-    def separate_expression(self) -> None:
-        """Give the expressed stances arrays of their own (for an expression layer)."""
+    def separate_expression(self, answers: int | None = None) -> None:
+        """Give the expressed stances arrays of their own (for an expression layer).
+
+        ``answers``: the number of answers when it exceeds the number of stances (a "don't
+        know" answer); ``heard`` then gets arrays of its own too."""
         if self.expressed is self.stance:
             self.expressed = self.stance.copy()
             self.expressed_counts = self.counts.copy()
             if self.opinion is not None:
                 self.expressed_opinion = self.opinion.copy()
+            self.heard, self.heard_counts = self.expressed, self.expressed_counts
+        k = len(self.counts)
+        if answers is not None and answers > k and len(self.expressed_counts) != answers:
+            self.expressed_counts = np.zeros(answers, dtype=np.int64)
+            self.expressed_counts[:k] = self.heard_counts
+            self.heard = self.expressed.copy()
         self.see_private()
+
+    def voice_own(self, who: np.ndarray) -> None:
+        """Agents ``who`` voice what they privately hold (e.g. on arriving), every
+        expressed array and count kept current."""
+        if self.expressed is self.stance:
+            return
+        codes = self.stance[who]
+        ka, k = len(self.expressed_counts), len(self.heard_counts)
+        self.expressed_counts -= np.bincount(self.expressed[who], minlength=ka)[:ka]
+        self.expressed[who] = codes
+        self.expressed_counts += np.bincount(codes, minlength=ka)[:ka]
+        if self.heard is not self.expressed:
+            self.heard_counts -= np.bincount(self.heard[who], minlength=k)[:k]
+            self.heard[who] = codes
+            self.heard_counts += np.bincount(codes, minlength=k)[:k]
+        if (self.expressed_opinion is not None and self.opinion is not None
+                and self.expressed_opinion is not self.opinion):
+            self.expressed_opinion[who] = self.opinion[who]
 
     @property
     def n_present(self) -> int:

@@ -334,7 +334,8 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
         attributes["group"] = net.groups
     for name, (codes, _) in (net.attributes or {}).items():
         attributes[name] = codes
-    observers = [PollObserver(at=at, design=design, stances=model.stances,
+    answers = (*model.stances, *(a for p in pressures for a in p.extra_answers()))
+    observers = [PollObserver(at=at, design=design, stances=answers,
                               seed=stream_seed(spec.seed, Stream.POLL, run, i),
                               attributes=attributes)
                  for i, (at, design) in enumerate(polls)]

@@ -227,7 +227,8 @@ def simulate(
         breakdowns = default_breakdowns(network)
     elif not isinstance(breakdowns, Breakdowns):
         breakdowns = Breakdowns(dict(breakdowns))
-    record = Recorder(observables, breakdowns, k=len(model.stances))
+    labels = (*model.stances, *(a for p in pressures for a in p.extra_answers()))
+    record = Recorder(observables, breakdowns, k=len(labels), labels=labels)
     record.record(state, state.time)
     due_observations()
     net = world.active

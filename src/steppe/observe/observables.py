@@ -205,6 +205,13 @@ def _tally(codes, stance, expressed, present, priv, expr):
         expr[c, expressed[i]] += 1
 
 
+def _padded(counts: np.ndarray, k: int) -> np.ndarray:
+    """``counts`` as an int64 array of length ``k`` (answers beyond the stances: 0)."""
+    out = np.zeros(k, dtype=np.int64)
+    out[:len(counts)] = counts
+    return out
+
+
 class Tally:
     """Counts of agents by level at one record, computed once and shared by the
     observables measured then."""
@@ -218,8 +225,8 @@ class Tally:
     def _by_stance(self) -> tuple[np.ndarray, np.ndarray]:
         if self._counts is None:
             st = self.state
-            priv = [st.present_counts().copy()]
-            expr = [st.present_counts(expressed=True).copy()]
+            priv = [_padded(st.present_counts(), self.k)]
+            expr = [_padded(st.present_counts(expressed=True), self.k)]
             mask = st.present if st.present is not None else np.zeros(0, dtype=np.bool_)
             for codes, labels in self.breakdowns.by.values():
                 p = np.zeros((len(labels), self.k), dtype=np.int64)
@@ -267,12 +274,16 @@ class Recording:
         levels)`` or ``(records,)``.
     observables : dict[(table, name), Column]
         What each recorded column is.
+    labels : tuple of str or None
+        The categories of the stance axis: the model's stances, then any other answer
+        agents may voice (e.g. "dont_know", whose private count is always 0).
     """
 
     time: np.ndarray
     levels: list[tuple[str, str]]
     values: dict[tuple[str, str], np.ndarray]
     observables: dict[tuple[str, str], Column]
+    labels: tuple[str, ...] | None = None
 
     def tables(self) -> list[str]:
         """The tables with at least one observable, in order of first appearance."""
@@ -289,14 +300,17 @@ class Recorder:
     breakdowns
         The levels to measure per-level observables over.
     k
-        Number of stances.
+        Number of categories of the stance axis (stances, then other answers).
+    labels
+        Their labels, if known.
     """
 
     def __init__(self, observables: Iterable[Observable], breakdowns: Breakdowns,
-                 k: int) -> None:
+                 k: int, labels: Sequence[str] | None = None) -> None:
         self.observables = {o.key: o for o in observables}
         self.breakdowns = breakdowns
         self.k = k
+        self.labels = None if labels is None else tuple(labels)
         self.time: list[float] = []
         self.values: dict[tuple[str, str], list[Any]] = {key: [] for key in self.observables}
 
@@ -316,7 +330,8 @@ class Recorder:
                            else np.stack(vals).astype(np.int64))
         return Recording(time=np.asarray(self.time, dtype=np.float64),
                          levels=self.breakdowns.levels, values=values,
-                         observables={k: o.column() for k, o in self.observables.items()})
+                         observables={k: o.column() for k, o in self.observables.items()},
+                         labels=self.labels)
 
 
 def level_sizes(recording: Recording) -> np.ndarray:

@@ -204,7 +204,8 @@ def tables(outputs: Sequence[RunOutput], stances: Sequence[str], *, seed: int,
     outputs
         The runs, in the order their rows should come.
     stances
-        The stance labels.
+        The stance labels (the runs' own labels, stances then other answers such as
+        "dont_know", take precedence when they recorded them).
     seed
         The scenario's seed (the summary's ``seed`` column).
     dates
@@ -216,6 +217,10 @@ def tables(outputs: Sequence[RunOutput], stances: Sequence[str], *, seed: int,
         ``series`` and ``summary`` always; the tables of pressures' observables and
         ``polls`` when a run recorded them.
     """
+    labels = next((tuple(o.recording.labels) for o in outputs
+                   if o.recording.labels is not None), None)
+    if labels is not None:  # the recorded categories: the stances, then other answers
+        stances = labels
     names = list(dict.fromkeys(t for o in outputs for t in o.recording.tables()))
     out: dict[str, pd.DataFrame] = {}
     for name in names:

@@ -263,6 +263,11 @@ class Pressure(abc.ABC):
         then stop as absorbed); default: when nothing is due."""
         return self.next_time(state.time) == float("inf")
 
+    def extra_answers(self) -> Sequence[str]:
+        """Answers agents may voice besides the model's stances (e.g. "don't know"): they
+        follow the stances in the outputs (default: none)."""
+        return ()
+
     def pull(self) -> OpinionPull | None:
         """A continuous pull toward an opinion, as arrays, for models that fold the
         pressures into their rest state (default: none)."""

@@ -1,27 +1,58 @@
-"""Preference falsification: what agents voice versus what they privately hold (Kuran 1995).
+"""What agents say, and why: the answer model (preference falsification; Kuran 1995).
 
-The rule, for every agent i whose private stance s is *penalised*::
+Every agent *chooses* the answer it voices. The answers are the model's stances and,
+optionally, "don't know / refuse" (``dont_know``). Agent ``i``, privately holding stance
+``s_i``, gives answer ``a`` the utility
 
-    i voices s   if   enforcement * visibility_i  <=  conviction_i + support_weight * support_i(s)
-    otherwise    i voices the declared safe stance
+    ``U_i(a) = c_i [a = s_i] + w R_i(a) - v_i sigma(a)``          (a a stance)
+    ``U_i(dont_know) = d_i``
 
-where ``support_i(s)`` is the share of i's neighbours who currently *voice* s (on the complete
-graph: of all other agents). Agents whose private stance is not penalised voice it.
-Committed agents never change their *private* stance, but they obey the same rule when it
-comes to voicing it, unless ``committed_always_voice`` makes them activists who never hide.
-``conviction`` and ``visibility`` are per-agent, drawn from declared distributions (optionally
-per group). With ``enforcement = 0`` every agent voices its private stance.
+- ``c_i [a = s_i]``: *intrinsic* utility, the conviction ``c_i >= 0`` an agent gains by voicing
+  what it holds;
+- ``w R_i(a)``: *reputational* utility, ``R_i(a)`` the share of ``i``'s neighbours who
+  currently voice ``a`` (on the complete graph: of all other agents) and ``w`` the
+  ``support_weight``. With ``reputation = "all"`` (Kuran's reading) every answer earns it:
+  one gains standing by saying what those around one say. With ``reputation = "own"`` (the
+  default) only the agent's own stance earns it: others voicing it are the courage to voice
+  it too;
+- ``v_i sigma(a)``: the *sanction* the state attaches to answer ``a`` (``sanction``; a
+  negative sanction is a reward, e.g. for voicing the government's line), felt in proportion
+  to the agent's visibility ``v_i >= 0``;
+- ``d_i``: the utility of refusing to answer (it earns no conviction, no standing, no
+  sanction). Without ``dont_know`` refusing is not an option.
 
-Timing: the expressed stances are re-evaluated once per sweep, synchronously, from the
-previous sweep's expressed stances, so revelations spread over successive sweeps: lifting a
-crackdown can start a cascade in which each round of revealed support emboldens the next
-(Kuran 1989, 1995; Granovetter 1978). At the start of a run the expressed state is the fixed
-point reached from everybody hiding (``start = "hidden"``, the least-revealing equilibrium)
-or from everybody speaking openly (``start = "open"``, the most revealing one); with
-multiple equilibria the two differ — that is Kuran's point.
+**The choice.** With ``temperature = 0`` each agent voices the answer of highest utility;
+ties go to its own stance, then to the declared ``safe`` answer, then to the lowest code.
+With ``temperature = T > 0`` it is a logit choice, ``P(a) = exp(U(a) / T) / sum_b exp(U(b) /
+T)``, one draw per agent per pass from the layer's random stream: a dispersed answer for a
+given setting, the hiders spreading over the other answers by how good each is for them. The
+choice is per agent: conviction and visibility (and the refusal utility) are drawn per agent
+from declared distributions, per group, and scaled (refusal: shifted) by age band.
 
-Continuous models: an agent voicing its stance voices its private opinion; an agent hiding it
-voices ``safe_opinion`` (default: the middle of the safe stance's interval).
+**The rule of the earlier versions is the limit case.** ``penalised`` stances with an
+``enforcement`` are ``sanction = enforcement`` on each of them, nothing else sanctioned,
+``reputation = "own"``, no "don't know", ``temperature = 0``: an agent holding a penalised
+stance ``s`` then voices it exactly when ``enforcement x v_i <= c_i + w R_i(s)`` and otherwise
+voices the ``safe`` stance (every other answer is worth 0 to it, and ties go to ``safe``); every
+other agent voices what it holds. These results are unchanged bit for bit (tested).
+
+**Timing.** The answers are chosen once per sweep, synchronously, from the answers of the
+previous sweep, so revelations spread over successive sweeps: lifting a crackdown can start a
+cascade in which each round of revealed support emboldens the next (Kuran 1989, 1995;
+Granovetter 1978). At the start of a run the answers are the fixed point reached from
+everybody holding a sanctioned stance voicing the ``safe`` answer (``start = "hidden"``, the
+least-revealing equilibrium) or from everybody voicing what they hold (``start = "open"``);
+with a positive temperature there is no fixed point, and the start is ``start_rounds``
+passes from there.
+
+**What neighbours hear.** Update rules read what others voice (:class:`~steppe.state.State`
+``seen``) as stance codes: a refusal is heard as the ``heard_as`` stance (default ``safe``).
+Continuous models: an agent voicing its own stance voices its private opinion; voicing another
+stance it voices that stance's typical opinion (the middle of its interval; ``safe_opinion``
+for the safe stance); a refusal is heard as the ``heard_as`` stance's.
+
+Committed agents never change their *private* stance, but choose their answer like everyone
+else, unless ``committed_always_voice`` makes them activists who always voice it.
 
 Examples
 --------
@@ -41,6 +72,16 @@ Examples
 >>> layer.update(st, net)
 >>> int(st.expressed_counts[0])
 300
+
+A hider may voice the rewarded view, or refuse:
+
+>>> model = get_model("qvoter")()   # stances A, B
+>>> layer = ExpressionLayer(model, sanction={"A": 2.0, "B": -0.2}, conviction=0.5,
+...                         dont_know=0.1, safe="B").bind(net, np.random.default_rng(0))
+>>> st = init_state(model, net, shares={"A": 0.3, "B": 0.7}, seed=1)
+>>> layer.start(st)
+>>> layer.answers, st.expressed_counts.tolist()   # A hides behind B (worth 0.2 > 0.1)
+(('A', 'B', 'dont_know'), [0, 1000, 0])
 """
 
 from __future__ import annotations
@@ -57,37 +98,116 @@ from ..models.base import Model
 from ..networks.base import Network
 from ..rng import Stream
 from ..state import State
-from .base import Control, Pressure, Stage, World, number_control, register
+from .base import MAX_CONTROL, Control, Pressure, Stage, World, number_control, register
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
 
-__all__ = ["ExpressionLayer", "express_once"]
+__all__ = ["DONT_KNOW", "ExpressionLayer", "answer_probabilities", "express_once"]
+
+#: the label of the "don't know / refuse" answer
+DONT_KNOW = "dont_know"
+
+#: agents per block of the parallel choice (one small utility buffer per block)
+_BLOCK = 4096
+
+
+@njit(cache=True, inline="always")
+def _support(i, a, old, complete, indptr, indices, old_counts, n):
+    """Share of ``i``'s neighbours voicing answer ``a`` (complete graph: of all others)."""
+    if complete:
+        same = old_counts[a] - (1 if old[i] == a else 0)
+        return same / (n - 1) if n > 1 else 0.0
+    if indptr[i + 1] > indptr[i]:
+        same = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if old[indices[e]] == a:
+                same += 1
+        return same / (indptr[i + 1] - indptr[i])
+    return 0.0
 
 
 @njit(cache=True, parallel=True)
-def _express(stance, committed, old, new, penal, safe, enforcement, weight, conviction,
-             visibility, complete, indptr, indices, old_counts, committed_voice):
-    """One synchronous pass of the expression rule: ``new`` from ``old`` (every agent
-    independently: a parallel loop)."""
+def _choose(stance, committed, old, new, sanction, n_answers, has_dk, conviction, visibility,
+            dk_utility, weight, scope_all, temperature, uniform, safe, complete, indptr,
+            indices, old_counts, committed_voice):
+    """One synchronous pass of the answer rule: ``new`` from ``old`` (every agent
+    independently: a parallel loop over blocks of agents)."""
     n = stance.shape[0]
-    for i in prange(n):
-        s = stance[i]
-        cost = enforcement * visibility[i]
-        if not penal[s] or (committed_voice and committed[i]) or cost <= conviction[i]:
-            new[i] = s  # not penalised, an activist, or voices it whatever the support
-        else:
-            support = 0.0
-            if complete:
-                same = old_counts[s] - (1 if old[i] == s else 0)
-                support = same / (n - 1) if n > 1 else 0.0
-            elif indptr[i + 1] > indptr[i]:
-                same = 0
-                for e in range(indptr[i], indptr[i + 1]):
-                    if old[indices[e]] == s:
-                        same += 1
-                support = same / (indptr[i + 1] - indptr[i])
-            new[i] = s if cost <= conviction[i] + weight * support else safe
+    k = sanction.shape[0]
+    blocks = (n + _BLOCK - 1) // _BLOCK
+    for b in prange(blocks):
+        util = np.empty(n_answers)
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            s = stance[i]
+            if committed_voice and committed[i]:
+                new[i] = s
+                continue
+            c = conviction[i]
+            v = visibility[i]
+            if temperature == 0.0 and not scope_all:
+                # the best any other answer can do for i, without looking at neighbours
+                other = -np.inf
+                for a in range(k):
+                    if a != s:
+                        u = -(v * sanction[a])
+                        if u > other:
+                            other = u
+                if has_dk and dk_utility[i] > other:
+                    other = dk_utility[i]
+                own = c - v * sanction[s]
+                if own >= other:  # voices its stance whatever the support
+                    new[i] = s
+                    continue
+                own = (c + weight * _support(i, s, old, complete, indptr, indices,
+                                             old_counts, n)) - v * sanction[s]
+                if own >= other:
+                    new[i] = s
+                    continue
+                for a in range(k):
+                    util[a] = -(v * sanction[a])
+                util[s] = own
+            else:
+                for a in range(k):
+                    u = -(v * sanction[a])
+                    if a == s:
+                        u = (c + weight * _support(i, a, old, complete, indptr, indices,
+                                                   old_counts, n)) - v * sanction[a]
+                    elif scope_all:
+                        u = weight * _support(i, a, old, complete, indptr, indices,
+                                              old_counts, n) - v * sanction[a]
+                    util[a] = u
+            if has_dk:
+                util[k] = dk_utility[i]
+            if temperature == 0.0:
+                best = s
+                top = util[s]
+                if safe >= 0 and util[safe] > top:
+                    best = safe
+                    top = util[safe]
+                for a in range(n_answers):
+                    if util[a] > top:
+                        best = a
+                        top = util[a]
+                new[i] = best
+            else:
+                top = util[0]
+                for a in range(1, n_answers):
+                    if util[a] > top:
+                        top = util[a]
+                total = 0.0
+                for a in range(n_answers):
+                    util[a] = np.exp((util[a] - top) / temperature)
+                    total += util[a]
+                r = uniform[i] * total
+                pick = n_answers - 1
+                acc = 0.0
+                for a in range(n_answers):
+                    acc += util[a]
+                    if r < acc:
+                        pick = a
+                        break
+                new[i] = pick
     return new
 
 
@@ -95,8 +215,9 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
                  penalised: np.ndarray, safe: int, enforcement: float, support_weight: float,
                  conviction: np.ndarray, visibility: np.ndarray, network: Network,
                  k: int, committed_always_voice: bool = False) -> np.ndarray:
-    """One synchronous application of the rule; returns the new expressed codes (a new
-    array). ``penalised`` is a uint8 mask over stance codes.
+    """One synchronous pass of the earlier rule (penalised stances at one enforcement, the
+    limit case of the answer model); returns the new expressed codes (a new array).
+    ``penalised`` is a uint8 mask over stance codes.
 
     Examples
     --------
@@ -108,48 +229,99 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
     >>> out.tolist()   # each A sees 1 of 3 others voicing A: 0.5 + 1/3 < 1, so it hides
     [1, 1, 1, 1]
     """
+    sanction = np.where(np.asarray(penalised, dtype=bool), float(enforcement), 0.0)
+    return _pass(stance, committed, expressed, sanction, k, False, conviction, visibility,
+                 np.zeros(0), support_weight, False, 0.0, np.zeros(0), safe, network,
+                 committed_always_voice)
+
+
+def _pass(stance, committed, old, sanction, n_answers, has_dk, conviction, visibility,
+          dk_utility, weight, scope_all, temperature, uniform, safe, network,
+          committed_voice) -> np.ndarray:
     complete, indptr, indices = network.kernel_args()
-    counts = np.bincount(expressed, minlength=k).astype(np.int64)
-    new = np.empty_like(expressed)
-    return _express(stance, committed, expressed, new, penalised, safe, float(enforcement),
-                    float(support_weight), conviction, visibility, complete, indptr, indices,
-                    counts, bool(committed_always_voice))
+    counts = np.bincount(old, minlength=n_answers).astype(np.int64)
+    new = np.empty_like(old)
+    return _choose(stance, committed, old, new, np.asarray(sanction, dtype=np.float64),
+                   n_answers, has_dk, conviction, visibility, dk_utility, float(weight),
+                   scope_all, float(temperature), uniform, safe, complete, indptr, indices,
+                   counts, bool(committed_voice))
+
+
+def answer_probabilities(utilities: np.ndarray, temperature: float) -> np.ndarray:
+    """The logit choice probabilities over answers (rows: agents), or, at temperature 0,
+    the indicator of the best answer (first one on ties): the rule's reference in NumPy.
+
+    Examples
+    --------
+    >>> answer_probabilities(np.array([[1.0, 0.0]]), 1.0).round(4).tolist()
+    [[0.7311, 0.2689]]
+    >>> answer_probabilities(np.array([[0.0, 1.0, 1.0]]), 0.0).tolist()
+    [[0.0, 1.0, 0.0]]
+    """
+    u = np.atleast_2d(np.asarray(utilities, dtype=np.float64))
+    if temperature == 0:
+        out = np.zeros_like(u)
+        out[np.arange(len(u)), np.argmax(u, axis=1)] = 1.0
+        return out
+    e = np.exp((u - u.max(axis=1, keepdims=True)) / temperature)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 @register
 class ExpressionLayer(Pressure):
-    """The expression rule bound to one run: its per-agent convictions and visibilities,
-    and the current enforcement (which events may change). Declared by the scenario's
-    ``[expression]`` table; events target ``expression.enforcement`` and
-    ``expression.support_weight``.
+    """The answer model bound to one run: per-agent convictions, visibilities (and refusal
+    utilities), and the current sanctions, support weight and temperature (which events may
+    change). Declared by the scenario's ``[expression]`` table; events target
+    ``expression.enforcement`` (the sanction of every ``penalised`` stance),
+    ``expression.sanction.<stance>``, ``expression.support_weight`` and
+    ``expression.temperature``.
 
     Parameters
     ----------
     model
         The run's model (for stance labels and, for continuous models, opinion values).
-    penalised
-        Stance labels that are costly to voice.
+    penalised, enforcement
+        Stances that are costly to voice, and the sanction on each of them (the earlier
+        form; ``sanction`` names them one by one).
+    sanction
+        Sanction per stance label (negative: a reward); stances in neither are free.
     safe
-        The stance voiced instead.
-    enforcement
-        Intensity of the penalty (>= 0).
+        The answer preferred on ties after one's own stance (the stance hiders voiced in
+        the earlier form), the answer of the ``hidden`` start, and what a refusal is heard
+        as by default.
     conviction, visibility
         Per-agent distributions (numbers or distribution tables), >= 0.
     conviction_by_group, visibility_by_group
-        Optional per-group overrides, keyed by network group code.
+        Per-group replacements, keyed by network group code.
+    conviction_by_age, visibility_by_age
+        Factors per age band code (unlisted bands: 1), multiplied in (needs an ``age``
+        attribute on the network).
+    dont_know
+        Utility of refusing to answer (a number or a distribution; may be negative). None:
+        refusing is not an answer.
+    dont_know_by_group, dont_know_by_age
+        Per-group replacements, and shifts per age band code added in.
+    heard_as
+        The stance a refusal is heard as (default: ``safe``).
     support_weight
-        How much the share of neighbours voicing a stance lowers the cost of voicing it.
+        ``w``: how much the share of neighbours voicing an answer is worth.
+    reputation
+        ``"own"``: only voicing one's own stance earns standing (courage from others);
+        ``"all"``: every answer does (Kuran).
+    temperature
+        0: the best answer; above 0: a logit choice.
     start
-        Initial expressed state: the fixed point reached from everybody hiding or from
-        everybody speaking.
+        Initial answers: the fixed point from everybody hiding, or from everybody speaking.
+    start_rounds
+        With a positive temperature: the passes made at the start.
     safe_opinion
-        Continuous models: the opinion voiced by agents who hide (default: middle of the
-        safe stance's interval).
+        Continuous models: the opinion voiced by those voicing the safe stance when it is
+        not theirs (default: middle of the safe stance's interval).
     committed_always_voice
-        If True, committed agents voice their stance whatever the cost.
+        If True, committed agents voice their stance whatever it costs.
 
-    :meth:`bind` then draws the per-agent convictions and visibilities over a network
-    (whose neighbourhoods define support).
+    :meth:`bind` then draws the per-agent values over a network (whose neighbourhoods
+    define support).
     """
 
     field = "expression"
@@ -157,58 +329,139 @@ class ExpressionLayer(Pressure):
     stream = Stream.EXPRESSION
     label = "expression"
 
-    def __init__(self, model: Model, *, penalised: Sequence[str], safe: str,
-                 enforcement: float, conviction: DistLike = 1.0, visibility: DistLike = 1.0,
+    def __init__(self, model: Model, *, penalised: Sequence[str] = (), safe: str | None = None,
+                 enforcement: float = 0.0, sanction: Mapping[str, float] | None = None,
+                 conviction: DistLike = 1.0, visibility: DistLike = 1.0,
                  conviction_by_group: Mapping[int, DistLike] | None = None,
                  visibility_by_group: Mapping[int, DistLike] | None = None,
-                 support_weight: float = 1.0, start: Literal["hidden", "open"] = "hidden",
+                 conviction_by_age: Mapping[int, float] | None = None,
+                 visibility_by_age: Mapping[int, float] | None = None,
+                 dont_know: DistLike | None = None,
+                 dont_know_by_group: Mapping[int, DistLike] | None = None,
+                 dont_know_by_age: Mapping[int, float] | None = None,
+                 heard_as: str | None = None, support_weight: float = 1.0,
+                 reputation: Literal["own", "all"] = "own", temperature: float = 0.0,
+                 start: Literal["hidden", "open"] = "hidden", start_rounds: int = 50,
                  safe_opinion: float | None = None,
                  committed_always_voice: bool = False) -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
                                  "an expression layer cannot be added", field="expression",
                                  given=model.name)
-        if not penalised:
-            raise ParameterError("name at least one penalised stance",
-                                 field="expression.penalised", given=list(penalised))
+        sanction = dict(sanction or {})
+        if not penalised and not sanction and dont_know is None and reputation == "own":
+            raise ParameterError("name at least one penalised (or sanctioned) stance, or "
+                                 "give agents another reason to answer otherwise (dont_know, "
+                                 "reputation = 'all')", field="expression.penalised",
+                                 given=list(penalised))
         k = len(model.stances)
         self.k = k
+        self.stances = tuple(model.stances)
         self.penal = np.zeros(k, dtype=np.uint8)
         for label in penalised:
             self.penal[_code(model, label, "expression.penalised")] = 1
-        self.safe = _code(model, safe, "expression.safe")
-        if self.penal[self.safe]:
+        self.sanction = np.zeros(k)
+        for label, value in sanction.items():
+            code = _code(model, label, f"expression.sanction.{label}")
+            if self.penal[code]:
+                raise ParameterError("a stance is either penalised (at the enforcement) or "
+                                     "given its own sanction, not both",
+                                     field=f"expression.sanction.{label}", given=label)
+            self.sanction[code] = _sanction(f"expression.sanction.{label}", value)
+        self._own_sanction = {self.stances.index(lb) for lb in sanction}
+        self.safe = -1 if safe is None else _code(model, safe, "expression.safe")
+        if self.safe >= 0 and self.penal[self.safe]:
             raise ParameterError("the safe stance cannot be penalised", field="expression.safe",
                                  given=safe)
-        if enforcement < 0:
+        if penalised and safe is None:
+            raise ParameterError("penalised stances need a safe stance to voice instead",
+                                 field="expression.safe", allowed="a stance label")
+        if not 0 <= enforcement <= MAX_CONTROL:
             raise ParameterError("enforcement must be >= 0", field="expression.enforcement",
-                                 allowed=">= 0", given=enforcement)
+                                 allowed=f"0 <= value <= {MAX_CONTROL:g}", given=enforcement)
         if start not in ("hidden", "open"):
             raise ParameterError("unknown start", field="expression.start",
                                  allowed="'hidden', 'open'", given=start)
+        if start == "hidden" and self.safe < 0:
+            raise ParameterError("a hidden start needs a safe stance to hide behind",
+                                 field="expression.safe", allowed="a stance label (or start "
+                                 "= 'open')")
+        if reputation not in ("own", "all"):
+            raise ParameterError("unknown reputation", field="expression.reputation",
+                                 allowed="'own', 'all'", given=reputation)
+        if not 0 <= temperature <= MAX_CONTROL:
+            raise ParameterError("temperature must be >= 0", field="expression.temperature",
+                                 allowed=f"0 <= value <= {MAX_CONTROL:g}", given=temperature)
+        if not isinstance(start_rounds, int) or not 1 <= start_rounds <= 10_000:
+            raise ParameterError("a number of passes", field="expression.start_rounds",
+                                 allowed="1 .. 10000", given=start_rounds)
         self.enforcement = float(enforcement)
         self.changed = False
         self.support_weight = float(support_weight)
+        self.reputation = reputation
+        self.temperature = float(temperature)
         self.start_mode = start
+        self.start_rounds = start_rounds
         self.committed_always_voice = bool(committed_always_voice)
         self._conviction = (conviction, dict(conviction_by_group or {}))
         self._visibility = (visibility, dict(visibility_by_group or {}))
+        self._by_age = {"conviction": dict(conviction_by_age or {}),
+                        "visibility": dict(visibility_by_age or {})}
         for what, (spec, by_group) in (("conviction", self._conviction),
                                        ("visibility", self._visibility)):
             checked(spec, 0.0, np.inf, f"expression.{what}")
             for g, sub in by_group.items():
                 checked(sub, 0.0, np.inf, f"expression.{what}_by_group.{g}")
+            for a, f in self._by_age[what].items():
+                if not 0 <= f <= MAX_CONTROL:
+                    raise ParameterError("an age band's factor must be >= 0",
+                                         field=f"expression.{what}_by_age.{a}",
+                                         allowed=f"0 <= factor <= {MAX_CONTROL:g}", given=f)
+        self.has_dk = dont_know is not None
+        self._dont_know = (dont_know, dict(dont_know_by_group or {}))
+        self._dk_by_age = dict(dont_know_by_age or {})
+        if self.has_dk:
+            checked(dont_know, -MAX_CONTROL, MAX_CONTROL, "expression.dont_know")
+            for g, sub in self._dont_know[1].items():
+                checked(sub, -MAX_CONTROL, MAX_CONTROL, f"expression.dont_know_by_group.{g}")
+            for a, f in self._dk_by_age.items():
+                _sanction(f"expression.dont_know_by_age.{a}", f)
+        elif dont_know_by_group or dont_know_by_age:
+            raise ParameterError("per-group or per-age refusal utilities need dont_know",
+                                 field="expression.dont_know", allowed="a number or a "
+                                 "distribution")
+        if heard_as is not None:
+            self.heard_as = _code(model, heard_as, "expression.heard_as")
+        elif self.has_dk and safe is None:
+            raise ParameterError("a refusal must be heard as some stance",
+                                 field="expression.heard_as",
+                                 allowed="a stance label (or a safe stance)")
+        else:
+            self.heard_as = self.safe
+        self.answers = (*self.stances, DONT_KNOW) if self.has_dk else self.stances
         self.continuous = model.continuous
         self.safe_opinion = None
+        self.voiced_opinion = None
         if model.continuous:
-            value = safe_opinion if safe_opinion is not None else model.representative(
-                self.safe)
-            lo, hi = model.bounds(self.safe)
-            if not lo <= value <= hi:
-                raise ParameterError("safe_opinion outside the safe stance's interval",
-                                     field="expression.safe_opinion",
-                                     allowed=f"[{lo}, {hi}]", given=value)
-            self.safe_opinion = float(value)
+            self.safe_opinion = None
+            if self.safe >= 0:
+                value = safe_opinion if safe_opinion is not None else model.representative(
+                    self.safe)
+                lo, hi = model.bounds(self.safe)
+                if not lo <= value <= hi:
+                    raise ParameterError("safe_opinion outside the safe stance's interval",
+                                         field="expression.safe_opinion",
+                                         allowed=f"[{lo}, {hi}]", given=value)
+                self.safe_opinion = float(value)
+            opinions = [model.representative(c) for c in range(k)]
+            if self.safe >= 0:
+                opinions[self.safe] = self.safe_opinion
+            if self.has_dk:
+                opinions.append(opinions[self.heard_as])
+            self.voiced_opinion = np.array(opinions, dtype=np.float64)
+        self._heard_map = np.arange(len(self.answers), dtype=np.int8)
+        if self.has_dk:
+            self._heard_map[k] = self.heard_as
 
     @classmethod
     def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[ExpressionLayer]:
@@ -220,57 +473,117 @@ class ExpressionLayer(Pressure):
             raise scenario.fail(f"model {model.name!r} has expressed opinions of its own",
                                 "expression", allowed="no [expression] table")
         stances = ", ".join(repr(s) for s in model.stances)
-        for label in [*e.penalised, e.safe]:
+        for where, labels in (("expression.penalised", e.penalised),
+                              ("expression.safe", [e.safe] if e.safe else []),
+                              ("expression.heard_as", [e.heard_as] if e.heard_as else [])):
+            for label in labels:
+                if label not in model.stances:
+                    raise scenario.fail(f"unknown stance for model {model.name!r}", where,
+                                        allowed=stances, given=label)
+        for label in e.sanction:
             if label not in model.stances:
-                where = "expression.safe" if label == e.safe else "expression.penalised"
-                raise scenario.fail(f"unknown stance for model {model.name!r}", where,
-                                    allowed=stances, given=label)
-        if e.safe in e.penalised:
+                raise scenario.fail(f"unknown stance for model {model.name!r}",
+                                    f"expression.sanction.{label}", allowed=stances,
+                                    given=label)
+        if e.safe is not None and e.safe in e.penalised:
             raise scenario.fail("the safe stance cannot be penalised", "expression.safe",
                                 given=e.safe)
         with scenario.errors():
             return [cls(model, penalised=e.penalised, safe=e.safe,
-                        enforcement=e.enforcement, conviction=e.conviction,
-                        visibility=e.visibility,
+                        enforcement=e.enforcement, sanction=e.sanction,
+                        conviction=e.conviction, visibility=e.visibility,
                         conviction_by_group=scenario.by_group(
                             e.conviction_by_group, "expression.conviction_by_group"),
                         visibility_by_group=scenario.by_group(
                             e.visibility_by_group, "expression.visibility_by_group"),
-                        support_weight=e.support_weight, start=e.start,
-                        safe_opinion=e.safe_opinion,
+                        conviction_by_age=scenario.by_age(e.conviction_by_age,
+                                                          "expression.conviction_by_age"),
+                        visibility_by_age=scenario.by_age(e.visibility_by_age,
+                                                          "expression.visibility_by_age"),
+                        dont_know=e.dont_know,
+                        dont_know_by_group=scenario.by_group(
+                            e.dont_know_by_group, "expression.dont_know_by_group"),
+                        dont_know_by_age=scenario.by_age(e.dont_know_by_age,
+                                                         "expression.dont_know_by_age"),
+                        heard_as=e.heard_as, support_weight=e.support_weight,
+                        reputation=e.reputation, temperature=e.temperature, start=e.start,
+                        start_rounds=e.start_rounds, safe_opinion=e.safe_opinion,
                         committed_always_voice=e.committed_always_voice)]
 
     def controls(self) -> list[Control]:
-        return [number_control(self, "enforcement", "expression.enforcement"),
-                number_control(self, "support_weight", "expression.support_weight")]
+        out = [number_control(self, "enforcement", "expression.enforcement"),
+               number_control(self, "support_weight", "expression.support_weight"),
+               number_control(self, "temperature", "expression.temperature")]
+        free = set(np.flatnonzero(self.sanction == 0).tolist())
+        for code in sorted((self._own_sanction | free) -
+                           set(np.flatnonzero(self.penal).tolist())):
+            path = f"expression.sanction.{self.stances[code]}"
+
+            def set_(value: object, code: int = code, path: str = path) -> None:
+                self.sanction[code] = _sanction(path, value, events=True)
+
+            out.append(Control(path=path, get=lambda code=code: float(self.sanction[code]),
+                               set=set_, check=lambda v, path=path: _sanction(path, v,
+                                                                             events=True)))
+        return out
+
+    def extra_answers(self) -> tuple[str, ...]:
+        """"don't know" when refusing is an answer."""
+        return (DONT_KNOW,) if self.has_dk else ()
 
     def bind(self, network: Network, gen: np.random.Generator) -> Self:
-        """Draw every agent's conviction and visibility (per group where given)."""
+        """Draw every agent's conviction and visibility (per group, scaled by age band),
+        and its refusal utility when refusing is an answer."""
         try:
             self.conviction = sample_by_group(*self._conviction, network.groups, network.n,
                                               gen, low=0.0)
             self.visibility = sample_by_group(*self._visibility, network.groups, network.n,
                                               gen, low=0.0)
+            self.dk_utility = np.zeros(0)
+            if self.has_dk:
+                self.dk_utility = sample_by_group(*self._dont_know, network.groups,
+                                                  network.n, gen, low=-MAX_CONTROL,
+                                                  high=MAX_CONTROL)
         except ValueError as exc:
             raise ParameterError(str(exc), field="expression") from None
+        if any(self._by_age.values()) or self._dk_by_age:
+            attrs = network.attributes or {}
+            if "age" not in attrs:
+                raise ParameterError("values by age band need a population with ages",
+                                     field="expression", given=network.name)
+            ages, labels = attrs["age"]
+            for what in ("conviction", "visibility"):
+                if self._by_age[what]:
+                    factor = np.ones(len(labels))
+                    for code, f in self._by_age[what].items():
+                        factor[code] = f
+                    setattr(self, what, getattr(self, what) * factor[ages])
+            if self._dk_by_age:
+                shift = np.zeros(len(labels))
+                for code, f in self._dk_by_age.items():
+                    shift[code] = f
+                self.dk_utility = self.dk_utility + shift[ages]
+        self.gen = gen
         self.network = network
         return self
 
     # -- the protocol --------------------------------------------------------------------
     @property
     def quiet(self) -> bool:
-        """Quiet while nobody can be made to hide (then everyone voices what they hold)."""
+        """Quiet while everyone voices what they hold whatever happens (nothing
+        sanctioned or rewarded, no refusal, no standing in other answers, no randomness)."""
         return not self.active
 
     @property
     def voice_view(self) -> bool:
-        """While an enforcement is in force, agents hear only what others voice."""
+        """While the answers can differ from the views, agents hear only what others
+        voice."""
         return self.active
 
     def settled(self, state: State) -> bool:
-        """Nothing more to reveal or hide: no enforcement, or the last pass changed
-        nothing."""
-        return not (self.active and self.changed)
+        """Nothing more to reveal or hide: the rule is off, or the last pass changed
+        nothing (never with a positive temperature)."""
+        return not (self.active and (self.changed or self.temperature > 0))
 
     def apply(self, state: State, world: World) -> None:
         """One synchronous pass of the rule over the ties in force."""
@@ -278,22 +591,31 @@ class ExpressionLayer(Pressure):
 
     @property
     def active(self) -> bool:
-        """Whether anyone can be made to hide (enforcement above zero)."""
-        return self.enforcement > 0.0
+        """Whether anyone can voice something other than what it holds."""
+        return bool(self.enforcement > 0.0 and self.penal.any()) or bool(
+            np.any(self.sanction != 0.0)) or self.has_dk or self.temperature > 0.0 or (
+            self.reputation == "all" and self.support_weight > 0.0)
+
+    def _sanctions(self) -> np.ndarray:
+        return np.where(self.penal.astype(bool), self.enforcement, self.sanction)
 
     def start(self, state: State, world: World | None = None,
               max_rounds: int = 100_000) -> None:
-        """Give the state its own expressed arrays and set them to the starting fixed
-        point (over the whole network the layer was bound to)."""
-        state.separate_expression()
+        """Give the state its own expressed arrays and set them to the starting answers
+        (over the whole network the layer was bound to)."""
+        state.separate_expression(len(self.answers))
         if self.start_mode == "hidden":
-            hide = self.penal[state.stance].astype(bool)
+            hide = self._sanctions()[state.stance] > 0
             if self.committed_always_voice:
                 hide &= ~state.committed
             state.expressed[:] = np.where(hide, self.safe, state.stance)
         else:
             state.expressed[:] = state.stance
         self._finish(state)
+        if self.temperature > 0:
+            for _ in range(self.start_rounds):
+                self.update(state, self.network)
+            return
         for _ in range(max_rounds):
             before = state.expressed.copy()
             self.update(state, self.network)
@@ -306,26 +628,50 @@ class ExpressionLayer(Pressure):
         if not self.active:
             self.sync(state)
             return
-        new = express_once(state.stance, state.committed, state.expressed, self.penal,
-                           self.safe, self.enforcement, self.support_weight, self.conviction,
-                           self.visibility, network, self.k, self.committed_always_voice)
+        uniform = (self.gen.random(state.n) if self.temperature > 0
+                   else np.zeros(0))
+        new = _pass(state.stance, state.committed, state.expressed, self._sanctions(),
+                    len(self.answers), self.has_dk, self.conviction, self.visibility,
+                    self.dk_utility, self.support_weight, self.reputation == "all",
+                    self.temperature, uniform, self.safe, network,
+                    self.committed_always_voice)
         self.changed = not np.array_equal(new, state.expressed)
         state.expressed[:] = new
         self._finish(state)
 
     def sync(self, state: State) -> None:
-        """Everybody voices what they hold (no enforcement)."""
+        """Everybody voices what they hold."""
         state.expressed[:] = state.stance
-        state.expressed_counts[:] = state.counts
+        state.expressed_counts[:] = 0
+        state.expressed_counts[:self.k] = state.counts
+        if state.heard is not state.expressed:
+            state.heard[:] = state.stance
+            state.heard_counts[:] = state.counts
         if state.opinion is not None and state.expressed_opinion is not state.opinion:
             state.expressed_opinion[:] = state.opinion
 
     def _finish(self, state: State) -> None:
-        state.expressed_counts[:] = np.bincount(state.expressed, minlength=self.k)[: self.k]
+        a = len(self.answers)
+        state.expressed_counts[:] = np.bincount(state.expressed, minlength=a)[:a]
+        if state.heard is not state.expressed:
+            np.take(self._heard_map, state.expressed, out=state.heard)
+            state.heard_counts[:] = np.bincount(state.heard, minlength=self.k)[:self.k]
         if self.continuous and state.opinion is not None:
-            hidden = state.expressed != state.stance
+            assert self.voiced_opinion is not None
+            other = state.expressed != state.stance
             np.copyto(state.expressed_opinion, state.opinion)
-            state.expressed_opinion[hidden] = self.safe_opinion
+            state.expressed_opinion[other] = self.voiced_opinion[state.expressed[other]]
+
+
+def _sanction(field: str, value: object, events: bool = False) -> float:
+    """A sanction (or reward, below 0) as a float in [-1e6, 1e6]."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or \
+            not -MAX_CONTROL <= value <= MAX_CONTROL:
+        raise ParameterError("must be a number (below 0: a reward)",
+                             field=f"events.{field}" if events else field,
+                             allowed=f"{-MAX_CONTROL:g} <= value <= {MAX_CONTROL:g}",
+                             given=value)
+    return float(value)
 
 
 def _code(model: Model, label: str, field: str) -> int:

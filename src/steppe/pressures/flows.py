@@ -386,13 +386,7 @@ class BorderFlows(Pressure):
                 sel = who[codes == c]
                 lo, hi = self.model.bounds(c)  # type: ignore[attr-defined]
                 state.opinion[sel] = self.gen.uniform(lo, hi, size=len(sel))
-        if state.expressed is not state.stance:
-            state.expressed_counts -= np.bincount(state.expressed[who], minlength=kk)[:kk]
-            state.expressed[who] = codes
-            state.expressed_counts += np.bincount(codes, minlength=kk)[:kk]
-            if (state.expressed_opinion is not None and state.opinion is not None
-                    and state.expressed_opinion is not state.opinion):
-                state.expressed_opinion[who] = state.opinion[who]
+        state.voice_own(who)  # arrivals start out voicing what they hold
         assert state.present is not None
         state.present[who] = True
         self.model.on_arrival(state, who)

@@ -349,21 +349,36 @@ class StancesSpec(_Strict):
 
 
 class ExpressionSpec(_Strict):
-    """Preference falsification: who voices what they privately hold (Kuran 1995).
-
-    An agent privately holding a penalised stance voices it only if
+    """What agents say, and why (Kuran 1995): each agent voices the answer of highest
+    utility, conviction x [the answer is its own stance] + support_weight x (share of its
+    neighbours voicing the answer; with reputation = "own" only for its own stance) -
+    visibility x sanction of the answer; "don't know" is worth `dont_know`. With a
+    temperature above 0 the choice is a logit one. The earlier form, `penalised` stances at
+    one `enforcement` with a `safe` stance, is the case of one sanction, reputation "own",
+    no "don't know" and temperature 0: an agent holding a penalised stance voices it only if
     enforcement x visibility <= conviction + support_weight x (share of its neighbours
-    voicing it); otherwise it voices the safe stance.
+    voicing it), and otherwise voices the safe stance.
     """
 
-    penalised: list[str] = Field(min_length=1)
-    """Stances that are costly to voice."""
-    safe: str
-    """The stance voiced instead."""
-    enforcement: float = Field(ge=0, le=1e6)
-    """Intensity of the penalty (0: nobody hides). Events can change it."""
+    penalised: list[str] = Field(default_factory=list)
+    """Stances that are costly to voice, each at the `enforcement`."""
+    safe: str | None = None
+    """The stance voiced instead: preferred on ties after one's own, the answer of the
+    hidden start, and what "don't know" is heard as by default."""
+    enforcement: float = Field(default=0.0, ge=0, le=1e6)
+    """The sanction on each penalised stance (0: nobody hides). Events can change it."""
+    sanction: dict[str, Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        default_factory=dict)
+    """Sanction per stance (below 0: a reward), for stances not in `penalised`. Events can
+    change it (expression.sanction.<stance>)."""
     support_weight: float = Field(default=1.0, ge=0, le=1e6)
-    """How much visible support for a stance lowers the cost of voicing it."""
+    """What the share of neighbours voicing an answer is worth."""
+    reputation: Literal["own", "all"] = "own"
+    """own: only voicing one's own stance earns standing (courage from others); all: every
+    answer does (Kuran)."""
+    temperature: float = Field(default=0.0, ge=0, le=1e6)
+    """0: each agent voices its best answer; above 0: a logit choice (events can change
+    it)."""
     conviction: DistLike = 1.0
     """Per-agent conviction (a number or a distribution table), >= 0."""
     visibility: DistLike = 1.0
@@ -372,15 +387,33 @@ class ExpressionSpec(_Strict):
     """Per-group conviction, overriding `conviction` for members of the listed groups."""
     visibility_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
     """Per-group visibility, overriding `visibility` for members of the listed groups."""
+    conviction_by_age: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        default_factory=dict)
+    """Factor on the conviction of the listed age bands."""
+    visibility_by_age: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        default_factory=dict)
+    """Factor on the visibility of the listed age bands."""
+    dont_know: DistLike | None = None
+    """Utility of answering "don't know / refuse" (a number or a distribution; may be
+    negative). Absent: refusing is not an answer."""
+    dont_know_by_group: dict[str | int, DistLike] = Field(default_factory=dict)
+    """Per-group refusal utility, overriding `dont_know` for the listed groups."""
+    dont_know_by_age: dict[str, Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        default_factory=dict)
+    """Added to the refusal utility of the listed age bands."""
+    heard_as: str | None = None
+    """The stance neighbours hear from a refusal (default: `safe`)."""
     start: Literal["hidden", "open"] = "hidden"
-    """Initial expressed state: the equilibrium reached from everybody hiding, or from
-    everybody speaking openly."""
+    """Initial answers: the equilibrium reached from everybody hiding (voicing `safe`), or
+    from everybody speaking openly."""
+    start_rounds: int = Field(default=50, ge=1, le=10_000)
+    """With a temperature above 0: passes of the rule made at the start."""
     safe_opinion: float | None = None
-    """Continuous models: the opinion voiced by those who hide (default: middle of the safe
-    stance's interval)."""
+    """Continuous models: the opinion voiced by those who voice the safe stance without
+    holding it (default: middle of the safe stance's interval)."""
     committed_always_voice: bool = False
     """Committed agents never change their private stance; if true they also always voice
-    it (activists), otherwise they hide under the same rule as everyone else."""
+    it (activists), otherwise they choose their answer like everyone else."""
 
 
 class EventSpec(_Strict):
@@ -393,8 +426,9 @@ class EventSpec(_Strict):
     """End of a ramp (a sweep number or a date); without it the change is immediate."""
     set: dict[str, float | int | bool | str] = Field(min_length=1)
     """Paths and new values: the controls of the model and the pressures the scenario
-    declares: "model.<parameter>", "expression.enforcement", "expression.support_weight",
-    "media.<channel>.strength", "protest.permitted", "flows.<flow>.rate"."""
+    declares: "model.<parameter>", "expression.enforcement", "expression.sanction.<stance>",
+    "expression.support_weight", "expression.temperature", "media.<channel>.strength",
+    "protest.permitted", "flows.<flow>.rate"."""
     note: str = ""
     """What happened, in words (e.g. "border reopens"); shown in reports."""
 
