@@ -41,14 +41,14 @@ def full(n, **kw):
 def test_layout_dtypes_memory_and_sorting():
     p = full(10_007, seed=1)
     assert p.group.dtype == np.int8 and p.region.dtype == np.int16 and p.age.dtype == np.int8
-    assert p.nbytes == 4 * p.n
+    assert p.nbytes == 5 * p.n  # group, region (2), age, language
     assert p.group_labels == tuple(GROUPS) and p.region_labels == tuple(REGIONS)
     assert p.age_labels == tuple(AGES)
     assert p.is_block_sorted()
     key = p.region.astype(np.int64) * 3 + p.group
     assert np.all(np.diff(key) >= 0)
     attrs = p.attributes()
-    assert set(attrs) == {"group", "region", "age"}
+    assert set(attrs) == {"group", "region", "age", "language"}
     assert attrs["region"][0] is p.region and attrs["region"][1] == tuple(REGIONS)
     assert np.array_equal(p.block_sizes(), p.crosstab("region", "group"))
     # ages are shuffled inside each block: not sorted in a large block
@@ -221,3 +221,48 @@ def test_scale_two_million_is_fast():
     dt = time.perf_counter() - t0
     assert p.n == 2_000_000
     assert dt < 5.0, dt  # 19.5 million take a few seconds (benchmarks/bench_population.py)
+
+
+def test_languages_within_groups_exact_and_independent_of_the_rest():
+    """National language shares and the listed groups' mixes hold exactly (largest
+    remainder); unlisted groups get the residual mix; ages and regions are those of the
+    same population without languages (languages are drawn last)."""
+    langs = {"russian": 0.55, "kazakh": 0.45}
+    by_group = {"Russian": {"russian": 1.0}}
+    p = full(20_000, seed=3, languages=langs, language_by_group=by_group)
+    q = full(20_000, seed=3)
+    assert np.array_equal(p.age, q.age) and np.array_equal(p.region, q.region)
+    assert p.language_labels == ("russian", "kazakh")
+    assert p.table("language").tolist() == [11_000, 9_000]
+    table = p.crosstab("group", "language")
+    g = list(GROUPS).index("Russian")
+    assert table[g, 1] == 0
+    # residual mix of the other groups: (0.55 - share of Russians) / (1 - share of Russians)
+    rest = np.delete(table, g, axis=0)
+    want = (0.55 - GROUPS["Russian"]) / (1 - GROUPS["Russian"])
+    assert abs(rest[:, 0].sum() / rest.sum() - want) < 1e-3
+    # independent of age band given the group: each age band speaks about the group's mix
+    kaz = p.group == list(GROUPS).index(next(iter(GROUPS)))
+    for a in range(len(AGES)):
+        sel = kaz & (p.age == a)
+        if sel.sum() > 500:
+            share = np.mean(p.language[sel] == 0)
+            ref = np.mean(p.language[kaz] == 0)
+            se = np.sqrt(ref * (1 - ref) / sel.sum())
+            assert abs(share - ref) < 4 * se
+
+
+def test_languages_that_need_more_than_there_is_are_refused():
+    with pytest.raises(ParameterError, match="language_by_group"):
+        full(1000, seed=1, languages={"russian": 0.1, "kazakh": 0.9},
+             language_by_group={"Russian": {"russian": 1.0}})
+
+
+def test_arrivals_speak_as_the_residents_of_their_group():
+    from steppe.population.arrivals import ArrivalPool, with_arrivals
+
+    res = full(5000, seed=2, languages={"russian": 0.55, "kazakh": 0.45},
+               language_by_group={"Russian": {"russian": 1.0}})
+    pop, origin, _ = with_arrivals(res, [ArrivalPool("wave", 400, {"Russian": 1.0})], seed=4)
+    assert np.all(pop.language[origin == 1] == 0)  # Russians: all Russian-speaking
+    assert pop.table("language").sum() == 5400

@@ -152,7 +152,8 @@ def _check_model(scenario: LoadedScenario, model: Model) -> None:
     spec = scenario.spec
     stances = ", ".join(repr(s) for s in model.stances)
     if spec.initial.shares is not None:
-        _check_shares(scenario, model, spec.initial.shares, "initial.shares")
+        _check_shares(scenario, model, spec.initial.share_table() or {}, "initial.shares")
+    _odds(scenario, model)
     if spec.committed is not None and spec.committed.stance not in model.stances:
         raise scenario.fail(f"unknown stance for model {model.name!r}", "committed.stance",
                             allowed=stances, given=spec.committed.stance)
@@ -177,6 +178,36 @@ def _check_model(scenario: LoadedScenario, model: Model) -> None:
         scenario.age_code(key, f"initial.by_age.{key}")
         _check_shares(scenario, model, shares, f"initial.by_age.{key}")
     _committed(scenario)
+
+
+def _odds(scenario: LoadedScenario, model: Model) -> dict[str, dict[int, dict[str, float]]]:
+    """``initial.odds`` with level labels turned into codes (stances checked)."""
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    tables = scenario.level_tables()
+    for attr, levels in scenario.spec.initial.odds.items():
+        where = f"initial.odds.{attr}"
+        if attr == "group":
+            codes = {str(k): scenario.group_code(k, f"{where}.{k}") for k in levels}
+        elif attr in tables:
+            labels = tables[attr]
+            for k in levels:
+                if k not in labels:
+                    raise scenario.fail(f"unknown {attr} level", f"{where}.{k}",
+                                        allowed=", ".join(labels), given=k)
+            codes = {k: labels.index(k) for k in levels}
+        else:
+            raise scenario.fail("odds over an attribute the population does not have",
+                                where, allowed=", ".join(["group", *tables]) or "group",
+                                given=attr)
+        for k, factors in levels.items():
+            for label in factors:
+                if label not in model.stances:
+                    raise scenario.fail(f"unknown stance for model {model.name!r}",
+                                        f"{where}.{k}.{label}",
+                                        allowed=", ".join(repr(s) for s in model.stances),
+                                        given=label)
+            out.setdefault(attr, {})[codes[str(k)]] = dict(factors)
+    return out
 
 
 def _events(scenario: LoadedScenario) -> list[Event]:
@@ -318,7 +349,7 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
         return out
     net = network if network is not None else cached_network(scenario, run, slots)
     with scenario.errors():
-        state = init_state(model, net, shares=spec.initial.shares,
+        state = init_state(model, net, shares=spec.initial.share_table(),
                            committed=_committed(scenario),
                            seed=stream_seed(spec.seed, Stream.RUN, run),
                            exact=spec.initial.method == "exact", opinions=spec.initial.opinion,
@@ -326,7 +357,8 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
                                                              "initial.by_group"),
                            present=_presence(net, pressures),
                            shares_by_age=scenario.by_age(spec.initial.by_age,
-                                                         "initial.by_age"))
+                                                         "initial.by_age"),
+                           odds=_odds(scenario, model))
         for p in pressures:
             p.bind(net, stream_generator(spec.seed, p.stream, run, *p.stream_keys))
     attributes: dict[str, np.ndarray] = {}

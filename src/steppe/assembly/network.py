@@ -78,7 +78,9 @@ def build(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
                                  regions=population.regions, ages=population.ages,
                                  group_by_region=population.group_by_region,
                                  age_by_group=population.age_by_group,
-                                 seed=substream(ss, Stream.POPULATION), exact=population.exact)
+                                 seed=substream(ss, Stream.POPULATION), exact=population.exact,
+                                 languages=population.languages,
+                                 language_by_group=population.language_by_group)
             except ParameterError as exc:
                 raise ParameterError(exc.message, field=f"population.{exc.field or ''}",
                                      allowed=exc.allowed, given=exc.given) from None

@@ -28,7 +28,7 @@ from ..rng import make_state
 from ..rounding import largest_remainder
 from ..state import State
 
-__all__ = ["Committed", "combine_shares", "init_state"]
+__all__ = ["Committed", "combine_shares", "init_state", "odds_shares"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ def init_state(
     shares_by_group: Mapping[int, Mapping[str, float]] | None = None,
     present: np.ndarray | None = None,
     shares_by_age: Mapping[int, Mapping[str, float]] | None = None,
+    odds: Mapping[str, Mapping[int, Mapping[str, float]]] | None = None,
 ) -> State:
     """The initial :class:`~steppe.models.base.State` of one run.
 
@@ -152,6 +153,15 @@ def init_state(
         attribute). An agent whose group and age band are both listed takes
         p(s | g, a) ∝ p(s | g) · p(s | a) / p(s), with p(s) from ``shares``: group and age
         act independently on the odds of each stance.
+    odds
+        Gradients of the initial shares over agent attributes, as odds factors:
+        ``{attribute: {level code: {stance: factor}}}`` (attributes of the network:
+        ``group``, ``region``, ``age``, ``language``; unlisted levels and stances: 1). An
+        agent in the cell of levels ``l`` holds stance ``s`` with probability
+        ``p(s | l) ∝ b_s prod_attr f_attr(l_attr, s)``, where the base ``b`` is solved so that
+        the shares among all the agents placed are ``shares`` (exactly up to rounding):
+        ``shares`` stays the national figure and each factor is an odds ratio between levels.
+        Not together with ``shares_by_group`` or ``shares_by_age``.
     present
         With border flows: the agents present at the start. Shares and committed fractions
         apply to them; absent agents are frozen and hold stance code 0 until they arrive
@@ -183,7 +193,12 @@ def init_state(
     if committed is not None:
         stance[mask] = model.stance_code(committed.stance)
     free = np.flatnonzero(~mask if present is None else ~mask & present)
-    if shares_by_age:
+    if odds:
+        if shares_by_group or shares_by_age:
+            raise ParameterError("give initial shares either per group and age band or as "
+                                 "odds factors, not both", field="initial.odds")
+        _assign_odds(model, network, stance, free, vec, odds, exact, gen)
+    elif shares_by_age:
         _assign_cells(model, network, stance, free, vec, shares_by_group or {},
                       shares_by_age, exact, gen)
     elif shares_by_group:
@@ -273,6 +288,88 @@ def _assign_cells(model: Model, network: Network, stance: np.ndarray, free: np.n
         g, a = divmod(int(key), n_ages)
         who = free[order[bounds[c]:bounds[c + 1]]]
         _assign(stance, who, combine_shares(gvec.get(g), avec.get(a), vec), exact, gen)
+
+
+def odds_shares(weights: np.ndarray, factors: np.ndarray, target: np.ndarray,
+                tol: float = 1e-13, max_iter: int = 100_000) -> np.ndarray:
+    """Stance shares per cell, ``p(s | c) ∝ b_s F[c, s]``, with the base ``b`` solved so
+    that the cells' weighted mean is ``target`` (multiplicative fixed-point updates,
+    ``b <- b * target / mean``, which converge for positive factors).
+
+    Parameters
+    ----------
+    weights
+        Agents per cell, shape ``(cells,)``.
+    factors
+        Odds factors per cell and stance, shape ``(cells, stances)``, > 0.
+    target
+        The shares the population as a whole must have, shape ``(stances,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cells, stances)``, each row summing to 1.
+
+    Examples
+    --------
+    >>> p = odds_shares(np.array([1.0, 1.0]), np.array([[1.0, 1.0], [4.0, 1.0]]),
+    ...                 np.array([0.5, 0.5]))
+    >>> p.round(4).tolist(), (p[:, 0] / p[:, 1] * (p[0, 1] / p[0, 0])).round(6).tolist()
+    ([[0.3333, 0.6667], [0.6667, 0.3333]], [1.0, 4.0])
+    """
+    w = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    f = np.asarray(factors, dtype=np.float64)
+    b = np.asarray(target, dtype=np.float64).copy()
+    for _ in range(max_iter):
+        p = b * f
+        p /= p.sum(axis=1, keepdims=True)
+        mean = w @ p
+        if np.max(np.abs(mean - target)) < tol:
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(target > 0, b * target / mean, 0.0)
+    return p
+
+
+def _assign_odds(model: Model, network: Network, stance: np.ndarray, free: np.ndarray,
+                 vec: np.ndarray, odds: Mapping[str, Mapping[int, Mapping[str, float]]],
+                 exact: bool, gen: np.random.Generator) -> None:
+    """Initial stances per cell of the attributes named in ``odds`` (see init_state)."""
+    attrs = dict(network.attributes or {})
+    if "group" not in attrs and network.groups is not None:
+        attrs["group"] = (network.groups, ())
+    cell = np.zeros(len(free), dtype=np.int64)
+    sizes = []
+    for name in odds:
+        if name not in attrs:
+            raise ParameterError("odds over an attribute the agents do not have",
+                                 field=f"initial.odds.{name}",
+                                 allowed=", ".join(sorted(attrs)) or "none (no population)",
+                                 given=name)
+        codes = np.asarray(attrs[name][0], dtype=np.int64)
+        size = int(codes.max()) + 1 if codes.size else 1
+        cell = cell * size + codes[free]
+        sizes.append(size)
+    order = np.argsort(cell, kind="stable")
+    keys, starts, counts = np.unique(cell[order], return_index=True, return_counts=True)
+    k = len(model.stances)
+    factors = np.ones((len(keys), k))
+    for c, key in enumerate(keys.tolist()):
+        levels = []
+        for size in reversed(sizes):
+            key, level = divmod(key, size)
+            levels.append(level)
+        for name, level in zip(odds, reversed(levels), strict=True):
+            for label, f in odds[name].get(level, {}).items():
+                if not 0 < f < np.inf:
+                    raise ParameterError("an odds factor must be > 0",
+                                         field=f"initial.odds.{name}.{level}.{label}",
+                                         allowed="0 < factor", given=f)
+                factors[c, model.stance_code(label)] *= f
+    shares = odds_shares(counts, factors, vec)
+    bounds = [*starts.tolist(), len(order)]
+    for c in range(len(keys)):
+        _assign(stance, free[order[bounds[c]:bounds[c + 1]]], shares[c], exact, gen)
 
 
 def _share_vector(model: Model, shares: Mapping[str, float], field: str) -> np.ndarray:

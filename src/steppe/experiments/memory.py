@@ -302,19 +302,22 @@ def estimate_memory(loaded: Any) -> MemoryEstimate:
         per_agent += int(spec.model.params().get("memory", 10) or 10)
     layers = 0
     if spec.expression is not None:
-        layers += 24
+        # conviction, visibility, voiced answers, the uniforms of a logit choice; a
+        # refusal's utility and the heard stances when "don't know" is an answer
+        layers += 32 + (9 if spec.expression.dont_know is not None else 0)
     layers += 12 * len(spec.media)
     if spec.protest is not None:
         layers += 16
     if spec.population is not None:
-        layers += 24  # group, region, age codes and their construction
+        layers += 26  # group, region, age, language codes and their construction
     if getattr(spec, "flows", None):
         layers += 8
     edge_bytes = NETWORK_EDGE_BYTES.get(kind, 48) + MODEL_EDGE_BYTES.get(model, 0)
     levels = 1
     pop = spec.population
     if pop is not None:
-        levels += len(pop.groups) + len(pop.regions or {}) + len(pop.ages or {})
+        levels += (len(pop.groups) + len(pop.regions or {}) + len(pop.ages or {})
+                   + len(pop.languages or {}))
     elif kind == "sbm":
         levels += len(spec.network.sizes)
     stances = 3 if spec.stances is None else len(spec.stances.labels)
@@ -354,7 +357,8 @@ def run_disk_bytes(loaded: Any) -> int:
     levels = 1
     pop = spec.population
     if pop is not None:
-        levels += len(pop.groups) + len(pop.regions or {}) + len(pop.ages or {})
+        levels += (len(pop.groups) + len(pop.regions or {}) + len(pop.ages or {})
+                   + len(pop.languages or {}))
         levels += len([f for f in spec.flows if f.direction == "in"]) + 1 if spec.flows else 0
     elif spec.network.kind == "sbm":
         levels += len(spec.network.sizes)

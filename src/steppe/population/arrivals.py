@@ -3,7 +3,8 @@ the residents so that the network is built once over everyone.
 
 Every agent who will ever arrive exists from the start, as an *arrival slot*: for each arrival
 flow, as many extra agents as the flow brings over the whole run, drawn from the flow's own
-group, region and age mix (the national mix where it gives none). The homophily network is
+group, region and age mix (the national mix where it gives none); their languages are those
+of the residents of their group. The homophily network is
 built over residents and slots by the same rules, so an arrival's ties are those a member of
 its group and region would have. See :mod:`steppe.pressures.flows` for what happens during
 the run.
@@ -79,9 +80,11 @@ def with_arrivals(residents: Population, pools: Sequence[ArrivalPool], *,
         r = _mix(f"flows.{pool.name}.regions", pool.regions, residents.region_labels,
                  national["region"])
         a = _mix(f"flows.{pool.name}.ages", pool.ages, residents.age_labels, national["age"])
+        langs = _languages(residents, g)
         p = synthesize(pool.n, groups=g, regions=r, ages=a,
                        seed=np.random.SeedSequence(ss.entropy,
-                                                   spawn_key=(*ss.spawn_key, f)))
+                                                   spawn_key=(*ss.spawn_key, f)),
+                       **langs)
         parts.append(p)
         origin.append(np.full(p.n, f + 1, dtype=np.int8))
         n_tot += p.n
@@ -91,10 +94,29 @@ def with_arrivals(residents: Population, pools: Sequence[ArrivalPool], *,
     group = np.concatenate([p.group for p in parts])
     region = np.concatenate([p.region for p in parts])
     age = np.concatenate([p.age for p in parts])
+    language = np.concatenate([p.language for p in parts])
     org = np.concatenate(origin)
     key = region.astype(np.int64) * len(residents.group_labels) + group
     order = np.argsort(key, kind="stable")
     pop = Population(n=n_tot, group=group[order], group_labels=residents.group_labels,
                      region=region[order], region_labels=residents.region_labels,
-                     age=age[order], age_labels=residents.age_labels)
+                     age=age[order], age_labels=residents.age_labels,
+                     language=language[order], language_labels=residents.language_labels)
     return pop, org[order], labels
+
+
+def _languages(residents: Population, groups: Mapping[str, float]) -> dict[str, object]:
+    """Arrivals speak as the residents of their group do: the residents' language mix
+    within each group, and the national mix it implies for the arrivals' groups."""
+    if len(residents.language_labels) < 2:
+        return {}
+    table = residents.crosstab("group", "language").astype(float)
+    rows = table.sum(axis=1, keepdims=True)
+    everyone = table.sum(axis=0) / table.sum()
+    mix = np.where(rows > 0, table / np.maximum(rows, 1.0), everyone)  # no residents: national
+    weights = np.array([groups.get(label, 0.0) for label in residents.group_labels])
+    national = weights @ mix / weights.sum()
+    by_group = {label: dict(zip(residents.language_labels, row.tolist(), strict=True))
+                for label, row in zip(residents.group_labels, mix, strict=True)}
+    return {"languages": dict(zip(residents.language_labels, national.tolist(), strict=True)),
+            "language_by_group": by_group}

@@ -1,4 +1,5 @@
-"""Synthetic populations: one agent per person, with a group, a region and an age band.
+"""Synthetic populations: one agent per person, with a group, a region, an age band and a
+language.
 
 Rule, as implemented by :func:`synthesize` (``n`` agents; shares are fractions that must sum
 to 1 within 1e-6 and are then divided by their sum):
@@ -28,13 +29,19 @@ to 1 within 1e-6 and are then divided by their sum):
    group). Age is independent of region given the group: ``exact=True`` spreads each group's
    age counts over its regions in proportion (as in step 2); ``exact=False`` draws each
    (region, group) block's ages from Multinomial(size, age mix of the group).
-4. **Order of the ids.** Agents are sorted by region, then group: each (region, group) pair
+4. **Languages within groups**, as ages (``language_by_group``; unlisted groups get the
+   residual language mix; default: language independent of group), independent of region
+   and age band given the group: in a block, languages are placed in an order of their
+   own. ``language`` is the language a person would choose for an interview (what a poll's
+   interview-language mix refers to); without ``languages`` everyone has the single level
+   ``"all"``, and nothing is drawn for it.
+5. **Order of the ids.** Agents are sorted by region, then group: each (region, group) pair
    is a contiguous *block* of ids, region-major (region 0's group 0, region 0's group 1, ...),
    which is what :func:`~steppe.networks.homophily.homophily_network` (a stochastic block model
    on contiguous id ranges) needs. Inside a block the ages are in a random order (a uniform
    permutation from ``seed``), so within a block the ids carry no structure.
 
-Memory: 4 bytes per agent (group int8, region int16, age int8).
+Memory: 5 bytes per agent (group int8, region int16, age int8, language int8).
 
 Examples
 --------
@@ -65,22 +72,24 @@ __all__ = ["SHARE_TOL", "Population", "synthesize"]
 
 #: tolerance on the sum of declared shares (and on the consistency of joint tables)
 SHARE_TOL = 1e-6
-_ATTRS = ("group", "region", "age")
-_MAX_CODES = {"group": 127, "region": 32767, "age": 127}
-_DTYPES = {"group": np.int8, "region": np.int16, "age": np.int8}
+_ATTRS = ("group", "region", "age", "language")
+_MAX_CODES = {"group": 127, "region": 32767, "age": 127, "language": 127}
+_DTYPES = {"group": np.int8, "region": np.int16, "age": np.int8, "language": np.int8}
 
 
 @dataclass(frozen=True, eq=False)
 class Population:
-    """Agents ``0 .. n-1`` with a group, a region and an age band (codes into label tuples).
+    """Agents ``0 .. n-1`` with a group, a region, an age band and a language (codes into
+    label tuples).
 
     Attributes
     ----------
     n : int
         Number of agents.
-    group, region, age : numpy.ndarray
-        Codes per agent: group int8, region int16, age int8 (4 bytes per agent together).
-    group_labels, region_labels, age_labels : tuple of str
+    group, region, age, language : numpy.ndarray
+        Codes per agent: group int8, region int16, age int8, language int8 (5 bytes per agent
+        together). Without a language, everyone has code 0 (label ``"all"``).
+    group_labels, region_labels, age_labels, language_labels : tuple of str
         The label of each code.
 
     Examples
@@ -89,7 +98,7 @@ class Population:
     >>> p = Population(3, np.array([0, 1, 1], np.int8), ("a", "b"), np.zeros(3, np.int16),
     ...                ("all",), np.zeros(3, np.int8), ("all",))
     >>> p.table("group").tolist(), p.nbytes
-    ([1, 2], 12)
+    ([1, 2], 15)
     """
 
     n: int
@@ -99,8 +108,12 @@ class Population:
     region_labels: tuple[str, ...]
     age: np.ndarray
     age_labels: tuple[str, ...]
+    language: np.ndarray | None = None
+    language_labels: tuple[str, ...] = ("all",)
 
     def __post_init__(self) -> None:
+        if self.language is None:
+            object.__setattr__(self, "language", np.zeros(self.n, dtype=np.int8))
         for name in _ATTRS:
             codes = getattr(self, name)
             labels = getattr(self, f"{name}_labels")
@@ -124,8 +137,8 @@ class Population:
         return getattr(self, attr), getattr(self, f"{attr}_labels")
 
     def table(self, attr: str) -> np.ndarray:
-        """Number of agents at each level of ``attr`` (``"group"``, ``"region"`` or
-        ``"age"``), int64, in label order.
+        """Number of agents at each level of ``attr`` (``"group"``, ``"region"``, ``"age"``
+        or ``"language"``), int64, in label order.
 
         Examples
         --------
@@ -151,13 +164,13 @@ class Population:
         return np.bincount(key, minlength=len(la) * len(lb)).reshape(len(la), len(lb))
 
     def attributes(self) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
-        """``{name: (codes, labels)}`` for group, region and age (what series are broken
-        down by).
+        """``{name: (codes, labels)}`` for group, region, age and language (what series
+        are broken down by).
 
         Examples
         --------
         >>> sorted(synthesize(4, groups={"a": 1.0}, seed=0).attributes())
-        ['age', 'group', 'region']
+        ['age', 'group', 'language', 'region']
         """
         return {name: self._codes(name) for name in _ATTRS}
 
@@ -188,12 +201,14 @@ class Population:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the three code arrays."""
-        return self.group.nbytes + self.region.nbytes + self.age.nbytes
+        """Bytes held by the code arrays."""
+        return (self.group.nbytes + self.region.nbytes + self.age.nbytes
+                + self.language.nbytes)
 
     def __repr__(self) -> str:
         return (f"Population(n={self.n}, groups={len(self.group_labels)}, "
-                f"regions={len(self.region_labels)}, ages={len(self.age_labels)})")
+                f"regions={len(self.region_labels)}, ages={len(self.age_labels)}, "
+                f"languages={len(self.language_labels)})")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -331,6 +346,8 @@ def synthesize(
     age_by_group: Mapping[str, Mapping[str, float]] | None = None,
     seed: int | np.random.SeedSequence | np.random.Generator,
     exact: bool = True,
+    languages: Mapping[str, float] | None = None,
+    language_by_group: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Population:
     """A synthetic population of ``n`` agents from declared marginals and joint tables.
 
@@ -355,6 +372,11 @@ def synthesize(
     exact : bool
         True: counts by largest remainder, marginals and listed rows exact. False: every
         agent an independent draw (multinomial counts).
+    languages : mapping str -> float, optional
+        National shares of each (interview) language; default one level ``"all"``.
+    language_by_group : mapping group -> (mapping language -> share), optional
+        Language mix inside the listed groups; unlisted groups get the residual mix that
+        keeps the national ``languages`` marginal.
 
     Returns
     -------
@@ -391,6 +413,17 @@ def synthesize(
         raise ParameterError("a group mix per region needs regions", field="group_by_region")
     if age_by_group is not None and ages is None:
         raise ParameterError("an age mix per group needs ages", field="age_by_group")
+    if language_by_group is not None and languages is None:
+        raise ParameterError("a language mix per group needs languages",
+                             field="language_by_group")
+    l_labels, l_share = (("all",), np.ones(1)) if languages is None else _shares(
+        "languages", languages)
+    if len(l_labels) > _MAX_CODES["language"]:
+        raise ParameterError("too many levels", field="languages",
+                             allowed=f"at most {_MAX_CODES['language']}", given=len(l_labels))
+    lg_listed = _listed("language_by_group", language_by_group, g_labels, l_labels)
+    q_lang = _residual_mix("language_by_group", g_share, l_share, lg_listed, g_labels,
+                           l_labels)
     gr_listed = _listed("group_by_region", group_by_region, r_labels, g_labels)
     ag_listed = _listed("age_by_group", age_by_group, g_labels, a_labels)
     q_group = _residual_mix("group_by_region", r_share, g_share, gr_listed, r_labels, g_labels)
@@ -428,5 +461,29 @@ def synthesize(
         if na > 1 and s > 1:
             rng.shuffle(block)
         off += s
+    language = np.zeros(n, np.int8)
+    nl = len(l_labels)
+    if nl > 1:  # drawn after everything else: the rest is as without languages
+        if exact:
+            gl = _joint_exact(largest_remainder(n, g_share), largest_remainder(n, l_share),
+                              lg_listed)  # groups x languages
+            rgl = np.zeros((nr, ng, nl), np.int64)
+            for g in range(ng):
+                rgl[:, g, :] = _spread(rg[:, g], gl[g])
+        else:
+            l_mix = np.array([lg_listed.get(g, q_lang) for g in range(ng)])
+            rgl = np.zeros((nr, ng, nl), np.int64)
+            for r in range(nr):
+                for g in range(ng):
+                    rgl[r, g] = rng.multinomial(rg[r, g], l_mix[g])
+        lcodes = np.arange(nl, dtype=np.int8)
+        off = 0
+        for b, s in enumerate(sizes.tolist()):
+            block = language[off: off + s]
+            block[:] = np.repeat(lcodes, rgl.reshape(-1, nl)[b])
+            if s > 1:
+                rng.shuffle(block)
+            off += s
     return Population(n=n, group=group, group_labels=g_labels, region=region,
-                      region_labels=r_labels, age=age, age_labels=a_labels)
+                      region_labels=r_labels, age=age, age_labels=a_labels,
+                      language=language, language_labels=l_labels)

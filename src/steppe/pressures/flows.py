@@ -54,6 +54,7 @@ from ..observe.observables import Observable
 from ..population.arrivals import ArrivalPool
 from ..rng import Stream
 from ..rounding import cumulative_round, largest_remainder
+from ..scenario.schema import resolve_shares
 from ..state import State
 from .base import Control, Pressure, Stage, World, non_negative, register
 
@@ -179,7 +180,7 @@ class BorderFlows(Pressure):
         if not model.supports_flows:
             raise scenario.fail(f"model {model.name!r} does not support border flows",
                                 "flows", given=model.name)
-        base = dict(spec.initial.shares or model.default_initial)
+        base = dict(spec.initial.share_table() or model.default_initial)
         arrivals = ["resident", *(f.name for f in spec.flows if f.direction == "in")]
         group_labels = scenario.group_labels() or []
         plans, windows = [], []
@@ -194,7 +195,8 @@ class BorderFlows(Pressure):
                             counts=np.zeros(0, dtype=np.int64))
             if f.direction == "in":
                 shares = np.zeros(len(model.stances))
-                for label, v in (f.initial or base).items():
+                given = resolve_shares(f.initial, f"flows.{i}.initial") or base
+                for label, v in given.items():
                     shares[_stance(scenario, model, label,
                                    f"flows.{i}.initial.{label}")] = v
                 if abs(shares.sum() - 1.0) > 1e-9:

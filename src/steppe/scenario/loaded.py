@@ -154,12 +154,14 @@ class LoadedScenario:
         return {self.age_code(k, f"{field}.{k}"): v for k, v in table.items()}
 
     def level_tables(self) -> dict[str, list[str]]:
-        """Labels of each population attribute (group, region, age), for poll frames."""
+        """Labels of each population attribute (group, region, age, language), for poll
+        frames and breakdowns."""
         pop = self.spec.population
         if pop is None:
             return {}
         return {"group": list(pop.groups), "region": list(pop.regions or {"all": 1}),
-                "age": list(pop.ages or {"all": 1})}
+                "age": list(pop.ages or {"all": 1}),
+                "language": list(pop.languages or {"all": 1})}
 
     # -- fields --------------------------------------------------------------------------
     def data(self) -> dict[str, Any]:

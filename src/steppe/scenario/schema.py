@@ -270,8 +270,8 @@ class ModelSpec(BaseModel):
 
 
 class PopulationSpec(_Strict):
-    """A synthetic population: one agent per person with a group, a region and an age band,
-    from declared shares (and joint tables where they are known)."""
+    """A synthetic population: one agent per person with a group, a region, an age band and
+    a language, from declared shares (and joint tables where they are known)."""
 
     total: int = Field(ge=1, le=10**10)
     """The real population size."""
@@ -288,6 +288,12 @@ class PopulationSpec(_Strict):
     shares."""
     age_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
     """Age mix inside the listed groups."""
+    languages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    """Shares of each language (the language one would choose for an interview)."""
+    language_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = (
+        None)
+    """Language mix inside the listed groups; the others get the mix that keeps the
+    national shares."""
     exact: bool = True
     """Counts exactly equal to shares x agents (largest remainder), or drawn at random."""
 
@@ -296,11 +302,34 @@ class PopulationSpec(_Strict):
         return max(2, round(self.total * self.scale))
 
 
+Share = Annotated[float, Field(ge=0, le=1)] | Literal["rest"]
+
+
+def resolve_shares(table: dict[str, Any] | None, field: str) -> dict[str, float] | None:
+    """A share table with its one ``"rest"`` entry (if any) turned into 1 minus the
+    others; raises ValueError naming ``field`` when that is negative or there are two."""
+    if table is None:
+        return None
+    rest = [k for k, v in table.items() if v == "rest"]
+    if len(rest) > 1:
+        raise ValueError(f"{field}: only one share can be the rest (given: {rest})")
+    out = {k: float(v) for k, v in table.items() if v != "rest"}
+    if rest:
+        left = 1.0 - sum(out.values())
+        if left < -1e-9:
+            raise ValueError(f"{field}: the other shares sum to {1 - left:.6g} > 1, leaving "
+                             f"nothing for {rest[0]!r}")
+        out[rest[0]] = max(0.0, left)
+        return {k: out[k] for k in table}
+    return out
+
+
 class InitialSpec(_Strict):
     """Initial stances of the agents who are not committed."""
 
-    shares: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
-    """Share of each stance (labels as the model names them); default: the model's."""
+    shares: dict[str, Share] | None = None
+    """Share of each stance (labels as the model names them); one of them may be "rest"
+    (1 minus the others); default: the model's."""
     method: Literal["exact", "random"] = "exact"
     """exact: counts are exactly shares x agents, in random places; random: each agent
     draws its stance independently."""
@@ -316,6 +345,24 @@ class InitialSpec(_Strict):
     """Initial shares within each age band (labels of population.ages). Where an agent's
     group is listed too, p(stance | group, age) ∝ p(stance | group) p(stance | age) /
     p(stance), with p(stance) from `shares`."""
+    odds: dict[str, dict[str, dict[str, Annotated[float, Field(gt=0, le=1e6)]]]] = Field(
+        default_factory=dict)
+    """Gradients as odds factors, per attribute (group, region, age, language), level and
+    stance, e.g. {group = {russian = {russia = 5.9}}, age = {"60+" = {russia = 3}}}: p(stance
+    | levels) ∝ b(stance) x the product of the factors, with b solved so that the national
+    shares are `shares`. Unlisted levels and stances: 1. Not with by_group or by_age."""
+
+    @model_validator(mode="after")
+    def _shares(self) -> InitialSpec:
+        resolve_shares(self.shares, "shares")
+        if self.odds and (self.by_group or self.by_age):
+            raise ValueError("give the gradients either as by_group / by_age tables or as "
+                             "odds, not both")
+        return self
+
+    def share_table(self) -> dict[str, float] | None:
+        """``shares`` with "rest" resolved."""
+        return resolve_shares(self.shares, "initial.shares")
 
 
 class CommittedSpec(_Strict):
@@ -586,8 +633,9 @@ class FlowSpec(_Strict):
     """Arrivals: where they settle (default: the national mix)."""
     ages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
     """Arrivals: their age-band mix (default: the national mix)."""
-    initial: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
-    """Arrivals: their private stance shares (default: initial.shares)."""
+    initial: dict[str, Share] | None = None
+    """Arrivals: their private stance shares, one of them may be "rest" (default:
+    initial.shares)."""
     committed: float = Field(default=0.0, ge=0, le=1)
     """Arrivals: share committed to committed_stance."""
     committed_stance: str | None = None
