@@ -28,7 +28,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from ..errors import ParameterError
 from ..models.base import Model, get_model
 from ..networks.base import Network
 from ..observe.polls import PollDesign, PollObserver, polls_to_frame
+from ..observe.questions import Question
 from ..observe.tables import RunOutput
 from ..population.arrivals import ArrivalPool
 from ..pressures.base import Pressure, available_pressures
@@ -238,50 +239,106 @@ def _check_targets(scenario: LoadedScenario, events: list[Event],
                                     f"{ev.where}.set.{path}", given=path)
 
 
-def _frame(scenario: LoadedScenario, frame: Mapping[str, Any], where: str
+def _level(scenario: LoadedScenario, model: Model, attr: str, level: Any, where: str) -> int:
+    """A level of an agent attribute (or of "stance", the private stance) as its code: a
+    label of the population's (or model's) levels, or a number."""
+    if attr == "stance":
+        labels: list[str] | None = list(model.stances)
+    else:
+        labels = scenario.level_tables().get(attr)
+    if isinstance(level, str) and not level.lstrip("-").isdigit():
+        if labels is None or level not in labels:
+            raise scenario.fail(f"unknown level of {attr!r}", where,
+                                allowed=", ".join(labels or []) or "level numbers",
+                                given=level)
+        return labels.index(level)
+    if isinstance(level, str):
+        level = int(level)
+    if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level < 2**31:
+        raise scenario.fail(f"a level of {attr!r}: a label or a level number", where,
+                            allowed=", ".join(labels or []) or "level numbers", given=level)
+    return level
+
+
+def _frame(scenario: LoadedScenario, model: Model, frame: Mapping[str, Any], where: str
            ) -> dict[str, Any]:
     """A poll's sampling frame with level labels turned into codes."""
-    tables = scenario.level_tables()
     out: dict[str, Any] = {}
     for attr, levels in frame.items():
         if not isinstance(levels, list):
             raise scenario.fail("a list of levels", f"{where}.{attr}", given=levels)
-        codes = []
-        for level in levels:
-            if isinstance(level, str):
-                labels = tables.get(attr)
-                if labels is None or level not in labels:
-                    raise scenario.fail("unknown level", f"{where}.{attr}",
-                                        allowed=", ".join(labels or []), given=level)
-                codes.append(labels.index(level))
-            else:
-                codes.append(level)
-        out[attr] = codes
+        out[attr] = [_level(scenario, model, attr, lv, f"{where}.{attr}") for lv in levels]
     return out
 
 
-def _polls(scenario: LoadedScenario, model: Model) -> list[tuple[int, PollDesign]]:
+def _keyed(scenario: LoadedScenario, model: Model, attr: str | None, table: Any,
+           where: str) -> Any:
+    """A table keyed by levels of ``attr`` with the keys turned into codes."""
+    if not isinstance(table, Mapping) or attr is None:
+        return table
+    return {_level(scenario, model, attr, k, f"{where}.{k}"): v for k, v in table.items()}
+
+
+def _question(scenario: LoadedScenario, name: Any, inputs: Sequence[str],
+              stances: Sequence[str], where: str) -> Question:
+    """The scenario's question ``name``, checked to say how each input is answered."""
+    questions = scenario.spec.questions
+    if not isinstance(name, str) or name not in questions:
+        raise scenario.fail("unknown question", where,
+                            allowed=", ".join(questions) or "none declared ([questions])",
+                            given=name)
+    q = questions[name]
+    with scenario.errors():
+        question = Question(name=name, **q.model_dump())
+        question.matrix(list(stances) if question.source == "private" else list(inputs))
+    return question
+
+
+def _polls(scenario: LoadedScenario, model: Model, answers: Sequence[str]
+           ) -> list[tuple[int, PollDesign]]:
     """The scenario's polls: (sweep, design), in time order."""
     out = []
     for i, p in enumerate(scenario.spec.polls):
         at = scenario.within_run(scenario.sweep_of(p.at, f"polls.{i}.at"), f"polls.{i}.at",
                                  p.at, at_end=True)
         design = p.design()
+        where = f"polls.{i}"
         if isinstance(design.get("frame"), Mapping):
-            design["frame"] = _frame(scenario, design["frame"], f"polls.{i}.frame")
+            design["frame"] = _frame(scenario, model, design["frame"], f"{where}.frame")
+        strat = design.get("stratify_by")
+        if "allocation" in design:
+            design["allocation"] = _keyed(scenario, model, strat, design["allocation"],
+                                          f"{where}.allocation")
+        if "response" in design:
+            design["response"] = _keyed(scenario, model, design.get("response_by", strat),
+                                        design["response"], f"{where}.response")
+        factors = design.get("response_factors")
+        if isinstance(factors, Mapping):
+            design["response_factors"] = {
+                attr: _keyed(scenario, model, attr, table, f"{where}.response_factors.{attr}")
+                for attr, table in factors.items()}
+        if "question" in design:
+            design["question"] = _question(scenario, design["question"], answers,
+                                           model.stances, f"{where}.question")
         design.setdefault("name", f"poll {i}" if not isinstance(p.at, dt.date)
                           else f"poll {p.at}")
         try:
             d = PollDesign(**design)
         except ParameterError as exc:
             fld = (exc.field or "").removeprefix("poll")
-            raise scenario.fail(exc.message, f"polls.{i}{fld}", allowed=exc.allowed,
+            raise scenario.fail(exc.message, f"{where}{fld}", allowed=exc.allowed,
                                 given=exc.given) from None
         if d.list_experiment is not None and d.list_experiment.sensitive not in model.stances:
             raise scenario.fail(f"unknown stance for model {model.name!r}",
-                                f"polls.{i}.list_experiment.sensitive",
+                                f"{where}.list_experiment.sensitive",
                                 allowed=", ".join(repr(s) for s in model.stances),
                                 given=d.list_experiment.sensitive)
+        known = set(scenario.level_tables()) or {"group"}
+        for attr in (*d.report_by, *d.weight_attributes):
+            if attr not in known and scenario.spec.population is not None:
+                raise scenario.fail("unknown agent attribute", f"{where}.report_by"
+                                    if attr in d.report_by else f"{where}.weight_by",
+                                    allowed=", ".join(sorted(known)), given=attr)
         out.append((at, d))
     return sorted(out, key=lambda x: x[0])
 
@@ -342,7 +399,8 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
         for p in pressures:
             p.schedule(timeline.value, scenario.sweeps())
     slots = [s for p in pressures for s in p.slots()]
-    polls = _polls(scenario, model)
+    answers = (*model.stances, *(a for p in pressures for a in p.extra_answers()))
+    polls = _polls(scenario, model, answers)
     out = Assembly(scenario=scenario, run=run, model=model, pressures=pressures,
                    timeline=timeline, polls=polls, slots=slots)
     if dry:
@@ -366,8 +424,8 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
         attributes["group"] = net.groups
     for name, (codes, _) in (net.attributes or {}).items():
         attributes[name] = codes
-    answers = (*model.stances, *(a for p in pressures for a in p.extra_answers()))
-    observers = [PollObserver(at=at, design=design, stances=answers,
+    levels = {name: list(labels) for name, (_, labels) in (net.attributes or {}).items()}
+    observers = [PollObserver(at=at, design=design, stances=answers, levels=levels,
                               seed=stream_seed(spec.seed, Stream.POLL, run, i),
                               attributes=attributes)
                  for i, (at, design) in enumerate(polls)]

@@ -4,41 +4,47 @@ A poll is what an analyst sees of a simulated population. It runs between steps 
 never inside a kernel) and reproduces the ways a real poll differs from the truth:
 
 - **sampling error** — ``n`` respondents are drawn *without replacement* from the agents that
-  are present (migrants who left are never asked);
-- **stratification** — with ``stratify_by`` (an agent attribute: group, region, age band, ...)
-  the sample is drawn separately within each level of the attribute. ``n`` is split among the
-  levels in proportion to their present population (the default) or by explicit
-  ``allocation`` shares, in both cases rounded by the *largest-remainder* (Hamilton) rule:
+  are present (migrants who left are never asked) and in the sampling ``frame`` (e.g. adults);
+- **stratification** — with ``stratify_by`` (an agent attribute: group, region, age band,
+  language, ...) the sample is drawn separately within each level of the attribute. ``n`` is
+  split among the levels in proportion to their present population (the default) or by
+  explicit ``allocation`` shares (e.g. the interview-language mix of a real poll: 77% of the
+  interviews in Russian), in both cases rounded by the *largest-remainder* (Hamilton) rule:
   each level first gets ``floor(n * share)``, and the seats left go one each to the levels
   with the largest fractional remainders (ties: the lower level code first). Proportional
   quotas are computed in exact integer arithmetic;
-- **non-response** — with ``response`` (a response probability per level of ``response_by``,
-  default the stratification attribute; unlisted levels always answer) each contacted agent
-  answers with its probability; a non-respondent is replaced by a further random draw from
-  the same stratum until the stratum's quota is complete. This is how most phone polls work,
-  and it biases the sample toward responders: a level whose members answer with probability
-  ``r_l`` ends up with an expected share proportional to ``N_l * r_l`` instead of ``N_l``
-  (exactly: the respondents are a uniformly random ``n``-subset of a population in which each
-  agent was kept with its response probability). ``contacted`` counts the contacts it took;
-- **answering with the expressed stance** — every respondent gives its *expressed* stance
-  (what it voices), not its private one: ``estimate`` estimates the expressed shares;
-- **post-stratification** — with ``weight=True`` each respondent of level ``l`` of
-  ``weight_by`` (default: ``stratify_by``, else ``response_by``) gets the weight
-  ``w_l = (N_l / N) / (n_l / n)``, so the weighted sample matches the population shares of
-  that attribute among present agents. This removes the bias of a non-proportional
+- **unit non-response** — each contacted agent answers with its response probability; a
+  non-respondent is replaced by a further random draw from the same stratum until the
+  stratum's quota is complete. This is how most phone polls work, and it biases the sample
+  toward responders: a level whose members answer with probability ``r_l`` ends up with an
+  expected share proportional to ``N_l * r_l`` instead of ``N_l`` (exactly: the respondents
+  are a uniformly random ``n``-subset of a population in which each agent was kept with its
+  response probability). ``contacted`` counts the contacts it took. The probability is
+  either ``response`` per level of one attribute (``response_by``, default the
+  stratification attribute; unlisted levels always answer), or ``response_rate`` times
+  ``response_factors`` per level of any attributes and of the agent's *private stance*
+  (``"stance"``), capped at 1: a phone poll with a 16% response rate in which those who
+  privately side with one party answer less often;
+- **answering** — every respondent gives its *voiced* answer (a stance, or "don't know"
+  when refusing is an answer of the answer model), not its private stance; with a
+  ``question`` (:mod:`steppe.observe.questions`) the voiced (or private) answer becomes the
+  question's answer through the question's observation model;
+- **weighting** — with ``weight=True`` respondents are weighted to the population shares of
+  ``weight_by`` among the agents in the frame: one attribute is post-stratification
+  (``w_l = (N_l / N) / (n_l / n)``), several attributes are raked to all their margins at
+  once (:mod:`steppe.observe.weighting`). This removes the bias of a non-proportional
   allocation, and of non-response that differs *between* the weighting levels (not within
   them). Levels with no respondent cannot be weighted up: the weights are renormalised over
   the levels that have respondents and ``uncovered`` reports the population share left out;
-- **a list experiment** (item-count technique; Miller 1984, Blair & Imai 2012) — with
-  ``list_experiment`` the respondents are split at random into a control half
-  (``n_c = n - n // 2``) and a treatment half (``n_t = n // 2``). Each is shown ``J`` control
-  items that it holds independently with prevalences ``p_1 .. p_J`` (drawn fresh: Bernoulli),
-  and the treatment half also the sensitive item, "holds stance *s*", answered with the
-  *private* stance, since only the count is reported. The direct question is still asked of
-  all ``n`` respondents.
+- **subgroups** — with ``report_by`` the estimates are also given within each level of the
+  listed attributes (e.g. by age band, as published);
+- **a list experiment** (:mod:`steppe.observe.list_experiment`) — estimates the *private*
+  share of one stance without anyone naming it, ideal or with its design effects (ceiling
+  and floor effects, omission, deflation, correlated control items, a placebo list). The
+  direct question is still asked of all ``n`` respondents.
 
 Estimators (``z`` is the normal quantile of ``(1 + confidence) / 2``; ``N`` the number of
-present agents; ``f = (N - n) / (N - 1)`` the finite-population correction of sampling
+agents in the frame; ``f = (N - n) / (N - 1)`` the finite-population correction of sampling
 without replacement, 0 for a census):
 
 - unweighted shares ``p = x / n``, ``se = sqrt(p (1 - p) / n * f)``, and the Wilson score
@@ -49,35 +55,30 @@ without replacement, 0 for a census):
       half   = z / (1 + z^2 / m) * sqrt(p (1 - p) / m + z^2 / (4 m^2))
 
   (the interval is ``[p, p]`` when ``f = 0``, i.e. everyone present was asked);
-- weighted shares ``p = sum(w y) / sum(w) = sum_l W_l p_l`` (``W_l = N_l / N`` the level's
-  population share, ``p_l`` its sample share) and the normal interval ``p ± z se`` clipped
-  to [0, 1], with, by default (``weighted_se="poststratified"``), the variance of the
-  post-stratified estimator ``se^2 = sum_l W_l^2 p_l (1 - p_l) / n_l * f_l``
-  (``f_l = (N_l - n_l) / (N_l - 1)``; Cochran 1977, sec. 5A.9, conditional on the ``n_l``),
-  or with ``weighted_se="kish"`` ``se = sqrt(p (1 - p) / n_eff * f)``, Kish's effective
-  sample size ``n_eff = (sum w)^2 / sum(w^2)`` (Kish 1965; always reported as ``n_eff``).
-  Kish's formula is the design effect of unequal weights alone and assumes the same
-  variance in every level: it is too small when the up-weighted levels are the more
-  varied ones (measured: 93 % coverage of nominal 95 % intervals in the non-response test,
-  against 95 % for the post-stratified variance), too large in the opposite case;
-- the list experiment estimates the *private* share of stance *s* by the difference in mean
-  counts, ``mean(Y | treatment) - mean(Y | control)``, with
-  ``se = sqrt(var_t / n_t + var_c / n_c)`` (sample variances, ``ddof = 1``) and the normal
-  interval ``estimate ± z se``, not clipped (a list estimate may fall outside [0, 1]). With
-  weights, the means and variances are weighted and ``n_t``, ``n_c`` are the arms' Kish
-  sizes. Its variance is about ``(2 sum p_j (1 - p_j) + π (1 - π)) * 2 / n`` against
-  ``π (1 - π) / n`` for a direct question that everyone answered honestly: the price of
-  hiding each answer in a count (Blair & Imai 2012).
+- weighted shares ``p = sum(w y) / sum(w)`` and the normal interval ``p ± z se`` clipped to
+  [0, 1]. ``weighted_se = "auto"`` (the default) uses, for one weighting attribute, the
+  variance of the post-stratified estimator ``se^2 = sum_l W_l^2 p_l (1 - p_l) / n_l * f_l``
+  (``W_l = N_l / N``, ``f_l = (N_l - n_l) / (N_l - 1)``; Cochran 1977, sec. 5A.9,
+  conditional on the ``n_l``) and, for raking, the linearized (regression-residual)
+  variance of :func:`steppe.observe.weighting.linearized_se`; ``"kish"`` uses
+  ``se = sqrt(p (1 - p) / n_eff * f)``, Kish's effective sample size ``n_eff = (sum w)^2 /
+  sum(w^2)`` (Kish 1965; always reported as ``n_eff``). Kish's formula is the design effect
+  of unequal weights alone and assumes the same variance in every level: it is too small
+  when the up-weighted levels are the more varied ones (measured: 93 % coverage of nominal
+  95 % intervals in the non-response test, against 95 % for the post-stratified variance),
+  too large in the opposite case;
+- within a subgroup: the same, over the respondents of the level (with weights: Kish's
+  formula within the level).
 
-The true expressed and private shares among the present agents are reported alongside.
+The true shares among the agents in the frame are reported alongside: ``true_expressed``
+(what a census of the same question would find) and ``true_private`` (the same if everyone
+answered from what they hold).
 
 References
 ----------
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
-JASA 22, 209-212. Kish, L. (1965). *Survey Sampling*. Wiley. Miller, J. D. (1984). A new
-survey technique for studying deviant behavior. PhD thesis, George Washington University.
-Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed. Wiley. Blair, G., & Imai, K. (2012).
-Statistical analysis of list experiments. Political Analysis 20, 47-77.
+JASA 22, 209-212. Kish, L. (1965). *Survey Sampling*. Wiley. Cochran, W. G. (1977).
+*Sampling Techniques*, 3rd ed. Wiley.
 
 Examples
 --------
@@ -90,8 +91,8 @@ Examples
 >>> bool(np.all((res.ci_low <= res.true_expressed) & (res.true_expressed <= res.ci_high)))
 True
 >>> list(res.to_frame().columns)  # doctest: +NORMALIZE_WHITESPACE
-['time', 'poll', 'stance', 'method', 'estimate', 'se', 'ci_low', 'ci_high', 'n', 'n_eff',
- 'true_expressed', 'true_private']
+['time', 'poll', 'question', 'by', 'level', 'stance', 'method', 'estimate', 'se', 'ci_low',
+ 'ci_high', 'n', 'n_eff', 'true_expressed', 'true_private']
 """
 
 from __future__ import annotations
@@ -100,15 +101,18 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from ..errors import ParameterError
-from ..models.base import parameter_error_from
 from ..rounding import largest_remainder
+from ._validated import Validated
+from .list_experiment import ListEstimate, ListExperiment, ask_list
+from .questions import Question, ask, expected_shares
+from .weighting import linearized_se, poststratify, rake
 
 __all__ = [
     "ListEstimate",
@@ -123,87 +127,25 @@ __all__ = [
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 ResponseProbability = Annotated[float, Field(gt=0, le=1)]
+Factor = Annotated[float, Field(ge=0, le=1e6)]
 
-_COLUMNS = ["time", "poll", "stance", "method", "estimate", "se", "ci_low", "ci_high", "n",
-            "n_eff", "true_expressed", "true_private"]
-
-
-class _Validated(BaseModel):
-    """Frozen, unknown fields refused, errors raised as :class:`ParameterError`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
-                              strict=True, allow_inf_nan=False)
-    _prefix: ClassVar[str] = "poll"
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise parameter_error_from(exc, prefix=type(self)._prefix,
-                                       params=type(self)) from None
-        self._check()
-
-    def _check(self) -> None:
-        """Checks across fields (raise :class:`ParameterError`)."""
+_COLUMNS = ["time", "poll", "question", "by", "level", "stance", "method", "estimate", "se",
+            "ci_low", "ci_high", "n", "n_eff", "true_expressed", "true_private"]
+#: the attribute name under which ``response_factors`` refer to the private stance
+STANCE = "stance"
 
 
-class ListExperiment(_Validated):
-    """The list-experiment (item-count) question of a poll.
-
-    Examples
-    --------
-    >>> le = ListExperiment(sensitive="pro")
-    >>> le.items, le.prevalences
-    (3, (0.5, 0.5, 0.5))
-    >>> ListExperiment(sensitive="pro", items=2, prevalence=[0.2, 0.3, 0.4])
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    steppe.errors.ParameterError: poll.list_experiment.prevalence: one prevalence per ...
-    """
-
-    _prefix: ClassVar[str] = "poll.list_experiment"
-
-    sensitive: str
-    """The stance label whose private share the experiment estimates."""
-    items: int = Field(3, ge=1)
-    """Number J of control items."""
-    prevalence: float | Annotated[tuple[float, ...], Field(strict=False)] = 0.5
-    """Probability that a respondent holds each control item (one number, or one per item);
-    the items are independent Bernoulli draws."""
-
-    def _check(self) -> None:
-        values = self.prevalence if isinstance(self.prevalence, tuple) else (self.prevalence,)
-        if not all(0.0 <= v <= 1.0 for v in values):
-            raise ParameterError("control-item prevalences are probabilities",
-                                 field=f"{self._prefix}.prevalence",
-                                 allowed="numbers in [0, 1]", given=self.prevalence)
-        if isinstance(self.prevalence, tuple) and len(self.prevalence) != self.items:
-            raise ParameterError("one prevalence per control item",
-                                 field=f"{self._prefix}.prevalence",
-                                 allowed=f"{self.items} values", given=self.prevalence)
-
-    @property
-    def prevalences(self) -> tuple[float, ...]:
-        """The prevalence of each control item."""
-        if isinstance(self.prevalence, tuple):
-            return self.prevalence
-        return (float(self.prevalence),) * self.items
-
-    @property
-    def control_variance(self) -> float:
-        """Variance of the control count, ``sum p_j (1 - p_j)``."""
-        return float(sum(p * (1 - p) for p in self.prevalences))
-
-
-class PollDesign(_Validated):
+class PollDesign(Validated):
     """How a poll is drawn, asked and estimated (see the module docstring for the formulas).
 
     Examples
     --------
     >>> d = PollDesign(n=1100, stratify_by="region", response={0: 0.2}, weight=True)
-    >>> d.response_attribute, d.weight_attribute
-    ('region', 'region')
+    >>> d.response_attribute, d.weight_attributes
+    ('region', ('region',))
+    >>> PollDesign(n=1110, response_rate=0.16, response_factors={"stance": {2: 0.7}},
+    ...            weight=True, weight_by=["age", "group"]).weight_attributes
+    ('age', 'group')
     >>> PollDesign(n=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -219,7 +161,8 @@ class PollDesign(_Validated):
     name: str | None = None
     """A label for the poll (the ``poll`` column of the tidy frame)."""
     stratify_by: str | None = None
-    """Agent attribute to stratify the sample by (e.g. "group", "region", "age"), or none."""
+    """Agent attribute to stratify the sample by (e.g. "group", "region", "age",
+    "language"), or none."""
     allocation: dict[int, Probability] | None = None
     """Share of the sample per level code of ``stratify_by`` (summing to 1); unlisted levels
     are not sampled. Default: proportional to the present population."""
@@ -230,24 +173,37 @@ class PollDesign(_Validated):
     Non-respondents are replaced by further draws from the same stratum."""
     response_by: str | None = None
     """Attribute the response probabilities refer to (default: ``stratify_by``)."""
+    response_rate: ResponseProbability | None = None
+    """Base response probability of every contacted agent (instead of ``response``)."""
+    response_factors: dict[str, dict[int, Factor]] | None = None
+    """Factors on ``response_rate`` per attribute ("stance": the private stance) and level
+    code; unlisted levels: 1. The probability is capped at 1."""
     weight: bool = False
-    """Post-stratify: weight respondents to the population shares of ``weight_by``."""
-    weight_by: str | None = None
-    """Attribute to weight by (default: ``stratify_by``, else ``response_by``)."""
-    weighted_se: Literal["poststratified", "kish"] = "poststratified"
-    """Standard error of weighted shares: the post-stratified variance
-    ``sum_l W_l^2 p_l (1 - p_l) / n_l`` or Kish's ``p (1 - p) / n_eff``."""
+    """Weight respondents to the population shares of ``weight_by``."""
+    weight_by: str | Annotated[tuple[str, ...], Field(strict=False, min_length=1)] | None = \
+        None
+    """Attribute(s) to weight by: one (post-stratification) or several (raking). Default:
+    ``stratify_by``, else ``response_by``."""
+    weighted_se: Literal["auto", "poststratified", "linearized", "kish"] = "auto"
+    """Standard error of weighted shares: "auto" (post-stratified for one attribute,
+    linearized for raking), or one of them, or Kish's ``p (1 - p) / n_eff``."""
     list_experiment: ListExperiment | None = None
     """Also ask a list-experiment question about one stance."""
     frame: dict[str, list[int]] | None = None
     """The sampling frame: only agents whose level code of each named attribute is listed
     are sampled, e.g. adults only: ``{"age": [1, 2, 3]}``. The true shares reported beside
     the estimates are those of the frame. Default: every present agent."""
+    report_by: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    """Attributes to give the estimates by, level by level, besides the whole sample."""
+    question: Question | None = None
+    """The question asked (default: the model's own, "which stance")."""
 
     def __init__(self, **data: Any) -> None:
         le = data.get("list_experiment")
         if isinstance(le, Mapping):  # validated on its own, for errors naming its fields
             data["list_experiment"] = ListExperiment(**le)
+        if isinstance(data.get("weight_by"), list):
+            data["weight_by"] = tuple(data["weight_by"])
         super().__init__(**data)
 
     def _check(self) -> None:
@@ -265,49 +221,74 @@ class PollDesign(_Validated):
         if self.response is not None and self.response_attribute is None:
             raise ParameterError("response probabilities need response_by or stratify_by",
                                  field="poll.response", given=self.response)
-        if self.weight and self.weight_attribute is None:
+        if self.response is not None and self.response_rate is not None:
+            raise ParameterError("give response probabilities per level (response) or a "
+                                 "rate with factors (response_rate), not both",
+                                 field="poll.response_rate", given=self.response_rate)
+        if self.response_factors is not None and self.response_rate is None:
+            raise ParameterError("response factors multiply a response rate",
+                                 field="poll.response_factors",
+                                 allowed="response_rate set", given=self.response_factors)
+        if self.weight and not self.weight_attributes:
             raise ParameterError("weighting needs an attribute", field="poll.weight_by",
                                  allowed="an agent attribute name (or set stratify_by or "
                                  "response_by)", given=None)
         if self.list_experiment is not None and self.n < 4:
             raise ParameterError("a list experiment needs n >= 4 (two arms of at least 2)",
                                  field="poll.n", given=self.n)
+        if self.weighted_se == "poststratified" and len(self.weight_attributes) > 1:
+            raise ParameterError("the post-stratified variance is for one weighting "
+                                 "attribute", field="poll.weighted_se",
+                                 allowed="'auto', 'linearized' or 'kish'",
+                                 given=self.weighted_se)
 
     @property
     def response_attribute(self) -> str | None:
-        """The attribute the response probabilities refer to."""
+        """The attribute the per-level response probabilities refer to."""
         return self.response_by if self.response_by is not None else self.stratify_by
 
     @property
-    def weight_attribute(self) -> str | None:
-        """The attribute the post-stratification weights refer to."""
+    def weight_attributes(self) -> tuple[str, ...]:
+        """The attributes the weights refer to (none without an attribute)."""
+        if isinstance(self.weight_by, tuple):
+            return self.weight_by
         for name in (self.weight_by, self.stratify_by, self.response_attribute):
             if name is not None:
-                return name
-        return None
+                return (name,)
+        return ()
+
+    @property
+    def weight_attribute(self) -> str | None:
+        """The first weighting attribute (the only one without raking)."""
+        attrs = self.weight_attributes
+        return attrs[0] if attrs else None
 
 
 @dataclass(frozen=True)
-class ListEstimate:
-    """The list-experiment estimate of the private share of one stance."""
+class Subgroup:
+    """The estimates within one level of a ``report_by`` attribute."""
 
-    stance: str
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-    n_treatment: int
-    n_control: int
+    by: str
+    level: str
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n: int
     n_eff: float
+    true_expressed: np.ndarray
+    true_private: np.ndarray
 
 
 @dataclass
 class PollResult:
     """What one poll found, next to the truth.
 
-    Arrays are indexed by stance code (``stances``). ``respondents`` are the agent indices
-    that answered, ``strata`` the number of them per level of ``stratify_by``; ``contacted``
-    the number of agents asked (``n`` plus the non-respondents).
+    Arrays are indexed by answer code (``stances``: the model's stances and "don't know",
+    or the question's answers). ``respondents`` are the agent indices that answered,
+    ``strata`` the number of them per level of ``stratify_by``; ``contacted`` the number of
+    agents asked (``n`` plus the non-respondents); ``subgroups`` the estimates by level of
+    the ``report_by`` attributes.
 
     Examples
     --------
@@ -340,6 +321,11 @@ class PollResult:
     time: float | None = None
     name: str | None = None
     weights: np.ndarray | None = field(default=None, repr=False)
+    question: str | None = None
+    subgroups: list[Subgroup] = field(default_factory=list)
+    #: the list experiment's truth: the voiced and the private share of its stance in the
+    #: frame
+    list_truth: tuple[float, float] = (math.nan, math.nan)
 
     @property
     def response_rate(self) -> float:
@@ -347,25 +333,32 @@ class PollResult:
         return self.n / self.contacted
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy rows: one per stance (``method="direct"``) and one for the list experiment.
+        """Tidy rows: one per answer (``method="direct"``) for the whole sample (``by`` and
+        ``level`` "all") and for each subgroup, and one for the list experiment.
 
-        Columns: time, poll, stance, method, estimate, se, ci_low, ci_high, n, n_eff,
-        true_expressed, true_private.
+        Columns: time, poll, question, by, level, stance, method, estimate, se, ci_low,
+        ci_high, n, n_eff, true_expressed, true_private.
         """
         time = np.nan if self.time is None else float(self.time)
-        rows = [
-            (time, self.name, s, "direct", float(self.estimate[k]), float(self.se[k]),
-             float(self.ci_low[k]), float(self.ci_high[k]), self.n, float(self.n_eff),
-             float(self.true_expressed[k]), float(self.true_private[k]))
-            for k, s in enumerate(self.stances)
-        ]
+        question = self.question if self.question is not None else "stance"
+
+        def rows(by: str, level: str, est: Any, se: Any, lo: Any, hi: Any, n: int,
+                 neff: float, te: Any, tp: Any) -> list[tuple[Any, ...]]:
+            return [(time, self.name, question, by, level, s, "direct", float(est[k]),
+                     float(se[k]), float(lo[k]), float(hi[k]), n, float(neff), float(te[k]),
+                     float(tp[k])) for k, s in enumerate(self.stances)]
+
+        out = rows("all", "all", self.estimate, self.se, self.ci_low, self.ci_high, self.n,
+                   self.n_eff, self.true_expressed, self.true_private)
+        for g in self.subgroups:
+            out += rows(g.by, g.level, g.estimate, g.se, g.ci_low, g.ci_high, g.n, g.n_eff,
+                        g.true_expressed, g.true_private)
         le = self.list_experiment
         if le is not None:
-            k = self.stances.index(le.stance)
-            rows.append((time, self.name, le.stance, "list_experiment", le.estimate, le.se,
-                         le.ci_low, le.ci_high, le.n_treatment + le.n_control, le.n_eff,
-                         float(self.true_expressed[k]), float(self.true_private[k])))
-        return pd.DataFrame(rows, columns=_COLUMNS)
+            out.append((time, self.name, "list", "all", "all", le.stance, "list_experiment",
+                        le.estimate, le.se, le.ci_low, le.ci_high,
+                        le.n_treatment + le.n_control, le.n_eff, *self.list_truth))
+        return pd.DataFrame(out, columns=_COLUMNS)
 
 
 def polls_to_frame(results: Iterable[PollResult],
@@ -519,22 +512,62 @@ def _draw_stratum(members: np.ndarray | None, size: int, need: int,
     return np.concatenate(taken), contacted
 
 
-def _weighted_share(y: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
-    """Weighted mean, variance (with the Kish-size ddof correction) and Kish size."""
-    sw = float(w.sum())
-    mean = float((w * y).sum() / sw)
-    neff = sw * sw / float((w * w).sum())
-    var = float((w * (y - mean) ** 2).sum() / sw)
-    if neff > 1:
-        var *= neff / (neff - 1.0)
-    return mean, var, neff
+def _response(design: PollDesign, attributes: Mapping[str, np.ndarray], private: np.ndarray,
+              n_agents: int) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Each agent's response probability, as a function of agent ids (None: all answer)."""
+    if design.response is not None:
+        name = design.response_attribute
+        assert name is not None
+        rcodes = _attribute(attributes, name, n_agents, "response_by")
+        table = design.response
+
+        def by_level(agents: np.ndarray) -> np.ndarray:
+            return _lookup(rcodes[agents], table, 1.0)
+
+        return by_level
+    if design.response_rate is None:
+        return None
+    rate = float(design.response_rate)
+    factors = []
+    for name, table in (design.response_factors or {}).items():
+        codes = private if name == STANCE else _attribute(attributes, name, n_agents,
+                                                          "response_factors")
+        factors.append((codes, table))
+
+    def by_rate(agents: np.ndarray) -> np.ndarray:
+        p = np.full(len(agents), rate)
+        for codes, table in factors:
+            p *= _lookup(codes[agents], table, 1.0)
+        return np.minimum(p, 1.0)
+
+    return by_rate
+
+
+def _estimate(answers: np.ndarray, k: int, weights: np.ndarray | None, fpc: float, z: float,
+              n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Shares, standard errors and intervals of ``answers`` (unweighted: Wilson; weighted:
+    Kish's formula), and the Kish size."""
+    if weights is None:
+        p = np.bincount(answers, minlength=k)[:k] / n
+        se = np.sqrt(p * (1.0 - p) / n * fpc)
+        if fpc > 0:
+            lo, hi = wilson_interval(p, n / fpc, z)
+        else:
+            lo, hi = p.copy(), p.copy()
+        return p, se, lo, hi, float(n)
+    sw = float(weights.sum())
+    p = np.bincount(answers, weights=weights, minlength=k)[:k] / sw
+    n_eff = sw * sw / float((weights * weights).sum())
+    se = np.sqrt(np.maximum(p * (1.0 - p), 0.0) / n_eff * fpc)
+    return p, se, np.clip(p - z * se, 0.0, 1.0), np.clip(p + z * se, 0.0, 1.0), n_eff
 
 
 def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
              stance_labels: Sequence[str], present: np.ndarray | None = None,
              attributes: Mapping[str, np.ndarray] | None = None,
              seed: int | np.random.Generator | np.random.SeedSequence | None = None,
-             time: float | None = None) -> PollResult:
+             time: float | None = None,
+             levels: Mapping[str, Sequence[str]] | None = None) -> PollResult:
     """Draw, ask and estimate one poll of the present agents.
 
     Parameters
@@ -542,19 +575,21 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
     design
         The poll's design.
     expressed, private
-        Stance codes of every agent (what it voices, what it holds): ``state.expressed`` and
-        ``state.stance``.
+        Codes of every agent: what it voices (a stance, or "don't know"), what it holds
+        (``state.expressed`` and ``state.stance``).
     stance_labels
-        Label of each stance code.
+        Label of each voiced code: the stances, then any other answer (``"dont_know"``).
     present
         Boolean mask of the agents that are in the country (default: everyone).
     attributes
         Per-agent integer codes by attribute name (e.g. ``{"group": ..., "region": ...}``),
-        for stratification, response and weighting.
+        for the frame, stratification, response, weighting and subgroups.
     seed
         Seed or generator of the poll's draws (same seed, same poll).
     time
         When the poll was taken (the ``time`` column).
+    levels
+        Labels of each attribute's levels, for the subgroup rows (default: the codes).
 
     Returns
     -------
@@ -564,7 +599,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
     ------
     ParameterError
         ``n`` larger than the present population, an unknown attribute or stance, a stratum
-        too small for its quota, or too few respondents.
+        too small for its quota, too few respondents, or margins raking cannot meet.
 
     Examples
     --------
@@ -584,7 +619,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
     gen = np.random.default_rng(seed)
     attributes = dict(attributes or {})
     labels = tuple(str(s) for s in stance_labels)
-    k_stances = len(labels)
+    k_voiced = len(labels)
     expressed = np.asarray(expressed)
     private = np.asarray(private)
     n_agents = expressed.shape[0]
@@ -592,16 +627,16 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         raise ParameterError("expressed and private must be 1-d arrays of the same length",
                              field="expressed", given=(expressed.shape, private.shape))
     for nm, arr in (("expressed", expressed), ("private", private)):
-        if n_agents and (arr.min() < 0 or arr.max() >= k_stances):
+        if n_agents and (arr.min() < 0 or arr.max() >= k_voiced):
             raise ParameterError("stance codes must index stance_labels", field=nm,
-                                 allowed=f"0 .. {k_stances - 1}",
+                                 allowed=f"0 .. {k_voiced - 1}",
                                  given=(int(arr.min()), int(arr.max())))
     if design.frame:
         in_frame = np.ones(n_agents, dtype=bool) if present is None else np.asarray(
             present, dtype=bool).copy()
         for name, codes in design.frame.items():
-            levels = _attribute(attributes, name, n_agents, "frame")
-            in_frame &= np.isin(levels, np.asarray(codes, dtype=np.int64))
+            lv = _attribute(attributes, name, n_agents, "frame")
+            in_frame &= np.isin(lv, np.asarray(codes, dtype=np.int64))
         present = in_frame
     idx = np.zeros(0, dtype=np.int64)  # positions of the present agents (if any absent)
     if present is None:
@@ -622,21 +657,27 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         raise ParameterError("unknown stance for the list experiment",
                              field="poll.list_experiment.sensitive",
                              allowed=", ".join(labels), given=le_design.sensitive)
+    # the question: from voiced (or private) codes to its answers
+    question = design.question
+    if question is None:
+        answer_labels, matrix = labels, None
+    else:
+        answer_labels = question.answers
+        matrix = question.matrix(labels)
+    k = len(answer_labels)
 
-    e_present = expressed if present is None else expressed[idx]
-    p_present = private if present is None else private[idx]
-    true_expressed = _counts(e_present, k_stances) / n_present
-    true_private = _counts(p_present, k_stances) / n_present
+    def truth(sel: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        e = expressed if sel is None else expressed[sel]
+        p = private if sel is None else private[sel]
+        ce, cp = _counts(e, k_voiced), _counts(p, k_voiced)
+        if matrix is None:
+            total = max(len(e), 1)
+            return ce / total, cp / total
+        voiced = cp if question is not None and question.source == "private" else ce
+        return expected_shares(matrix, voiced), expected_shares(matrix, cp)
 
-    response = None
-    if design.response is not None:
-        name = design.response_attribute
-        assert name is not None
-        rcodes = _attribute(attributes, name, n_agents, "response_by")
-        table = design.response
-
-        def response(agents: np.ndarray) -> np.ndarray:
-            return _lookup(rcodes[agents], table, 1.0)
+    true_expressed, true_private = truth(None if present is None else idx)
+    response = _response(design, attributes, private, n_agents)
 
     # -- draw the sample, stratum by stratum ----------------------------------------------
     strata: dict[int, int] | None = None
@@ -647,30 +688,29 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         codes = _attribute(attributes, design.stratify_by, n_agents, "stratify_by")
         if present is not None:
             codes = codes[idx]
-        levels, sizes = _levels(codes)
+        lv, sizes = _levels(codes)
         if design.allocation is None:
             quota = largest_remainder(n, sizes.astype(np.int64))
         else:
-            unknown = sorted(set(design.allocation) - set(levels.tolist()))
+            unknown = sorted(set(design.allocation) - set(lv.tolist()))
             if any(design.allocation[u] > 0 for u in unknown):
                 raise ParameterError("allocation names levels with no present agent",
                                      field="poll.allocation",
-                                     allowed=", ".join(map(str, levels.tolist())),
+                                     allowed=", ".join(map(str, lv.tolist())),
                                      given=unknown)
-            shares = np.array([design.allocation.get(int(v), 0.0) for v in levels])
+            shares = np.array([design.allocation.get(int(v), 0.0) for v in lv])
             quota = largest_remainder(n, shares)
             over = np.flatnonzero(quota > sizes)
             if over.size:
                 i = int(over[0])
                 raise ParameterError("a stratum's quota exceeds its present population",
-                                     field=f"poll.allocation.{int(levels[i])}",
+                                     field=f"poll.allocation.{int(lv[i])}",
                                      allowed=f"at most {int(sizes[i])} respondents",
                                      given=int(quota[i]))
         parts = []
         contacted = 0
         strata = {}
-        for j, (level, sel) in enumerate(zip(levels.tolist(), _members(codes, levels),
-                                             strict=True)):
+        for j, (level, sel) in enumerate(zip(lv.tolist(), _members(codes, lv), strict=True)):
             members = sel if present is None else idx[sel]
             got, c = _draw_stratum(members, sel.size, int(quota[j]), response, gen,
                                    int(level))
@@ -682,82 +722,99 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
     # -- weights --------------------------------------------------------------------------
     weights = None
     uncovered = 0.0
-    if design.weight:
-        name = design.weight_attribute
-        assert name is not None
-        wcodes_all = _attribute(attributes, name, n_agents, "weight_by")
-        levels, pop = _levels(wcodes_all if present is None else wcodes_all[idx])
-        wcodes = wcodes_all[chosen]
-        pos = np.searchsorted(levels, wcodes)
-        got = np.bincount(pos, minlength=levels.size)
-        covered = got > 0
-        uncovered = float(pop[~covered].sum() / n_present)
-        share = pop / pop[covered].sum()
-        per_level = np.zeros(levels.size)
-        per_level[covered] = share[covered] / (got[covered] / n)
-        weights = per_level[pos]
+    wattrs = design.weight_attributes if design.weight else ()
+    wcodes: list[np.ndarray] = []
+    pops: list[np.ndarray] = []
+    for name in wattrs:
+        full = _attribute(attributes, name, n_agents, "weight_by")
+        pop_codes = full if present is None else full[idx]
+        size = int(max(pop_codes.max(initial=0), full[chosen].max(initial=0))) + 1
+        pops.append(np.bincount(pop_codes, minlength=size).astype(np.float64))
+        wcodes.append(full[chosen].astype(np.int64))
+    if len(wattrs) == 1:
+        weights, uncovered = poststratify(wcodes[0], pops[0])
+    elif len(wattrs) > 1:
+        weights, uncovered = rake(wcodes, pops)
 
-    # -- the direct question: expressed stances -------------------------------------------
+    # -- the direct question --------------------------------------------------------------
     z = NormalDist().inv_cdf(0.5 + design.confidence / 2.0)
     fpc = (n_present - n) / (n_present - 1) if n_present > 1 else 0.0
-    answers = expressed[chosen].astype(np.int64)
-    if weights is None:
-        p = np.bincount(answers, minlength=k_stances)[:k_stances] / n
-        n_eff = float(n)
-        se = np.sqrt(p * (1.0 - p) / n * fpc)
-        if fpc > 0:
-            lo, hi = wilson_interval(p, n / fpc, z)
-        else:
-            lo, hi = p.copy(), p.copy()
-    else:
-        sw = float(weights.sum())
-        p = np.bincount(answers, weights=weights, minlength=k_stances)[:k_stances] / sw
-        n_eff = sw * sw / float((weights * weights).sum())
-        if design.weighted_se == "kish":
-            se = np.sqrt(np.maximum(p * (1.0 - p), 0.0) / n_eff * fpc)
-        else:  # sum over levels of W_l^2 p_l (1 - p_l) / n_l, each with its own fpc
-            var = np.zeros(k_stances)
-            for j in np.flatnonzero(covered):
-                in_level = pos == j
-                n_l, big_l = int(got[j]), int(pop[j])
-                p_l = np.bincount(answers[in_level], minlength=k_stances)[:k_stances] / n_l
-                f_l = (big_l - n_l) / (big_l - 1) if big_l > 1 else 0.0
-                var += share[j] ** 2 * p_l * (1.0 - p_l) / n_l * f_l
-            se = np.sqrt(var)
+    source = private if question is not None and question.source == "private" else expressed
+    answers = source[chosen].astype(np.int64)
+    if matrix is not None:
+        answers = ask(matrix, answers, gen)
+    p, se, lo, hi, n_eff = _estimate(answers, k, weights, fpc, z, n)
+    if weights is not None:
+        how = design.weighted_se
+        if how == "auto":
+            how = "poststratified" if len(wattrs) == 1 else "linearized"
+        if how == "poststratified":
+            se = _poststratified_se(answers, k, wcodes[0], pops[0])
+        elif how == "linearized":
+            se = linearized_se(answers, k, weights, wcodes, fpc)
         lo, hi = np.clip(p - z * se, 0.0, 1.0), np.clip(p + z * se, 0.0, 1.0)
+
+    # -- subgroups ------------------------------------------------------------------------
+    subgroups = []
+    for name in design.report_by:
+        full = _attribute(attributes, name, n_agents, "report_by")
+        resp = full[chosen]
+        names = list(levels.get(name, [])) if levels else []
+        for level in np.unique(resp).tolist():
+            sel = resp == level
+            n_l = int(sel.sum())
+            pop_sel = full == level if present is None else present & (full == level)
+            n_pop = int(np.count_nonzero(pop_sel))
+            f_l = (n_pop - n_l) / (n_pop - 1) if n_pop > 1 else 0.0
+            w_l = None if weights is None else weights[sel]
+            est = _estimate(answers[sel], k, w_l, f_l, z, n_l)
+            te, tp = truth(np.flatnonzero(pop_sel))
+            label = names[level] if level < len(names) else str(level)
+            subgroups.append(Subgroup(name, label, est[0], est[1], est[2], est[3], n_l,
+                                      est[4], te, tp))
 
     # -- the list experiment: private stance, hidden in a count ---------------------------
     le_est = None
+    list_truth = (math.nan, math.nan)
     if le_design is not None:
         s_code = labels.index(le_design.sensitive)
-        perm = gen.permutation(n)
-        n_t = n // 2
-        treat = np.zeros(n, dtype=bool)
-        treat[perm[:n_t]] = True
-        prev = np.asarray(le_design.prevalences)
-        count = (gen.random((n, prev.size)) < prev).sum(axis=1).astype(np.float64)
-        count += treat & (private[chosen] == s_code)
-        w = np.ones(n) if weights is None else weights
-        mt, vt, nt_eff = _weighted_share(count[treat], w[treat])
-        mc, vc, nc_eff = _weighted_share(count[~treat], w[~treat])
-        est = mt - mc
-        le_se = math.sqrt(vt / nt_eff + vc / nc_eff)
-        le_est = ListEstimate(stance=le_design.sensitive, estimate=est, se=le_se,
-                              ci_low=est - z * le_se, ci_high=est + z * le_se,
-                              n_treatment=n_t, n_control=n - n_t, n_eff=nt_eff + nc_eff)
+        le_est = ask_list(le_design, private[chosen] == s_code, weights, gen, z=z)
+        e = expressed if present is None else expressed[idx]
+        h = private if present is None else private[idx]
+        size = max(len(h), 1)
+        list_truth = (float(np.count_nonzero(e == s_code) / size),
+                      float(np.count_nonzero(h == s_code) / size))
 
-    return PollResult(stances=labels, estimate=p, se=se, ci_low=lo, ci_high=hi, n=n,
-                      n_eff=n_eff, contacted=contacted, weighted=weights is not None,
+    return PollResult(stances=tuple(answer_labels), estimate=p, se=se, ci_low=lo, ci_high=hi,
+                      n=n, n_eff=n_eff, contacted=contacted, weighted=weights is not None,
                       confidence=design.confidence, true_expressed=true_expressed,
                       true_private=true_private, respondents=chosen, strata=strata,
                       uncovered=uncovered, list_experiment=le_est, time=time,
-                      name=design.name, weights=weights)
+                      name=design.name, weights=weights,
+                      question=None if question is None else question.name,
+                      subgroups=subgroups, list_truth=list_truth)
+
+
+def _poststratified_se(answers: np.ndarray, k: int, codes: np.ndarray,
+                       pop: np.ndarray) -> np.ndarray:
+    """``sqrt(sum_l W_l^2 p_l (1 - p_l) / n_l * f_l)`` over the levels with respondents."""
+    got = np.bincount(codes, minlength=len(pop))
+    covered = got > 0
+    share = pop / pop[covered].sum()
+    var = np.zeros(k)
+    for j in np.flatnonzero(covered):
+        in_level = codes == j
+        n_l, big_l = int(got[j]), int(pop[j])
+        p_l = np.bincount(answers[in_level], minlength=k)[:k] / n_l
+        f_l = (big_l - n_l) / (big_l - 1) if big_l > 1 else 0.0
+        var += share[j] ** 2 * p_l * (1.0 - p_l) / n_l * f_l
+    return np.sqrt(var)
 
 
 @dataclass
 class PollObserver:
     """A poll bound to one run: at sweep ``at`` it polls the state (present agents, their
-    expressed and private stances, their attributes) and keeps the result.
+    voiced answers and private stances, their attributes) and keeps the result.
 
     Examples
     --------
@@ -776,10 +833,12 @@ class PollObserver:
     seed: int | np.random.SeedSequence
     attributes: Mapping[str, np.ndarray] = field(default_factory=dict)
     results: list[PollResult] = field(default_factory=list)
+    #: labels of each attribute's levels (for subgroup rows)
+    levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def observe(self, state: Any) -> None:
         """Poll the state now (it is not changed)."""
         self.results.append(run_poll(self.design, expressed=state.expressed,
                                      private=state.stance, stance_labels=self.stances,
                                      attributes=self.attributes, present=state.present,
-                                     seed=self.seed, time=state.time))
+                                     seed=self.seed, time=state.time, levels=self.levels))

@@ -484,9 +484,11 @@ class PollSpec(BaseModel):
     """A poll during the run: at `at`, sample present agents, who answer with what they
     voice (and, in a list experiment, reveal the private share without naming it).
 
-    Other fields are those of :class:`steppe.observe.polls.PollDesign`: n, name,
-    stratify_by, allocation, confidence, response, response_by, weight, weight_by,
-    weighted_se, list_experiment."""
+    Other fields are those of :class:`steppe.observe.polls.PollDesign`: n, name, frame,
+    stratify_by, allocation, confidence, response, response_by, response_rate,
+    response_factors, weight, weight_by, weighted_se, report_by, question (a name from
+    [questions]), list_experiment. Levels may be given by label (e.g. allocation = {russian =
+    0.77, kazakh = 0.23} with stratify_by = "language")."""
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
     at: When
@@ -494,6 +496,23 @@ class PollSpec(BaseModel):
 
     def design(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class QuestionSpec(_Strict):
+    """A poll question as an observation model: for each voiced answer (or private stance),
+    the probability of each of the question's answers, e.g. answers = ["yes", "no"], map =
+    {russia = {yes = 1}, neutral = {yes = 0.15, no = "rest"}, ukraine = {no = 1}}. A label
+    that is also one of the question's answers and has no row maps to itself."""
+
+    answers: list[str] = Field(min_length=1)
+    """The question's answers."""
+    map: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)] | Literal["rest"]]] = Field(
+        default_factory=dict)
+    """Per input label: the probability of each answer (one may be "rest")."""
+    source: Literal["voiced", "private"] = "voiced"
+    """Answered from what respondents voice (default) or privately hold."""
+    text: str = ""
+    """The question as asked."""
 
 
 class ProtestSpec(_Strict):
@@ -747,6 +766,7 @@ class Scenario(_Strict):
     expression: ExpressionSpec | None = None
     media: list[MediaSpec] = Field(default_factory=list)
     polls: list[PollSpec] = Field(default_factory=list)
+    questions: dict[str, QuestionSpec] = Field(default_factory=dict)
     protest: ProtestSpec | None = None
     time: TimeSpec | None = None
     report: ReportSpec | None = None
