@@ -311,3 +311,52 @@ def test_load_results_reads_optional_parts(tmp_path):
     res = load_results(d)
     assert res.stances == ["A", "B"] and res.name == "synthetic-test"
     assert res.polls is not None and len(res.polls) == 12 and len(res.summary) == 3
+
+
+def test_every_published_figure_beside_its_simulated_poll(tmp_path):
+    """A targets file: each figure is matched to the simulated poll of its name, question,
+    subgroup and answer; the table, figure and summary section are written, and figures
+    with no simulated counterpart say why."""
+    import steppe
+    from steppe.report import make_report
+    from steppe.report.targets import compare_targets, read_targets
+
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "# published figures\n"
+        "poll,question,by,level,answer,value,source,note\n"
+        "P,stance,all,all,A,0.5,made up,\n"
+        "P,stance,all,all,B,0.99,made up,\n"
+        "P,yesno,all,all,yes,0.5,made up,\n"
+        "Q,stance,all,all,A,0.5,made up,\n")
+    scen = {"name": "tg", "seed": 1, "runs": 4, "network": {"kind": "complete", "n": 400},
+            "model": {"name": "voter"}, "initial": {"shares": {"A": 0.5, "B": 0.5}},
+            "stop": {"max_sweeps": 2, "at_consensus": False},
+            "questions": {"yesno": {"answers": ["yes", "no"],
+                                    "map": {"A": {"yes": 1.0}, "B": {"no": 1.0}}}},
+            "polls": [{"at": 1, "name": "P", "n": 200}],
+            "report": {"targets": str(targets)}}
+    out = tmp_path / "res"
+    steppe.run(scen, out=out)
+    written = make_report(out)
+    assert {"targets.csv", "targets.png", "summary.md"} <= {p.name for p in written}
+    table = compare_targets(read_targets(targets), steppe.run(scen).polls)
+    assert table["runs"].tolist() == [4, 4, 0, 0]
+    assert table["inside"].tolist()[:2] == [True, False]
+    assert "asks no question 'yesno'" in table["missing"][2]
+    assert "no simulated poll named 'Q'" in table["missing"][3]
+    text = (out / "report" / "summary.md").read_text()
+    assert "1 of 4 published figures fall inside" in text
+
+
+def test_a_bad_targets_file_names_the_row(tmp_path):
+    from steppe.errors import SteppeError
+    from steppe.report.targets import read_targets
+
+    p = tmp_path / "t.csv"
+    p.write_text("poll,question,by,level,answer,value\nP,stance,all,all,A,39\n")
+    with pytest.raises(SteppeError, match="row 2, column 'value'"):
+        read_targets(p)
+    p.write_text("poll,question,answer,value\nP,stance,A,0.3\n")
+    with pytest.raises(SteppeError, match="no column 'by', 'level'"):
+        read_targets(p)

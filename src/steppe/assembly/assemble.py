@@ -507,7 +507,8 @@ def resolved(scenario: LoadedScenario, model: Model | None = None) -> dict[str, 
     if model.continuous:
         data["stances"] = {"labels": list(model.stances), "cutoffs": list(model.cutoffs)}
     rep = data.get("report")
-    if rep and rep.get("observed_polls") and not Path(rep["observed_polls"]).is_absolute():
-        with contextlib.suppress(OSError, ValueError):  # an unusable path stays as given
-            rep["observed_polls"] = str((scenario.base_dir / rep["observed_polls"]).resolve())
+    for key in ("observed_polls", "targets"):
+        if rep and rep.get(key) and not Path(rep[key]).is_absolute():
+            with contextlib.suppress(OSError, ValueError):  # an unusable path stays as given
+                rep[key] = str((scenario.base_dir / rep[key]).resolve())
     return data

@@ -17,7 +17,10 @@ file atomically:
 - ``gap.png``: the hidden share (private − expressed) of every stance, median and 90% band;
 - ``participation.png``: when the model has a participation stance (a label such as
   ``active`` or ``protest…``, or the one named in the report settings), its share;
-- ``summary.md``: see :mod:`steppe.report.summary`.
+- ``targets.png`` and ``targets.csv``: with a targets file, every published figure beside
+  the simulated poll of the same design (median and 90% range over runs), see
+  :mod:`steppe.report.targets`;
+- ``summary.md``: see :mod:`steppe.report.summary` (and the targets table, when given).
 
 Runs are aligned on the union of their record times (dates when the series has a
 ``date`` column), each carried forward from its last record: see :mod:`steppe.report.plots`.
@@ -43,6 +46,9 @@ Optional; read from ``metadata["report"]``, else from ``metadata["scenario"]["re
     Stance label → CSV column holding that stance's share, e.g.
     ``{"pro": "support_russia", "against": "support_ukraine", "neutral": "neutral"}``.
     Default: the stances whose labels are CSV columns.
+``targets`` : str
+    A CSV of every published figure, one per row (format:
+    :func:`steppe.report.targets.read_targets`), found as ``observed_polls`` is.
 
 Examples
 --------
@@ -73,6 +79,7 @@ from .phase import draw_phase_folder
 from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
 from .sensitivity import sensitivity_markdown
 from .summary import read_observed_polls, summary_markdown, write_summary
+from .targets import compare_targets, plot_targets, read_targets, targets_markdown
 
 __all__ = ["Results", "load_results", "make_report", "participation_stance"]
 
@@ -86,6 +93,17 @@ class Results:
     summary: pd.DataFrame | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     polls: pd.DataFrame | None = None
+
+    @property
+    def direct_polls(self) -> pd.DataFrame | None:
+        """The simulated polls' whole-sample rows of the model's own question (and the list
+        experiments): what the share plots and the summary's poll table show."""
+        p = self.polls
+        if p is None or "by" not in p.columns:
+            return p
+        keep = (p["by"].astype(str) == "all") & p["question"].astype(str).isin(
+            ["stance", "list"])
+        return p[keep].reset_index(drop=True)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -305,7 +323,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     written: list[Path] = []
     written.append(plot_share(series, focus, out / f"share_{safe_name(focus)}.png",
                               title=f"{name}: who holds and who voices {focus}",
-                              observed=observed, simulated_polls=res.polls, events=events))
+                              observed=observed, simulated_polls=res.direct_polls,
+                              events=events))
     attributes = [b for b in dict.fromkeys(series["by"].astype(str)) if b != "all"]
     for attr in attributes:
         written.append(plot_share_by(
@@ -325,8 +344,22 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
                                   ylabel=f"share {part}"))
     text = summary_markdown(metadata=res.metadata, series=series, summary=res.summary,
                             stances=stances, focus=focus, observed=observed,
-                            simulated_polls=res.polls, figures=[p.name for p in written],
+                            simulated_polls=res.direct_polls,
+                            figures=[p.name for p in written],
                             notes=notes, name=name)
+    if settings.get("targets"):
+        found = _find_polls_file(res, str(settings["targets"]))
+        if found is None:
+            msg = f"targets file {settings['targets']!r} not found; skipped"
+            warnings.warn(msg, stacklevel=2)
+            text = text.rstrip() + f"\n\n{msg}\n"
+        else:
+            table = compare_targets(read_targets(found), res.polls)
+            table.to_csv(out / "targets.csv", index=False)
+            written.append(out / "targets.csv")
+            written.append(plot_targets(table, out / "targets.png",
+                                        title=f"{name}: published figures"))
+            text = text.rstrip() + "\n\n" + targets_markdown(table)
     sens_file = Path(results_dir) / SENSITIVITY_FILE
     if sens_file.exists():
         sens = _read_parquet(sens_file)

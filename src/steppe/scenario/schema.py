@@ -550,6 +550,9 @@ class ReportSpec(_Strict):
     fieldwork_end, and one column per stance), relative to the scenario file."""
     observed_columns: dict[str, str] = Field(default_factory=dict)
     """Which CSV column holds each stance's observed share: {pro = "support_russia"}."""
+    targets: FilePath | None = None
+    """A CSV of every published figure (poll, question, by, level, answer, value), relative
+    to the scenario file: the report sets each beside the simulated poll of that name."""
 
 
 class TimeSpec(_Strict):

@@ -1,0 +1,230 @@
+"""Every published figure beside the simulated poll of the same design.
+
+A *targets* file is a CSV (``#`` starts a comment line) with one row per published figure:
+
+``poll``
+    the name of the scenario's simulated poll that reproduces the real one's design (its
+    date, frame, sample size, stratification, non-response, weighting and question);
+``question``
+    the poll's question (``stance`` for the model's own question, which stance one
+    supports; otherwise a name from the scenario's ``[questions]``);
+``by``, ``level``
+    the subgroup (``all``, ``all`` for the whole sample; e.g. ``age``, ``60+``): the poll
+    must ``report_by`` that attribute;
+``answer``
+    the answer whose share was published (a stance, ``dont_know``, or the question's own
+    answer);
+``value``
+    the published share of all respondents in the subgroup, as a fraction;
+
+and optionally ``source`` and ``note`` (where the figure comes from; "derived" figures such
+as a "don't know" share computed as 1 minus the published shares say so).
+
+For each figure, :func:`compare_targets` takes the simulated poll's estimate in every run
+(sampling error and the poll's design included: the same observation model as the real
+poll) and reports the median and the central 90% range over runs, and whether the
+published figure falls inside it. The range is that of one poll per run: it includes the
+spread between runs and the poll's own sampling error, so a published figure outside it is
+one this setting of the model cannot be expected to produce.
+
+Examples
+--------
+>>> polls = pd.DataFrame({"run": [0, 1, 2], "poll": "P", "question": "stance", "by": "all",
+...                       "level": "all", "stance": "A", "method": "direct",
+...                       "estimate": [0.30, 0.35, 0.40]})
+>>> t = pd.DataFrame({"poll": ["P"], "question": ["stance"], "by": ["all"],
+...                   "level": ["all"], "answer": ["A"], "value": [0.39]})
+>>> r = compare_targets(t, polls).iloc[0]
+>>> round(float(r["median"]), 2), bool(r["inside"])
+(0.35, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ScenarioError, SteppeError
+from ..inputs import MAX_TEXT_BYTES, check_file
+
+__all__ = ["TARGET_COLUMNS", "compare_targets", "plot_targets", "read_targets",
+           "targets_markdown"]
+
+TARGET_COLUMNS = ["poll", "question", "by", "level", "answer", "value"]
+#: the central range over runs a published figure is compared with
+RANGE = 0.90
+
+
+def read_targets(path: str | Path) -> pd.DataFrame:
+    """Read a targets file (module docstring).
+
+    Raises
+    ------
+    SteppeError
+        The file is missing, unreadable, lacks a column, or holds a value outside [0, 1]
+        (the message names the file, the column and the row).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("poll,question,by,level,answer,value\\nP,stance,all,all,A,0.4\\n")
+    >>> read_targets(p)["value"].tolist()
+    [0.4]
+    """
+    path = Path(path)
+    try:
+        check_file(path, what="targets file", limit=MAX_TEXT_BYTES)
+        df = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
+    except ScenarioError as exc:
+        raise SteppeError(f"{exc.file}: cannot read targets: {exc.message}") from None
+    except (OSError, ValueError) as exc:
+        raise SteppeError(f"{path}: cannot read targets: {exc}") from None
+    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
+    if missing:
+        raise SteppeError(f"{path}: no column {', '.join(map(repr, missing))} (a targets "
+                          f"file needs {', '.join(TARGET_COLUMNS)}; has "
+                          f"{', '.join(map(str, df.columns))})")
+    value = pd.to_numeric(df["value"], errors="coerce")
+    bad = np.flatnonzero(~value.between(0, 1).to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise SteppeError(f"{path}: row {i + 2}, column 'value': a share in [0, 1] "
+                          f"(a fraction, not a percentage); given {df['value'].iloc[i]!r}")
+    out = df.copy()
+    out["value"] = value.astype(float)
+    for c in ("source", "note"):
+        if c not in out.columns:
+            out[c] = ""
+    out[["source", "note"]] = out[["source", "note"]].fillna("")
+    return out.reset_index(drop=True)
+
+
+def compare_targets(targets: pd.DataFrame, polls: pd.DataFrame | None,
+                    coverage: float = RANGE) -> pd.DataFrame:
+    """Each published figure beside its simulated poll over runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The targets' columns, then ``median``, ``low``, ``high`` (the central ``coverage``
+        range of the simulated estimate over runs), ``runs``, ``inside`` (the published
+        value within the range; False where nothing was simulated) and ``missing`` (why
+        nothing matched, else "").
+    """
+    rows = []
+    sim = polls if polls is not None else pd.DataFrame(
+        columns=["poll", "question", "by", "level", "stance", "method", "estimate"])
+    if not sim.empty:
+        sim = sim[sim["method"].astype(str) == "direct"]
+        if "question" not in sim.columns:  # results from before questions existed
+            sim = sim.assign(question="stance", by="all", level="all")
+    keys = {c: sim[c].astype(str) for c in ("poll", "question", "by", "level", "stance")}
+    q = ((1 - coverage) / 2, 0.5, 1 - (1 - coverage) / 2)
+    for t in targets.itertuples(index=False):
+        sel = ((keys["poll"] == str(t.poll)) & (keys["question"] == str(t.question))
+               & (keys["by"] == str(t.by)) & (keys["level"] == str(t.level))
+               & (keys["stance"] == str(t.answer)))
+        est = sim.loc[sel, "estimate"].to_numpy(dtype=float)
+        est = est[np.isfinite(est)]
+        row = {c: getattr(t, c) for c in targets.columns}
+        if est.size == 0:
+            row.update(median=np.nan, low=np.nan, high=np.nan, runs=0, inside=False,
+                       missing=_why(sim, keys, t))
+        else:
+            lo, med, hi = np.quantile(est, q)
+            row.update(median=med, low=lo, high=hi, runs=int(est.size),
+                       inside=bool(lo <= t.value <= hi), missing="")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _why(sim: pd.DataFrame, keys: dict[str, pd.Series], t: object) -> str:
+    """Why a target matched no simulated estimate (for the report)."""
+    if not (keys["poll"] == str(t.poll)).any():
+        return f"no simulated poll named {t.poll!r}"
+    at = keys["poll"] == str(t.poll)
+    if not (at & (keys["question"] == str(t.question))).any():
+        return f"poll {t.poll!r} asks no question {t.question!r}"
+    at &= keys["question"] == str(t.question)
+    if not (at & (keys["by"] == str(t.by)) & (keys["level"] == str(t.level))).any():
+        return f"poll {t.poll!r} is not broken down by {t.by} = {t.level}"
+    return f"poll {t.poll!r} has no answer {t.answer!r}"
+
+
+def _pp(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def targets_markdown(table: pd.DataFrame, coverage: float = RANGE) -> str:
+    """The comparison as a Markdown section: a count of the figures inside their range and
+    one row per figure."""
+    inside = int(table["inside"].sum())
+    compared = int((table["runs"] > 0).sum())
+    lines = ["## Every published figure beside its simulated poll", "",
+             f"{inside} of {len(table)} published figures fall inside the central "
+             f"{coverage:.0%} range of the simulated poll of the same design"
+             + (f" ({len(table) - compared} not simulated)" if compared < len(table)
+                else "") + ". The range is over runs, one poll each: it holds the spread "
+             "between runs and the poll's sampling error. A figure outside it is one this "
+             "setting of the model does not produce.", "",
+             "| poll | question | subgroup | answer | published | simulated: median "
+             f"| {coverage:.0%} range | inside |",
+             "|---|---|---|---|---:|---:|---:|:---:|"]
+    for r in table.itertuples(index=False):
+        sub = "all" if str(r.by) == "all" else f"{r.by} {r.level}"
+        mark = "yes" if r.inside else ("–" if r.runs == 0 else "**no**")
+        rng = "–" if r.runs == 0 else f"{_pp(r.low)} to {_pp(r.high)}"
+        note = f" ({r.note})" if str(getattr(r, "note", "")).startswith("derived") else ""
+        lines.append(f"| {r.poll} | {r.question} | {sub} | {r.answer}{note} | "
+                     f"{_pp(r.value)} | {_pp(r.median)} | {rng} | {mark} |")
+    missing = [f"- {r.poll} / {r.question} / {r.by} {r.level} / {r.answer}: {r.missing}"
+               for r in table.itertuples(index=False) if r.missing]
+    if missing:
+        lines += ["", "Not simulated:", *missing]
+    return "\n".join(lines) + "\n"
+
+
+def plot_targets(table: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
+    """One row per published figure: the simulated 90% range (bar) and median (dot), the
+    published value (black diamond; red when outside the range)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table.reset_index(drop=True)
+    n = len(t)
+    fig, ax = plt.subplots(figsize=(8.5, 0.32 * n + 1.4))
+    y = np.arange(n)[::-1]
+    for yi, r in zip(y, t.itertuples(index=False), strict=True):
+        if r.runs > 0:
+            ax.plot([100 * r.low, 100 * r.high], [yi, yi], color="#0072B2", lw=5,
+                    alpha=0.35, solid_capstyle="butt")
+            ax.plot(100 * r.median, yi, "o", color="#0072B2", ms=4)
+        ax.plot(100 * r.value, yi, "D", color="black" if r.inside else "#D55E00", ms=5)
+    labels = [f"{r.poll} · {r.question} · "
+              f"{'all' if str(r.by) == 'all' else f'{r.by} {r.level}'} · {r.answer}"
+              for r in t.itertuples(index=False)]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("share of respondents (%)")
+    ax.set_xlim(left=0)
+    ax.grid(axis="x", alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[
+        Line2D([], [], color="#0072B2", lw=5, alpha=0.35, label="simulated poll: 90% range"),
+        Line2D([], [], color="#0072B2", marker="o", lw=0, label="simulated: median"),
+        Line2D([], [], color="black", marker="D", lw=0, label="published (inside)"),
+        Line2D([], [], color="#D55E00", marker="D", lw=0, label="published (outside)")],
+        fontsize=7, loc="lower right")
+    inside = int(t["inside"].sum())
+    ax.set_title((title + "\n" if title else "") +
+                 f"{inside} of {n} published figures inside the simulated range", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
