@@ -108,14 +108,26 @@ class Assembly:
     def dry(self) -> bool:
         return self.state is None
 
-    def simulate(self, progress: Callable[[float], None] | None = None) -> Trajectory:
-        """Run it (the state is changed in place)."""
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """What agents may voice: the model's stances, then any other answer a pressure
+        adds ("dont_know")."""
+        return (*self.model.stances, *(a for p in self.pressures for a in p.extra_answers()))
+
+    def simulate(self, progress: Callable[[float], None] | None = None, *,
+                 until: float | None = None) -> Trajectory:
+        """Run it (the state is changed in place); ``until``: stop at this sweep if the run
+        has not ended before (the state there is the full run's: nothing later is drawn
+        early)."""
         if self.state is None or self.network is None:
             raise ValueError("a dry assembly cannot run; assemble(..., dry=False)")
         spec = self.scenario.spec
+        limit = self.scenario.max_sweeps()
+        if until is not None:
+            limit = until if limit is None else min(float(limit), float(until))
         with self.scenario.errors():
             return simulate(self.model, self.network, self.state,
-                            max_sweeps=self.scenario.max_sweeps(),
+                            max_sweeps=limit,
                             stop_at_consensus=spec.stop.at_consensus,
                             record_every=spec.record.every,
                             consensus_share=spec.stop.consensus_share,
@@ -274,8 +286,8 @@ def _frame(scenario: LoadedScenario, model: Model, frame: Mapping[str, Any], whe
 def _keyed(scenario: LoadedScenario, model: Model, attr: str | None, table: Any,
            where: str) -> Any:
     """A table keyed by levels of ``attr`` with the keys turned into codes."""
-    if not isinstance(table, Mapping) or attr is None:
-        return table
+    if not isinstance(table, Mapping) or not isinstance(attr, str):
+        return table  # the poll's design refuses an attribute that is not a name
     return {_level(scenario, model, attr, k, f"{where}.{k}"): v for k, v in table.items()}
 
 
@@ -425,7 +437,9 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
     for name, (codes, _) in (net.attributes or {}).items():
         attributes[name] = codes
     levels = {name: list(labels) for name, (_, labels) in (net.attributes or {}).items()}
+    people = 1.0 / spec.population.scale if spec.population is not None else 1.0
     observers = [PollObserver(at=at, design=design, stances=answers, levels=levels,
+                              people_per_agent=people,
                               seed=stream_seed(spec.seed, Stream.POLL, run, i),
                               attributes=attributes)
                  for i, (at, design) in enumerate(polls)]

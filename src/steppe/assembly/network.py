@@ -74,12 +74,13 @@ def build(spec: NetworkSpec, *, seed: int | np.random.SeedSequence,
             ss = seed if isinstance(seed, np.random.SeedSequence) else (
                 np.random.SeedSequence(seed))
             try:
-                pop = synthesize(population.agents(), groups=population.groups,
-                                 regions=population.regions, ages=population.ages,
+                pop = synthesize(population.agents(), groups=population.shares("groups"),
+                                 regions=population.shares("regions"),
+                                 ages=population.shares("ages"),
                                  group_by_region=population.group_by_region,
                                  age_by_group=population.age_by_group,
                                  seed=substream(ss, Stream.POPULATION), exact=population.exact,
-                                 languages=population.languages,
+                                 languages=population.shares("languages"),
                                  language_by_group=population.language_by_group)
             except ParameterError as exc:
                 raise ParameterError(exc.message, field=f"population.{exc.field or ''}",

@@ -117,8 +117,10 @@ class Result:
     def final_shares(self) -> pd.DataFrame:
         """Per stance: mean, sd, min and max of the final private share over runs, the
         voiced (expressed) mean and the hidden share, and the runs ending in consensus on
-        it (:func:`final_shares`)."""
-        return final_shares(self.summary, self.metadata["model"]["stances"])
+        it (:func:`final_shares`); "don't know", when it is an answer, has a row of its
+        own (nobody holds it privately)."""
+        model = self.metadata["model"]
+        return final_shares(self.summary, model.get("answers") or model["stances"])
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, every other table as
@@ -374,6 +376,7 @@ def _run(loaded: LoadedScenario, dry: Any, workers: int | None, network: Network
         "executor": description,
         "network": ordered[0].network if network is None else describe(network),
         "model": {"name": model.name, "title": model.title, "stances": list(model.stances),
+                  "answers": list(dry.answers),
                   "references": list(model.references)},
         "report": scenario_data.get("report") or {},
         "started_utc": started.isoformat(timespec="seconds"),

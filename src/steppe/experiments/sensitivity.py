@@ -118,7 +118,8 @@ def settings(loaded: LoadedScenario) -> list[tuple[str, str | None, str, Any,
             continue
         for end in ("low", "high"):
             value = loaded.assumption_value(i, end)
-            out.append((a.name, a.path, end, getattr(a, end), {a.path: value}))
+            out.append((a.name, a.path, end, getattr(a, end),
+                        dict.fromkeys(a.paths, value)))
     return out
 
 

@@ -4,7 +4,11 @@ A poll is what an analyst sees of a simulated population. It runs between steps 
 never inside a kernel) and reproduces the ways a real poll differs from the truth:
 
 - **sampling error** — ``n`` respondents are drawn *without replacement* from the agents that
-  are present (migrants who left are never asked) and in the sampling ``frame`` (e.g. adults);
+  are present (migrants who left are never asked) and in the sampling ``frame`` (e.g. adults).
+  In a scaled population (one agent per ``1 / scale`` people) a poll samples people: agents
+  are drawn *with* replacement, each contact a different person sharing the agent's views and
+  attributes, so that a phone poll's thousands of contacts need no more agents than there
+  are, and the corrections for sampling without replacement count people;
 - **stratification** — with ``stratify_by`` (an agent attribute: group, region, age band,
   language, ...) the sample is drawn separately within each level of the attribute. ``n`` is
   split among the levels in proportion to their present population (the default) or by
@@ -461,13 +465,50 @@ def _attribute(attributes: Mapping[str, np.ndarray], name: str, n_agents: int,
     return a
 
 
+def _draw_people(members: np.ndarray | None, size: int, need: int,
+                 response: Callable[[np.ndarray], np.ndarray] | None,
+                 gen: np.random.Generator) -> tuple[np.ndarray, int]:
+    """``need`` respondents among the people ``size`` agents stand for (each agent many
+    people): agents drawn uniformly *with* replacement, each contact answering with its
+    probability. Returns (respondent agent ids, contacts made)."""
+    def ids(pos: np.ndarray) -> np.ndarray:
+        return pos.astype(np.int64) if members is None else members[pos]
+
+    if need == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    if response is None:
+        return ids(gen.integers(0, size, need)), need
+    taken: list[np.ndarray] = []
+    contacted = hits_total = 0
+    while need > 0:
+        rate = max((hits_total + 1) / (contacted + 1), 1e-3)
+        m = math.ceil(1.25 * need / rate + 16)
+        cand = ids(gen.integers(0, size, m))
+        hits = np.flatnonzero(gen.random(m) < response(cand))
+        if hits.size >= need:
+            taken.append(cand[hits[:need]])
+            contacted += int(hits[need - 1]) + 1
+            need = 0
+        else:
+            taken.append(cand[hits])
+            contacted += m
+            hits_total += hits.size
+            need -= hits.size
+            if contacted > 1_000_000 and hits_total == 0:
+                raise ParameterError("a million contacts and nobody answered: response "
+                                     "too low", field="poll.response", given=contacted)
+    return np.concatenate(taken), contacted
+
+
 def _draw_stratum(members: np.ndarray | None, size: int, need: int,
                   response: Callable[[np.ndarray], np.ndarray] | None,
-                  gen: np.random.Generator, level: int | None) -> tuple[np.ndarray, int]:
+                  gen: np.random.Generator, level: int | None,
+                  people: float = 1.0) -> tuple[np.ndarray, int]:
     """``need`` respondents among ``size`` agents (``members[i]`` is the agent id of the
     ``i``-th; ``members=None``: the ids are ``0 .. size-1``), contacting agents in a random
     order without replacement and skipping the non-respondents (``response(ids)`` gives
-    their response probabilities). Returns (respondent ids, contacts made).
+    their response probabilities). Returns (respondent ids, contacts made). With
+    ``people > 1`` (agents standing for that many people each) see :func:`_draw_people`.
 
     The random order is generated in batches: each batch is drawn without replacement from
     the whole stratum and the agents already contacted are dropped from it, which leaves
@@ -475,6 +516,9 @@ def _draw_stratum(members: np.ndarray | None, size: int, need: int,
     positions of one random permutation). A batch of the whole stratum contacts everyone
     left, so the loop ends.
     """
+    if people > 1.0:
+        return _draw_people(members, size, need, response, gen)
+
     def ids(pos: np.ndarray) -> np.ndarray:
         return pos.astype(np.int64) if members is None else members[pos]
 
@@ -567,7 +611,8 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
              attributes: Mapping[str, np.ndarray] | None = None,
              seed: int | np.random.Generator | np.random.SeedSequence | None = None,
              time: float | None = None,
-             levels: Mapping[str, Sequence[str]] | None = None) -> PollResult:
+             levels: Mapping[str, Sequence[str]] | None = None,
+             people_per_agent: float = 1.0) -> PollResult:
     """Draw, ask and estimate one poll of the present agents.
 
     Parameters
@@ -590,6 +635,11 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         When the poll was taken (the ``time`` column).
     levels
         Labels of each attribute's levels, for the subgroup rows (default: the codes).
+    people_per_agent
+        How many people each agent stands for (``1 / population.scale``). Above 1 a poll
+        samples *people*: agents are drawn with replacement (an agent can be asked more than
+        once, as different people who share its views and attributes), and the
+        finite-population corrections count people.
 
     Returns
     -------
@@ -649,9 +699,10 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         idx = np.flatnonzero(present)
         n_present = idx.size
     n = design.n
-    if n > n_present:
+    people = max(1.0, float(people_per_agent))
+    if n > n_present * people:
         raise ParameterError("sample larger than the present population", field="poll.n",
-                             allowed=f"n <= {n_present}", given=n)
+                             allowed=f"n <= {int(n_present * people)}", given=n)
     le_design = design.list_experiment
     if le_design is not None and le_design.sensitive not in labels:
         raise ParameterError("unknown stance for the list experiment",
@@ -663,7 +714,10 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         answer_labels, matrix = labels, None
     else:
         answer_labels = question.answers
-        matrix = question.matrix(labels)
+        # answered from the private stance: the voiced-only answers never occur
+        never = ([lb for c, lb in enumerate(labels) if not np.any(private == c)]
+                 if question.source == "private" else [])
+        matrix = question.matrix(labels, never=never)
     k = len(answer_labels)
 
     def truth(sel: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -683,7 +737,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
     strata: dict[int, int] | None = None
     if design.stratify_by is None:
         chosen, contacted = _draw_stratum(None if present is None else idx, n_present, n,
-                                          response, gen, None)
+                                          response, gen, None, people)
     else:
         codes = _attribute(attributes, design.stratify_by, n_agents, "stratify_by")
         if present is not None:
@@ -700,12 +754,13 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
                                      given=unknown)
             shares = np.array([design.allocation.get(int(v), 0.0) for v in lv])
             quota = largest_remainder(n, shares)
-            over = np.flatnonzero(quota > sizes)
+            over = np.flatnonzero(quota > sizes * people)
             if over.size:
                 i = int(over[0])
                 raise ParameterError("a stratum's quota exceeds its present population",
                                      field=f"poll.allocation.{int(lv[i])}",
-                                     allowed=f"at most {int(sizes[i])} respondents",
+                                     allowed=f"at most {int(sizes[i] * people)} "
+                                     "respondents",
                                      given=int(quota[i]))
         parts = []
         contacted = 0
@@ -713,7 +768,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         for j, (level, sel) in enumerate(zip(lv.tolist(), _members(codes, lv), strict=True)):
             members = sel if present is None else idx[sel]
             got, c = _draw_stratum(members, sel.size, int(quota[j]), response, gen,
-                                   int(level))
+                                   int(level), people)
             parts.append(got)
             contacted += c
             strata[int(level)] = int(quota[j])
@@ -738,7 +793,8 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
 
     # -- the direct question --------------------------------------------------------------
     z = NormalDist().inv_cdf(0.5 + design.confidence / 2.0)
-    fpc = (n_present - n) / (n_present - 1) if n_present > 1 else 0.0
+    big_n = n_present * people
+    fpc = (big_n - n) / (big_n - 1) if big_n > 1 else 0.0
     source = private if question is not None and question.source == "private" else expressed
     answers = source[chosen].astype(np.int64)
     if matrix is not None:
@@ -749,7 +805,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
         if how == "auto":
             how = "poststratified" if len(wattrs) == 1 else "linearized"
         if how == "poststratified":
-            se = _poststratified_se(answers, k, wcodes[0], pops[0])
+            se = _poststratified_se(answers, k, wcodes[0], pops[0] * people)
         elif how == "linearized":
             se = linearized_se(answers, k, weights, wcodes, fpc)
         lo, hi = np.clip(p - z * se, 0.0, 1.0), np.clip(p + z * se, 0.0, 1.0)
@@ -764,7 +820,7 @@ def run_poll(design: PollDesign, *, expressed: np.ndarray, private: np.ndarray,
             sel = resp == level
             n_l = int(sel.sum())
             pop_sel = full == level if present is None else present & (full == level)
-            n_pop = int(np.count_nonzero(pop_sel))
+            n_pop = np.count_nonzero(pop_sel) * people
             f_l = (n_pop - n_l) / (n_pop - 1) if n_pop > 1 else 0.0
             w_l = None if weights is None else weights[sel]
             est = _estimate(answers[sel], k, w_l, f_l, z, n_l)
@@ -804,7 +860,7 @@ def _poststratified_se(answers: np.ndarray, k: int, codes: np.ndarray,
     var = np.zeros(k)
     for j in np.flatnonzero(covered):
         in_level = codes == j
-        n_l, big_l = int(got[j]), int(pop[j])
+        n_l, big_l = int(got[j]), float(pop[j])
         p_l = np.bincount(answers[in_level], minlength=k)[:k] / n_l
         f_l = (big_l - n_l) / (big_l - 1) if big_l > 1 else 0.0
         var += share[j] ** 2 * p_l * (1.0 - p_l) / n_l * f_l
@@ -835,10 +891,13 @@ class PollObserver:
     results: list[PollResult] = field(default_factory=list)
     #: labels of each attribute's levels (for subgroup rows)
     levels: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: people each agent stands for (1 / population.scale)
+    people_per_agent: float = 1.0
 
     def observe(self, state: Any) -> None:
         """Poll the state now (it is not changed)."""
         self.results.append(run_poll(self.design, expressed=state.expressed,
                                      private=state.stance, stance_labels=self.stances,
                                      attributes=self.attributes, present=state.present,
-                                     seed=self.seed, time=state.time, levels=self.levels))
+                                     seed=self.seed, time=state.time, levels=self.levels,
+                                     people_per_agent=self.people_per_agent))

@@ -112,8 +112,10 @@ class Question(BaseModel):
                                  given=dict(row))
         return out
 
-    def matrix(self, inputs: Sequence[str]) -> np.ndarray:
-        """``M[a, q]``: probability of answer ``q`` for input label ``inputs[a]``.
+    def matrix(self, inputs: Sequence[str], never: Sequence[str] = ()) -> np.ndarray:
+        """``M[a, q]``: probability of answer ``q`` for input label ``inputs[a]``; labels in
+        ``never`` (inputs that cannot occur, e.g. "don't know" as a private stance) may lack
+        a row (theirs is then 0).
 
         Raises
         ------
@@ -126,6 +128,8 @@ class Question(BaseModel):
                 out[i] = self._row(label)
             elif label in self.answers:
                 out[i, self.answers.index(label)] = 1.0
+            elif label in never:
+                continue
             else:
                 raise ParameterError("the question does not say how this is answered",
                                      field=f"questions.{self.name}.map.{label}",

@@ -115,7 +115,8 @@ def _languages(residents: Population, groups: Mapping[str, float]) -> dict[str, 
     everyone = table.sum(axis=0) / table.sum()
     mix = np.where(rows > 0, table / np.maximum(rows, 1.0), everyone)  # no residents: national
     weights = np.array([groups.get(label, 0.0) for label in residents.group_labels])
-    national = weights @ mix / weights.sum()
+    total = weights.sum()
+    national = weights @ mix / total if total > 0 else everyone
     by_group = {label: dict(zip(residents.language_labels, row.tolist(), strict=True))
                 for label, row in zip(residents.group_labels, mix, strict=True)}
     return {"languages": dict(zip(residents.language_labels, national.tolist(), strict=True)),

@@ -84,6 +84,12 @@ class MediaChannel(Pressure):
         Relative exposure by age band code: each agent's exposure is multiplied by its
         band's factor (unlisted bands: 1), then capped at 1 (needs an ``age`` attribute on
         the network).
+    audience, audience_by_group, audience_by_age
+        Who watches at all: each agent is in the channel's audience with probability
+        ``audience`` (replaced by ``audience_by_group[g]`` for the listed groups, times
+        ``audience_by_age[a]``, capped at 1), drawn once per run; outside the audience the
+        exposure is 0 (a share of viewers, as "a fifth watch Russian TV", rather than a
+        partial exposure of everyone). None: everyone watches.
     opinion
         Continuous models: the opinion the channel pushes (default: middle of the stance's
         interval).
@@ -100,7 +106,9 @@ class MediaChannel(Pressure):
                  exposure: DistLike = 1.0,
                  exposure_by_group: Mapping[int, DistLike] | None = None,
                  exposure_by_age: Mapping[int, float] | None = None,
-                 opinion: float | None = None) -> None:
+                 opinion: float | None = None, audience: float | None = None,
+                 audience_by_group: Mapping[int, float] | None = None,
+                 audience_by_age: Mapping[int, float] | None = None) -> None:
         if stance not in model.stances:
             raise ParameterError(f"unknown stance for model {model.name!r}",
                                  field=f"media.{name}.stance",
@@ -117,6 +125,21 @@ class MediaChannel(Pressure):
         for g, sub in self._exposure[1].items():
             checked(sub, 0.0, 1.0, f"media.{name}.exposure_by_group.{g}")
         self.exposure_by_age = dict(exposure_by_age or {})
+        self.audience = audience
+        self.audience_by_group = dict(audience_by_group or {})
+        self.audience_by_age = dict(audience_by_age or {})
+        if audience is None and (self.audience_by_group or self.audience_by_age):
+            raise ParameterError("an audience per group or age band needs an audience",
+                                 field=f"media.{name}.audience", allowed="a share in [0, 1]")
+        for what, table, top in (("audience", {"": audience} if audience is not None
+                                  else {}, 1.0),
+                                 ("audience_by_group", self.audience_by_group, 1.0),
+                                 ("audience_by_age", self.audience_by_age, 1e6)):
+            for key, v in table.items():
+                if not 0.0 <= v <= top:
+                    raise ParameterError("out of range", field=f"media.{name}.{what}"
+                                         + (f".{key}" if key != "" else ""),
+                                         allowed=f"0 <= value <= {top:g}", given=v)
         self.model = model
         self.continuous = model.continuous
         self.target = None
@@ -146,10 +169,13 @@ class MediaChannel(Pressure):
                                     f"media.{i}.stance", allowed=stances, given=m.stance)
             by_group = scenario.by_group(m.exposure_by_group, f"media.{i}.exposure_by_group")
             by_age = scenario.by_age(m.exposure_by_age, f"media.{i}.exposure_by_age")
+            aud_group = scenario.by_group(m.audience_by_group, f"media.{i}.audience_by_group")
+            aud_age = scenario.by_age(m.audience_by_age, f"media.{i}.audience_by_age")
             with scenario.errors(rename={f"media.{m.name}": f"media.{i}"}):
                 ch = cls(model, name=m.name, stance=m.stance, strength=m.strength,
                          exposure=m.exposure, exposure_by_group=by_group,
-                         exposure_by_age=by_age, opinion=m.opinion)
+                         exposure_by_age=by_age, opinion=m.opinion, audience=m.audience,
+                         audience_by_group=aud_group, audience_by_age=aud_age)
             ch.stream_keys = (i,)
             out.append(ch)
         return out
@@ -177,6 +203,28 @@ class MediaChannel(Pressure):
             for code, f in self.exposure_by_age.items():
                 scale[code] = f
             self.exposure = np.minimum(1.0, self.exposure * scale[ages])
+        if self.audience is not None:
+            p = np.full(network.n, float(self.audience))
+            if self.audience_by_group:
+                if network.groups is None:
+                    raise ParameterError("an audience by group needs a network with groups",
+                                         field=f"media.{self.name}.audience_by_group",
+                                         given=network.name)
+                for g, v in self.audience_by_group.items():
+                    p[network.groups == g] = v
+            if self.audience_by_age:
+                attrs = network.attributes or {}
+                if "age" not in attrs:
+                    raise ParameterError("an audience by age band needs a population with "
+                                         "ages", field=f"media.{self.name}.audience_by_age",
+                                         given=network.name)
+                ages, labels = attrs["age"]
+                factor = np.ones(len(labels))
+                for code, f in self.audience_by_age.items():
+                    factor[code] = f
+                p = p * factor[ages]
+            self.watches = self.gen.random(network.n) < np.minimum(1.0, p)
+            self.exposure = np.where(self.watches, self.exposure, 0.0)
         return self
 
     # -- the protocol --------------------------------------------------------------------

@@ -238,22 +238,22 @@ def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Set dotted paths in a nested dict (a copy), creating tables as needed.
+    """Set dotted paths in a nested dict (a copy), creating tables as needed; a number
+    selects an item of an existing array, as in :func:`set_path`.
+
+    Raises
+    ------
+    ParameterError
+        A path through an array names an item it does not have.
 
     Examples
     --------
     >>> apply_overrides({"model": {"name": "voter"}}, {"model.variant": "link", "runs": 3})
     {'model': {'name': 'voter', 'variant': 'link'}, 'runs': 3}
+    >>> apply_overrides({"news": [{"amount": 0.1}]}, {"news.0.amount": 0.2})
+    {'news': [{'amount': 0.2}]}
     """
     out = copy.deepcopy(dict(data))
     for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        node = out
-        for part in parts[:-1]:
-            nxt = node.get(part)
-            if not isinstance(nxt, dict):
-                nxt = {}
-                node[part] = nxt
-            node = nxt
-        node[parts[-1]] = value
+        out = set_path(out, dotted, value)
     return out

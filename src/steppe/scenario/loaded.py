@@ -205,12 +205,15 @@ class LoadedScenario:
 
     def assumption_variant(self, index: int, end: str) -> dict[str, Any]:
         """The scenario's data with assumption ``index`` at its ``"low"`` or ``"high"``
-        end (the assumptions table left out)."""
+        end in every field that carries it (the assumptions table left out)."""
         a = self.spec.assumptions[index]
         data = self.data()
         data.pop("assumptions", None)
         try:
-            return set_path(data, a.path or "", self.assumption_value(index, end))
+            value = self.assumption_value(index, end)
+            for path in a.paths:
+                data = set_path(data, path, value)
+            return data
         except ParameterError as exc:
             raise self.fail(f"assumption {a.name!r}: {exc.message}",
                             f"assumptions.{index}.path", allowed=exc.allowed,

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
+from ..errors import ParameterError, ScenarioError
 from .files import apply_overrides, check_depth, read_scenario_file, resolve_variant
 from .loaded import LoadedScenario
 from .messages import validate
@@ -71,7 +71,11 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
         data, base_dir, digest = read_scenario_file(src)
     if overrides:
         check_depth(dict(overrides), source)
-        data = apply_overrides(data, overrides)
+        try:
+            data = apply_overrides(data, overrides)
+        except ParameterError as exc:
+            raise ScenarioError(exc.message, file=source, field=exc.field,
+                                allowed=exc.allowed, given=exc.given) from None
     loaded = LoadedScenario(spec=validate(data, source), source=source, base_dir=base_dir,
                             sha256=digest)
     _check_assumptions(loaded)
@@ -81,7 +85,11 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
 def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any]) -> LoadedScenario:
     """The scenario with dotted fields changed, validated again, still addressed to its
     file and reading its relative paths from the same folder."""
-    data = apply_overrides(loaded.data(), overrides)
+    try:
+        data = apply_overrides(loaded.data(), overrides)
+    except ParameterError as exc:
+        raise loaded.fail(exc.message, exc.field, allowed=exc.allowed,
+                          given=exc.given) from None
     out = LoadedScenario(spec=validate(data, loaded.source), source=loaded.source,
                          base_dir=loaded.base_dir, sha256=loaded.sha256)
     _check_assumptions(out)
@@ -92,10 +100,12 @@ def _check_assumptions(loaded: LoadedScenario) -> None:
     for i, a in enumerate(loaded.spec.assumptions):
         if a.path is None:
             continue
-        if loaded.field_value(a.path) is None:
-            raise loaded.fail(f"assumption {a.name!r}: no such field in this scenario",
-                              f"assumptions.{i}.path", allowed="a dotted path to a "
-                              "number the scenario sets", given=a.path)
+        for j, path in enumerate(a.paths):
+            if loaded.field_value(path) is None:
+                where = f"assumptions.{i}.path" if j == 0 else f"assumptions.{i}.also.{j - 1}"
+                raise loaded.fail(f"assumption {a.name!r}: no such field in this scenario",
+                                  where, allowed="a dotted path to a number the scenario "
+                                  "sets", given=path)
         for end in ("low", "high"):
             try:
                 validate(loaded.assumption_variant(i, end), loaded.source)

@@ -269,39 +269,6 @@ class ModelSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
-class PopulationSpec(_Strict):
-    """A synthetic population: one agent per person with a group, a region, an age band and
-    a language, from declared shares (and joint tables where they are known)."""
-
-    total: int = Field(ge=1, le=10**10)
-    """The real population size."""
-    scale: float = Field(default=1.0, gt=0, le=1)
-    """Agents per person: 0.01 simulates 1 agent per 100 people (`steppe run --scale`)."""
-    groups: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
-    """National shares of each group (e.g. language or ethnicity)."""
-    regions: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
-    """Shares of each region."""
-    ages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
-    """Shares of each age band."""
-    group_by_region: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
-    """Group mix inside the listed regions; the others get the mix that keeps the national
-    shares."""
-    age_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
-    """Age mix inside the listed groups."""
-    languages: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
-    """Shares of each language (the language one would choose for an interview)."""
-    language_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = (
-        None)
-    """Language mix inside the listed groups; the others get the mix that keeps the
-    national shares."""
-    exact: bool = True
-    """Counts exactly equal to shares x agents (largest remainder), or drawn at random."""
-
-    def agents(self) -> int:
-        """Number of agents simulated: total x scale, rounded (at least 2)."""
-        return max(2, round(self.total * self.scale))
-
-
 Share = Annotated[float, Field(ge=0, le=1)] | Literal["rest"]
 
 
@@ -322,6 +289,51 @@ def resolve_shares(table: dict[str, Any] | None, field: str) -> dict[str, float]
         out[rest[0]] = max(0.0, left)
         return {k: out[k] for k in table}
     return out
+
+
+class PopulationSpec(_Strict):
+    """A synthetic population: one agent per person with a group, a region, an age band and
+    a language, from declared shares (and joint tables where they are known)."""
+
+    total: int = Field(ge=1, le=10**10)
+    """The real population size."""
+    scale: float = Field(default=1.0, gt=0, le=1)
+    """Agents per person: 0.01 simulates 1 agent per 100 people (`steppe run --scale`)."""
+    groups: dict[str, Share] = Field(min_length=1)
+    """National shares of each group (e.g. language or ethnicity); one may be "rest"."""
+    regions: dict[str, Share] | None = None
+    """Shares of each region (one may be "rest")."""
+    ages: dict[str, Share] | None = None
+    """Shares of each age band (one may be "rest")."""
+    group_by_region: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Group mix inside the listed regions; the others get the mix that keeps the national
+    shares."""
+    age_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = None
+    """Age mix inside the listed groups."""
+    languages: dict[str, Share] | None = None
+    """Shares of each language (the language one would choose for an interview; one may
+    be "rest")."""
+    language_by_group: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] | None = (
+        None)
+    """Language mix inside the listed groups; the others get the mix that keeps the
+    national shares."""
+    exact: bool = True
+    """Counts exactly equal to shares x agents (largest remainder), or drawn at random."""
+
+    def agents(self) -> int:
+        """Number of agents simulated: total x scale, rounded (at least 2)."""
+        return max(2, round(self.total * self.scale))
+
+    @model_validator(mode="after")
+    def _rest(self) -> PopulationSpec:
+        for name in ("groups", "regions", "ages", "languages"):
+            resolve_shares(getattr(self, name), name)
+        return self
+
+    def shares(self, name: str) -> dict[str, float] | None:
+        """The ``groups``, ``regions``, ``ages`` or ``languages`` table with "rest"
+        resolved."""
+        return resolve_shares(getattr(self, name), f"population.{name}")
 
 
 class InitialSpec(_Strict):
@@ -594,6 +606,15 @@ class MediaSpec(_Strict):
     exposure_by_age: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     """Relative exposure by age band (labels of population.ages): each agent's exposure is
     multiplied by its band's factor (unlisted bands: 1), then capped at 1."""
+    audience: float | None = Field(default=None, ge=0, le=1)
+    """Share of agents who watch at all (drawn once per run); outside the audience the
+    exposure is 0. Absent: everyone watches."""
+    audience_by_group: dict[str | int, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict)
+    """Per-group audience, replacing `audience` for members of the listed groups."""
+    audience_by_age: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        default_factory=dict)
+    """Factor on the audience of the listed age bands (capped at 1)."""
     opinion: float | None = None
     """Continuous models: the opinion it pushes (default: middle of the stance's interval)."""
 
@@ -694,6 +715,9 @@ class AssumptionSpec(_Strict):
     """The scenario field that carries it (a dotted path; array items by index, e.g.
     "events.0.set.expression.enforcement"), or none for an assumption that is not one
     number."""
+    also: list[str] = Field(default_factory=list)
+    """Other fields that carry the same number (set together with `path`), e.g. the same
+    response factor of two polls made the same way."""
     low: float | None = None
     """Low end of the plausible range."""
     high: float | None = None
@@ -701,10 +725,17 @@ class AssumptionSpec(_Strict):
     note: str = ""
     """Why this range."""
 
+    @property
+    def paths(self) -> list[str]:
+        """Every field that carries it."""
+        return [] if self.path is None else [self.path, *self.also]
+
     @model_validator(mode="after")
     def _range(self) -> AssumptionSpec:
         if self.path is not None and (self.low is None or self.high is None):
             raise ValueError(f"assumption {self.name!r}: a path needs low and high")
+        if self.also and self.path is None:
+            raise ValueError(f"assumption {self.name!r}: `also` needs a path")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"assumption {self.name!r}: low ({self.low}) is above high "
                              f"({self.high})")
