@@ -1,5 +1,5 @@
 """The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``, ``sweep``,
-``query``.
+``query``, ``sensitivity``, ``design``.
 
 Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
 message and exits with status 2, without a traceback and without writing anything.
@@ -288,6 +288,11 @@ _register_sweep(app, console, err_console)
 from .cli_sensitivity import register as _register_sensitivity  # noqa: E402
 
 _register_sensitivity(app, console, err_console)
+
+# steppe design lives in cli_design.py
+from .cli_design import register as _register_design  # noqa: E402
+
+_register_design(app, console, err_console)
 
 
 def main() -> None:

@@ -67,7 +67,9 @@ class Stream(IntEnum):
     population and the arrival slots of border flows). ``RUN``: run ``r``'s initial state and
     its kernels' generator. The pressures' per-agent draws: ``EXPRESSION`` ``(2, r)``,
     ``MEDIA`` ``(3, r, channel)``, ``NEWS`` ``(5, r, shock)``, ``PROTEST`` ``(6, r)``,
-    ``FLOWS`` ``(7, r)``. ``POLL`` ``(4, r, poll)``: who is sampled. ``SWEEP_POINT``: the
+    ``FLOWS`` ``(7, r)``. ``POLL`` ``(4, r, poll)``: who is sampled. ``DESIGN`` ``(11, r,
+    candidate, rep)``: the candidate polls of a design analysis
+    (:mod:`steppe.experiments.design`). ``SWEEP_POINT``: the
     seed of a sweep point (:mod:`steppe.experiments.grid`).
 
     Examples
@@ -86,6 +88,7 @@ class Stream(IntEnum):
     FLOWS = 7
     POPULATION = 9
     ARRIVALS = 10
+    DESIGN = 11
     SWEEP_POINT = 0x53574550
 
 
