@@ -230,7 +230,25 @@ def models(
             console.print(f"  [dim]{ref}[/]", highlight=False)
         console.print()
     if name is None:
-        console.print("steppe models NAME shows one model in detail.")
+        console.print("[bold]Layers any model can carry[/] (scenario tables; see "
+                      "docs/answers-and-polls.md and the README):")
+        for table_name, what in _LAYERS:
+            console.print(f"  [bold cyan]{escape(table_name)}[/] — {what}", highlight=False)
+        console.print("\nsteppe models NAME shows one model in detail.")
+
+
+#: the pressures and observation models a scenario can add to any model
+_LAYERS = (
+    ("[expression]", "the answer model: each agent voices the answer of highest utility "
+     "(conviction, standing among neighbours, sanction or reward per stance, don't know), "
+     "or a logit choice at a temperature"),
+    ("[[media]]", "channels pulling their audience toward a stance"),
+    ("[[news]]", "shocks that move private views on a date"),
+    ("[[flows]]", "people crossing the border, with their own mix"),
+    ("[protest]", "collective action with thresholds"),
+    ("[[polls]], [questions]", "the poll model: sampling, non-response, raking, don't know, "
+     "questions as observation models, list experiments; steppe design compares designs"),
+)
 
 
 @app.command()

@@ -67,7 +67,7 @@ def _analyse(a: Path, b: Path | None, both: dict[str, Any], only_b: dict[str, An
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return design_analysis(a, b, overrides_a=both, overrides_b=only_b, poll=poll,
+        return design_analysis(a, b, overrides=both, overrides_b=only_b, poll=poll,
                                answer=answer, sizes=sizes, items=items, placebo=placebo,
                                direct=direct, runs=runs, reps=reps, alpha=alpha,
                                power=power, workers=workers, progress=progress)

@@ -190,3 +190,21 @@ def test_cli_errors(tmp_path, args, says):
     assert says in p.stderr
     assert "Traceback" not in p.stderr + p.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_overrides_apply_to_both_readings():
+    """`overrides` (the CLI's --set) change both files; `overrides_b` only B."""
+    res = design_analysis(_static(0.30), _static(0.40, "b"), poll="p", answer="A",
+                          sizes=[400], items=(), runs=2, reps=5,
+                          overrides={"initial.shares": {"A": 0.2, "B": 0.8}})
+    assert res.settings["private_a"] == pytest.approx(0.2)
+    assert res.settings["private_b"] == pytest.approx(0.2)
+
+
+def test_a_run_that_ends_before_the_poll_says_so():
+    sc = {"name": "short", "seed": 1, "runs": 1, "network": {"kind": "complete", "n": 20},
+          "model": {"name": "voter"}, "stop": {"max_sweeps": 10_000},
+          "polls": [{"at": 9_000, "n": 10, "name": "p"}]}
+    with pytest.raises(SteppeError, match="before the poll"):
+        design_analysis(sc, overrides_b={"seed": 2}, poll="p", answer="A", sizes=[10],
+                        items=(), runs=2, reps=2)

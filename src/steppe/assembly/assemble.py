@@ -431,19 +431,28 @@ def assemble(scenario: LoadedScenario, run: int = 0, *, network: Network | None 
                            odds=_odds(scenario, model))
         for p in pressures:
             p.bind(net, stream_generator(spec.seed, p.stream, run, *p.stream_keys))
-    attributes: dict[str, np.ndarray] = {}
-    if net.groups is not None:
-        attributes["group"] = net.groups
-    for name, (codes, _) in (net.attributes or {}).items():
-        attributes[name] = codes
-    levels = {name: list(labels) for name, (_, labels) in (net.attributes or {}).items()}
-    people = 1.0 / spec.population.scale if spec.population is not None else 1.0
+    attributes, levels, people = poll_context(scenario, net)
     observers = [PollObserver(at=at, design=design, stances=answers, levels=levels,
                               people_per_agent=people,
                               seed=stream_seed(spec.seed, Stream.POLL, run, i),
                               attributes=attributes)
                  for i, (at, design) in enumerate(polls)]
     return dataclasses.replace(out, network=net, state=state, observers=observers)
+
+
+def poll_context(scenario: LoadedScenario, network: Network
+                 ) -> tuple[dict[str, np.ndarray], dict[str, list[str]], float]:
+    """What a poll of this scenario reads besides the stances: the agents' attribute codes
+    (``group`` and the network's attributes), the labels of each attribute's levels, and how
+    many people each agent stands for."""
+    attributes: dict[str, np.ndarray] = {}
+    if network.groups is not None:
+        attributes["group"] = network.groups
+    for name, (codes, _) in (network.attributes or {}).items():
+        attributes[name] = codes
+    levels = {name: list(labels) for name, (_, labels) in (network.attributes or {}).items()}
+    pop = scenario.spec.population
+    return attributes, levels, 1.0 / pop.scale if pop is not None else 1.0
 
 
 def execute(scenario: LoadedScenario, run: int, network: Network | None = None, *,

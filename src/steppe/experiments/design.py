@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 
 from ..assembly import assemble, load_scenario, make_model
-from ..errors import ParameterError
+from ..assembly.assemble import poll_context
+from ..errors import ParameterError, SteppeError
 from ..observe.list_experiment import ListExperiment
 from ..observe.polls import PollDesign, run_poll
 from ..rng import Stream, stream_seed
@@ -252,41 +253,36 @@ def _run_reading(task: _Task) -> list[dict[str, Any]]:
         at, _ = a.polls[task.poll]
         snap = _Snapshot(at)
         a = dataclasses.replace(a, observers=[snap])
-        a.simulate(until=at)
+        traj = a.simulate(until=at)
         taken = snap.taken
-        assert taken is not None
-        kw = {"people_per_agent": 1.0 / spec.population.scale
-              if spec.population is not None else 1.0}
-        attrs: dict[str, np.ndarray] = {}
-        net = a.network
-        assert net is not None
-        if net.groups is not None:
-            attrs["group"] = net.groups
-        for name, (codes, _) in (net.attributes or {}).items():
-            attrs[name] = codes
-        levels = {name: list(lbl) for name, (_, lbl) in (net.attributes or {}).items()}
+        if taken is None:
+            raise SteppeError(f"run {r} of {task.scenario.source} ended at sweep "
+                              f"{traj.final_time:g}, before the poll (sweep {at}): there "
+                              "is nothing to poll (stop.at_consensus = false keeps runs "
+                              "going)")
+        assert a.network is not None
+        attrs, levels, people = poll_context(task.scenario, a.network)
         est = np.full((len(task.designs), task.reps), np.nan)
-        truth = None
         for c, design in enumerate(task.designs):
             for k in range(task.reps):
                 res = run_poll(design, expressed=taken["expressed"], private=taken["private"],
                                stance_labels=a.answers, present=taken["present"],
                                attributes=attrs, levels=levels, time=taken["time"],
-                               seed=stream_seed(spec.seed, Stream.DESIGN, r, c, k), **kw)
+                               seed=stream_seed(spec.seed, Stream.DESIGN, r, c, k),
+                               people_per_agent=people)
                 if design.list_experiment is not None:
                     assert res.list_experiment is not None
                     est[c, k] = res.list_experiment.estimate
                 else:
                     est[c, k] = res.estimate[res.stances.index(task.answer)]
-                if truth is None and design.question is None:
-                    j = res.stances.index(task.answer)
-                    truth = (float(res.true_private[j]), float(res.true_expressed[j]))
-        if truth is None:  # every candidate asks a question: the truth of the stance
-            present = (taken["present"] if taken["present"] is not None
-                       else np.ones(taken["private"].shape[0], bool))
-            j = list(a.answers).index(task.answer)
-            truth = (float(np.mean(taken["private"][present] == j)),
-                     float(np.mean(taken["expressed"][present] == j)))
+        # the truth in the poll's frame: who holds and who voices the answer
+        frame = np.ones(taken["private"].shape[0], bool) if taken["present"] is None \
+            else taken["present"].copy()
+        for name, codes in (task.designs[0].frame or {}).items():
+            frame &= np.isin(attrs[name], np.asarray(codes))
+        j = list(a.answers).index(task.answer)
+        truth = (float(np.mean(taken["private"][frame] == j)),
+                 float(np.mean(taken["expressed"][frame] == j)))
         out.append({"reading": task.reading, "run": r, "estimates": est,
                     "private": truth[0], "voiced": truth[1]})
     return out
@@ -313,7 +309,7 @@ def _answer(loaded: LoadedScenario, base: PollDesign, answer: str | None) -> str
 
 def design_analysis(a: str | Path | Mapping[str, Any] | LoadedScenario,
                     b: str | Path | Mapping[str, Any] | LoadedScenario | None = None, *,
-                    overrides_a: Mapping[str, Any] | None = None,
+                    overrides: Mapping[str, Any] | None = None,
                     overrides_b: Mapping[str, Any] | None = None,
                     poll: str | int | None = None, answer: str | None = None,
                     sizes: Sequence[int] | None = None,
@@ -330,8 +326,9 @@ def design_analysis(a: str | Path | Mapping[str, Any] | LoadedScenario,
     a, b
         The two readings: scenario files (or dicts, or loaded scenarios). Without ``b``,
         B is A with ``overrides_b``.
-    overrides_a, overrides_b
-        Field overrides (``{"path.to.field": value}``) applied to A and to B.
+    overrides, overrides_b
+        Field overrides (``{"path.to.field": value}``) applied to both readings, and to B
+        only (on top of ``overrides``).
     poll
         The poll of A (its name or index in time order) whose date, frame, stratification,
         response and weighting every candidate keeps. Optional when A has one poll.
@@ -377,10 +374,8 @@ def design_analysis(a: str | Path | Mapping[str, Any] | LoadedScenario,
         if not (isinstance(value, float | int) and 0 < value < 1):
             raise ParameterError("a probability strictly between 0 and 1", field=name,
                                  allowed="0 < value < 1", given=value)
-    la = load_scenario(a, overrides_a)
-    lb = load_scenario(b if b is not None else a,
-                       {**(overrides_a or {}), **(overrides_b or {})}
-                       if b is None else overrides_b)
+    la = load_scenario(a, overrides)
+    lb = load_scenario(b if b is not None else a, {**(overrides or {}), **(overrides_b or {})})
     ia = _poll_index(la, poll)
     base = assemble(la, dry=True).polls[ia][1]
     names_b = [d.name for _, d in assemble(lb, dry=True).polls]
@@ -471,7 +466,7 @@ def design_analysis(a: str | Path | Mapping[str, Any] | LoadedScenario,
          "estimate": float(est[i][r, c, k])}
         for i in (0, 1) for r in range(runs) for c in range(len(cands))
         for k in range(reps)])
-    settings = {"a": la.source, "b": lb.source, "overrides_a": dict(overrides_a or {}),
+    settings = {"a": la.source, "b": lb.source, "overrides": dict(overrides or {}),
                 "overrides_b": dict(overrides_b or {}), "poll": base.name,
                 "date": when_a,
                 "answer": answer, "runs": runs, "reps": reps, "alpha": alpha,

@@ -278,6 +278,44 @@ class Pressure(abc.ABC):
         return ()
 
 
+def per_agent_probability(network: Network, value: float, by_group: dict[int, float],
+                          by_age: dict[int, float], field: str, what: str) -> np.ndarray:
+    """Each agent's probability: ``value``, replaced by its group's entry of ``by_group``,
+    times its age band's factor of ``by_age``, capped at 1.
+
+    Raises
+    ------
+    ParameterError
+        A table by group without network groups, or by age band without ages (``field``
+        names the scenario field, ``what`` the quantity: "reach", "an audience").
+
+    Examples
+    --------
+    >>> from steppe.networks import complete_graph
+    >>> net = complete_graph(3)
+    >>> per_agent_probability(net, 0.4, {}, {}, "media.tv.audience", "an audience").tolist()
+    [0.4, 0.4, 0.4]
+    """
+    p = np.full(network.n, float(value))
+    if by_group:
+        if network.groups is None:
+            raise ParameterError(f"{what} by group needs a network with groups",
+                                 field=f"{field}_by_group", given=network.name)
+        for g, v in by_group.items():
+            p[network.groups == g] = v
+    if by_age:
+        attrs = network.attributes or {}
+        if "age" not in attrs:
+            raise ParameterError(f"{what} by age band needs a population with ages",
+                                 field=f"{field}_by_age", given=network.name)
+        ages, labels = attrs["age"]
+        factor = np.ones(len(labels))
+        for code, f in by_age.items():
+            factor[code] = f
+        p = p * factor[ages]
+    return np.minimum(1.0, p)
+
+
 def register(cls: type[Pressure]) -> type[Pressure]:
     """Class decorator: make a pressure available for its scenario ``field``."""
     if not cls.field:

@@ -45,7 +45,15 @@ from ..models.base import Model, OpinionPull
 from ..networks.base import Network
 from ..rng import Stream
 from ..state import State
-from .base import Control, Pressure, Stage, World, number_control, register
+from .base import (
+    Control,
+    Pressure,
+    Stage,
+    World,
+    number_control,
+    per_agent_probability,
+    register,
+)
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
@@ -204,26 +212,10 @@ class MediaChannel(Pressure):
                 scale[code] = f
             self.exposure = np.minimum(1.0, self.exposure * scale[ages])
         if self.audience is not None:
-            p = np.full(network.n, float(self.audience))
-            if self.audience_by_group:
-                if network.groups is None:
-                    raise ParameterError("an audience by group needs a network with groups",
-                                         field=f"media.{self.name}.audience_by_group",
-                                         given=network.name)
-                for g, v in self.audience_by_group.items():
-                    p[network.groups == g] = v
-            if self.audience_by_age:
-                attrs = network.attributes or {}
-                if "age" not in attrs:
-                    raise ParameterError("an audience by age band needs a population with "
-                                         "ages", field=f"media.{self.name}.audience_by_age",
-                                         given=network.name)
-                ages, labels = attrs["age"]
-                factor = np.ones(len(labels))
-                for code, f in self.audience_by_age.items():
-                    factor[code] = f
-                p = p * factor[ages]
-            self.watches = self.gen.random(network.n) < np.minimum(1.0, p)
+            p = per_agent_probability(network, self.audience, self.audience_by_group,
+                                      self.audience_by_age, f"media.{self.name}.audience",
+                                      "an audience")
+            self.watches = self.gen.random(network.n) < p
             self.exposure = np.where(self.watches, self.exposure, 0.0)
         return self
 

@@ -54,7 +54,7 @@ from ..networks.base import Network
 from ..observe.observables import Observable
 from ..rng import Stream
 from ..state import State
-from .base import Pressure, Stage, World, register
+from .base import Pressure, Stage, World, per_agent_probability, register
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
@@ -177,26 +177,8 @@ class NewsShock(Pressure):
     def bind(self, network: Network, gen: np.random.Generator) -> Self:
         """Each agent's probability of being reached (its group's, times its age band's)."""
         self.gen = gen
-        p = np.full(network.n, self.reach)
-        if self.reach_by_group:
-            if network.groups is None:
-                raise ParameterError("reach by group needs a network with groups",
-                                     field=f"news.{self.name}.reach_by_group",
-                                     given=network.name)
-            for g, v in self.reach_by_group.items():
-                p[network.groups == g] = v
-        if self.reach_by_age:
-            attrs = network.attributes or {}
-            if "age" not in attrs:
-                raise ParameterError("reach by age band needs a population with ages",
-                                     field=f"news.{self.name}.reach_by_age",
-                                     given=network.name)
-            ages, labels = attrs["age"]
-            factor = np.ones(len(labels))
-            for code, f in self.reach_by_age.items():
-                factor[code] = f
-            p = p * factor[ages]
-        self.p = np.minimum(1.0, p)
+        self.p = per_agent_probability(network, self.reach, self.reach_by_group,
+                                       self.reach_by_age, f"news.{self.name}.reach", "reach")
         return self
 
     # -- the protocol --------------------------------------------------------------------

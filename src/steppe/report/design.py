@@ -15,7 +15,7 @@ Examples
 ...                   "enough": [False, True]})
 >>> s = {"a": "a.toml", "b": "b.toml", "poll": "Nov", "date": "2022-11-15", "answer": "russia",
 ...      "runs": 10, "reps": 50, "alpha": 0.1, "power": 0.8, "private_a": 0.3,
-...      "private_b": 0.36, "voiced_a": 0.2, "voiced_b": 0.3, "overrides_a": {},
+...      "private_b": 0.36, "voiced_a": 0.2, "voiced_b": 0.3, "overrides": {},
 ...      "overrides_b": {}}
 >>> print(design_markdown(t, s).splitlines()[-1])
 Smallest design reaching 80% power: **direct, n=1000** (power 85% ± 3%).
@@ -40,12 +40,11 @@ def _pct(x: float) -> str:
 
 
 def _reading(settings: Mapping[str, Any], which: str) -> str:
-    src = settings[which]
-    over = settings.get(f"overrides_{which}") or {}
-    if which == "b" and settings["b"] == settings["a"]:
-        over = {k: v for k, v in over.items() if settings["overrides_a"].get(k) != v}
+    over = dict(settings.get("overrides") or {})
+    if which == "b":
+        over.update(settings.get("overrides_b") or {})
     sets = ", ".join(f"{k} = {v!r}" for k, v in over.items())
-    return f"{src}" + (f" with {sets}" if sets else "")
+    return f"{settings[which]}" + (f" with {sets}" if sets else "")
 
 
 def design_markdown(table: pd.DataFrame, settings: Mapping[str, Any], *,
