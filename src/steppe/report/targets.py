@@ -190,14 +190,14 @@ def targets_markdown(table: pd.DataFrame, coverage: float = RANGE) -> str:
 def plot_targets(table: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
     """One row per published figure: the simulated 90% range (bar) and median (dot), the
     published value (black diamond; red when outside the range)."""
-    import matplotlib
+    from matplotlib.lines import Line2D
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import _figure, _save
 
     t = table.reset_index(drop=True)
     n = len(t)
-    fig, ax = plt.subplots(figsize=(8.5, 0.32 * n + 1.4))
+    fig = _figure(8.5, 0.32 * n + 2.0)
+    ax = fig.add_subplot(1, 1, 1)
     y = np.arange(n)[::-1]
     for yi, r in zip(y, t.itertuples(index=False), strict=True):
         if r.runs > 0:
@@ -212,19 +212,13 @@ def plot_targets(table: pd.DataFrame, path: str | Path, *, title: str = "") -> P
     ax.set_xlabel("share of respondents (%)")
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
-    from matplotlib.lines import Line2D
-
-    ax.legend(handles=[
+    fig.legend(handles=[
         Line2D([], [], color="#0072B2", lw=5, alpha=0.35, label="simulated poll: 90% range"),
         Line2D([], [], color="#0072B2", marker="o", lw=0, label="simulated: median"),
         Line2D([], [], color="black", marker="D", lw=0, label="published (inside)"),
         Line2D([], [], color="#D55E00", marker="D", lw=0, label="published (outside)")],
-        fontsize=7, loc="lower right")
+        fontsize=7, loc="outside lower center", ncols=4, frameon=False)
     inside = int(t["inside"].sum())
     ax.set_title((title + "\n" if title else "") +
                  f"{inside} of {n} published figures inside the simulated range", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _save(fig, Path(path))
