@@ -146,9 +146,11 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                                 "design.json and design_estimates.parquet into.")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     ) -> None:
-        """Run both readings up to the date of a poll, poll each run's state with every
-        candidate design many times, and report how often each design would contradict
-        the reading that is false; the smallest design that reaches --power."""
+        """Which poll (size, direct question or list experiment) tells two readings apart.
+
+        Runs both readings up to the date of a poll, polls each run's state with every
+        candidate design many times, and reports how often each design would contradict
+        the reading that is false, and the smallest design that reaches --power."""
         from .observe.writers import (
             folder_lock,
             json_default,

@@ -51,9 +51,12 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             "--resume/--no-resume", help="Keep the runs already done in OUT/sensitivity "
                                          "(default), or start again.")] = True,
     ) -> None:
-        """Run the scenario with each assumption at the low and the high end of its range
-        (everything else unchanged) and write sensitivity.parquet; `steppe report` then adds
-        the tornado plot and the table of which conclusions depend on which assumption."""
+        """Which conclusions depend on which assumption.
+
+        Runs the scenario with each assumption at the low and the high end of its range
+        (everything else unchanged) and writes sensitivity.parquet; `steppe report` then
+        adds the tornado plot and the table of which conclusions depend on which
+        assumption."""
         from .assembly import load_scenario
         from .experiments.sensitivity import sensitivity as run_sensitivity
         from .experiments.sensitivity import settings
