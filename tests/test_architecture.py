@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"assembly", "validation"},
     {"experiments"},
     {"report"},
-    {"cli_sweep", "cli_sensitivity", "cli_design"},
+    {"cli_sweep", "cli_sensitivity", "cli_design", "cli_calibrate"},
     {"cli", "__init__"},
     {"__main__"},
 ]

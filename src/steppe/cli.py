@@ -1,5 +1,5 @@
 """The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``, ``sweep``,
-``query``, ``sensitivity``, ``design``.
+``query``, ``sensitivity``, ``design``, ``calibrate``.
 
 Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
 message and exits with status 2, without a traceback and without writing anything.
@@ -311,6 +311,11 @@ _register_sensitivity(app, console, err_console)
 from .cli_design import register as _register_design  # noqa: E402
 
 _register_design(app, console, err_console)
+
+# steppe calibrate lives in cli_calibrate.py
+from .cli_calibrate import register as _register_calibrate  # noqa: E402
+
+_register_calibrate(app, console, err_console)
 
 
 def main() -> None:

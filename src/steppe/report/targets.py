@@ -46,60 +46,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError, SteppeError
-from ..inputs import MAX_TEXT_BYTES, check_file
+from ..observe.targets import TARGET_COLUMNS, read_targets
 
 __all__ = ["TARGET_COLUMNS", "compare_targets", "plot_targets", "read_targets",
            "targets_markdown"]
 
-TARGET_COLUMNS = ["poll", "question", "by", "level", "answer", "value"]
 #: the central range over runs a published figure is compared with
 RANGE = 0.90
-
-
-def read_targets(path: str | Path) -> pd.DataFrame:
-    """Read a targets file (module docstring).
-
-    Raises
-    ------
-    SteppeError
-        The file is missing, unreadable, lacks a column, or holds a value outside [0, 1]
-        (the message names the file, the column and the row).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_text("poll,question,by,level,answer,value\\nP,stance,all,all,A,0.4\\n")
-    >>> read_targets(p)["value"].tolist()
-    [0.4]
-    """
-    path = Path(path)
-    try:
-        check_file(path, what="targets file", limit=MAX_TEXT_BYTES)
-        df = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
-    except ScenarioError as exc:
-        raise SteppeError(f"{exc.file}: cannot read targets: {exc.message}") from None
-    except (OSError, ValueError) as exc:
-        raise SteppeError(f"{path}: cannot read targets: {exc}") from None
-    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
-    if missing:
-        raise SteppeError(f"{path}: no column {', '.join(map(repr, missing))} (a targets "
-                          f"file needs {', '.join(TARGET_COLUMNS)}; has "
-                          f"{', '.join(map(str, df.columns))})")
-    value = pd.to_numeric(df["value"], errors="coerce")
-    bad = np.flatnonzero(~value.between(0, 1).to_numpy())
-    if bad.size:
-        i = int(bad[0])
-        raise SteppeError(f"{path}: row {i + 2}, column 'value': a share in [0, 1] "
-                          f"(a fraction, not a percentage); given {df['value'].iloc[i]!r}")
-    out = df.copy()
-    out["value"] = value.astype(float)
-    for c in ("source", "note"):
-        if c not in out.columns:
-            out[c] = ""
-    out[["source", "note"]] = out[["source", "note"]].fillna("")
-    return out.reset_index(drop=True)
 
 
 def compare_targets(targets: pd.DataFrame, polls: pd.DataFrame | None,
