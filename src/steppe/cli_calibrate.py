@@ -43,6 +43,23 @@ def _print(console: Console, res: Any) -> None:
                   f"{g['ess'].iloc[-1]:.0f}", highlight=False)
 
 
+def _print_predictive(console: Console, pred: Any) -> None:
+    f = pred.figures
+    console.print(f"{int(f['inside'].sum())} of {len(f)} published figures inside the 90% "
+                  "posterior predictive interval of their simulated poll", highlight=False)
+    o = pred.outcomes
+    end = o[(o["by"] == "all") & (o["time"] == o["time"].max())]
+    table = Table(title=f"{o['stance'].iloc[0]!r} at the end ({end['date'].iloc[0]}), "
+                  "posterior median and 90% interval", title_justify="left",
+                  show_edge=False)
+    for col in ("measure", "median", "90% interval"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for r in end.itertuples(index=False):
+        table.add_row(r.measure, f"{100 * r.median:.1f}%",
+                      f"{100 * r.low:.1f}% – {100 * r.high:.1f}%")
+    console.print(table)
+
+
 def register(app: typer.Typer, console: Console, err_console: Console) -> None:
     """Add ``calibrate`` to the ``steppe`` app."""
 
@@ -74,6 +91,9 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         resume: Annotated[bool, typer.Option(
             "--resume/--no-resume", help="Continue the calibration in OUT/calibration "
                                          "(default), or start again.")] = True,
+        predictive: Annotated[int, typer.Option(
+            "--predictive", min=0, help="Posterior draws to run for the predictive checks "
+                                        "and the outcomes (0: none).")] = 100,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")
                          ] = False,
     ) -> None:
@@ -85,6 +105,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         and calibration.json (and pyabc's database, which resumes an interrupted run)."""
         from .assembly import load_scenario
         from .experiments.calibrate import calibrate as run_calibration
+        from .experiments.calibrate import posterior_predictive
         from .observe.writers import folder_lock, json_default, prepare_folder, write_group
 
         over = {} if scale is None else {"population.scale": scale}
@@ -107,7 +128,19 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             meta = {**res.settings, "priors": [
                 {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high}
                 for p in res.priors], "targets": res.targets.to_dict(orient="records")}
+            files = []
+            pred = None
+            if predictive >= 2:
+                if not quiet:
+                    console.print(f"posterior predictive: {predictive} runs at draws from "
+                                  "the posterior", highlight=False)
+                pred = posterior_predictive(res, loaded, draws=predictive, workers=workers)
+                files = [(folder / "predictive.parquet",
+                          lambda p: pred.figures.to_parquet(p, index=False)),
+                         (folder / "outcomes.parquet",
+                          lambda p: pred.outcomes.to_parquet(p, index=False))]
             paths = write_group([
+                *files,
                 (folder / "posterior.parquet",
                  lambda p: res.posterior.to_parquet(p, index=False)),
                 (folder / "generations.parquet",
@@ -116,4 +149,6 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                     json.dumps(meta, indent=2, default=json_default))),
             ])
         _print(console, res)
+        if pred is not None:
+            _print_predictive(console, pred)
         console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{folder}[/]")

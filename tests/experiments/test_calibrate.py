@@ -141,3 +141,27 @@ def test_nothing_to_calibrate_is_refused(tmp_path):
                                     "A,0.3\n")
     with pytest.raises(SteppeError, match="no simulated counterpart"):
         calibrate(sc, out=tmp_path)
+
+
+def test_posterior_predictive(tmp_path):
+    """On a population that does not move, each draw's private share at the poll is its
+    parameter value (exact counts of 5,000 agents): the outcomes' median equals the
+    posterior's weighted median within the resampling error of 100 draws (4 x 1.2533 x
+    sd / sqrt(100)); the published figure is inside its predictive interval."""
+    from steppe.experiments.calibrate import posterior_predictive
+
+    sc = _scenario(tmp_path, 0.35)
+    res = calibrate(sc, out=tmp_path, population=100, generations=4, discrepancy=0.0)
+    pred = posterior_predictive(res, sc, draws=100, seed=1)
+    assert bool(pred.figures["inside"].iloc[0])
+    o = pred.outcomes
+    at0 = o[(o["time"] == 0) & (o["by"] == "all") & (o["measure"] == "private")].iloc[0]
+    post = res.posterior
+    w = post["weight"].to_numpy()
+    mean = float(np.sum(w * post["initial.shares.A"]))
+    sd = float(np.sqrt(np.sum(w * (post["initial.shares.A"] - mean) ** 2)))
+    med, _, _ = res.interval("initial.shares.A")
+    assert abs(at0["median"] - med) < 4 * 1.2533 * sd / 10 + 1 / 5000
+    hidden = o[(o["measure"] == "hidden") & (o["by"] == "all")]
+    assert np.allclose(hidden[["low", "median", "high"]], 0.0)   # nobody hides here
+    assert len(pred.draws) == 100

@@ -85,7 +85,8 @@ from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import with_overrides
 from .executors import die_with_parent, threads_per_worker, use_threads
 
-__all__ = ["Calibration", "Prior", "calibrate", "priors", "target_scales"]
+__all__ = ["Calibration", "Predictive", "Prior", "calibrate", "posterior_predictive", "priors",
+           "target_scales"]
 
 #: the model discrepancy (a share) added to each figure's sampling standard error
 DISCREPANCY = 0.02
@@ -393,3 +394,127 @@ def _result(history: Any, ps: list[Prior], targets: pd.DataFrame, scales: np.nda
     tg["s"] = scales
     return Calibration(posterior=post, generations=gens, priors=ps, targets=tg,
                        settings=settings)
+
+
+@dataclass
+class Predictive:
+    """The posterior predictive: the scenario run at draws from the posterior.
+
+    Attributes
+    ----------
+    figures : pandas.DataFrame
+        Every published figure beside its posterior predictive distribution (the simulated
+        poll of the same design at each draw): ``median``, ``low``, ``high`` (the central
+        ``level`` interval), ``inside``.
+    outcomes : pandas.DataFrame
+        The report stance's ``private``, ``voiced`` and ``hidden`` share at each poll date
+        and at the end, for everyone (``by = "all"``) and by group and age band:
+        ``median``, ``low``, ``high`` over the draws (each draw one run: the interval holds
+        the posterior uncertainty and the run-to-run noise together).
+    draws : pandas.DataFrame
+        The parameter values of every draw and its run index.
+    """
+
+    figures: pd.DataFrame
+    outcomes: pd.DataFrame
+    draws: pd.DataFrame
+
+
+def _predict_one(task: tuple[LoadedScenario, dict[str, Any], int, pd.DataFrame, str,
+                            list[float], int | None]) -> dict[str, Any]:
+    """One posterior draw: the figures, and the focus stance's shares at the poll dates."""
+    from ..assembly import make_model
+    from ..observe.tables import tables
+
+    loaded, over, run, targets, stance, at, threads = task
+    use_threads(threads)
+    sc = with_overrides(loaded, over)
+    out = execute(sc, run, keep_state=False)
+    figures = target_rows(targets, out.polls).estimate.to_numpy() \
+        if out.polls is not None else np.full(len(targets), np.nan)
+    series = tables([out], make_model(sc).stances, seed=sc.spec.seed,
+                    dates=sc.dates)["series"]
+    s = series[(series["stance"].astype(str) == stance)
+               & series["by"].astype(str).isin(["all", "group", "age"])]
+    times = np.sort(s["time"].unique())
+    rows = []
+    for when in [*at, float(times[-1])]:
+        t = times[min(np.searchsorted(times, when - 1e-9), len(times) - 1)]
+        for r in s[s["time"] == t].itertuples(index=False):
+            rows.append({"time": float(t), "date": getattr(r, "date", None),
+                         "by": str(r.by), "level": str(r.level),
+                         "private": float(r.share), "voiced": float(r.expressed_share)})
+    return {"run": run, "figures": figures, "outcomes": rows}
+
+
+def posterior_predictive(cal: Calibration, src: str | Path | Mapping[str, Any]
+                         | LoadedScenario, *, overrides: Mapping[str, Any] | None = None,
+                         draws: int = 100, level: float = 0.9, seed: int = 0,
+                         workers: int | None = 1) -> Predictive:
+    """Run the scenario at ``draws`` parameter sets resampled from the posterior (by weight),
+    one run each, and summarise the published figures and the focus stance's shares
+    (:class:`Predictive`).
+
+    Parameters
+    ----------
+    cal
+        A calibration of this scenario.
+    src, overrides
+        The scenario, as calibrated (the same overrides, e.g. the scale).
+    draws
+        Posterior draws (each a run).
+    level
+        The central interval reported.
+    seed
+        Seed of the resampling.
+    workers
+        Local processes (1: this process; 0 or None: one per core).
+    """
+    from ..assembly import assemble
+    from .executors import make_executor
+
+    if not isinstance(draws, int) or draws < 2:
+        raise ParameterError("at least 2 draws", field="draws", allowed=">= 2", given=draws)
+    loaded = load_scenario(src, overrides)
+    dry = assemble(loaded, dry=True)
+    report = loaded.spec.report
+    stance = (report.stance if report is not None and report.stance is not None
+              else dry.model.stances[0])
+    at = sorted({float(a) for a, _ in dry.polls})
+    post = cal.posterior
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(post), size=draws, p=post["weight"].to_numpy())
+    keys = [p.key for p in cal.priors]
+    vals = post[keys].to_numpy()[pick]
+    runs = [_run_index([*v, k]) for k, v in enumerate(vals)]
+    targets = cal.targets.drop(columns=["s"], errors="ignore")
+    executor = make_executor(workers=workers, tasks=draws)
+    tasks = [(loaded, _overrides(cal.priors, v), r, targets, stance, at, executor.threads)
+             for v, r in zip(vals, runs, strict=True)]
+    results: list[dict[str, Any]] = []
+    try:
+        for _, res in executor.map(_predict_one, tasks):
+            if isinstance(res, BaseException):
+                raise res
+            results.append(res)
+    finally:
+        executor.close()
+    q = ((1 - level) / 2, 0.5, (1 + level) / 2)
+    x = np.vstack([r["figures"] for r in results])
+    lo, med, hi = np.nanquantile(x, q, axis=0)
+    figs = targets.copy()
+    figs["median"], figs["low"], figs["high"] = med, lo, hi
+    figs["inside"] = (lo <= figs["value"]) & (figs["value"] <= hi)
+    long = pd.DataFrame([row for r in results for row in r["outcomes"]])
+    long["hidden"] = long["private"] - long["voiced"]
+    melted = long.melt(id_vars=["time", "date", "by", "level"],
+                       value_vars=["private", "voiced", "hidden"], var_name="measure")
+    outcomes = (melted.groupby(["time", "by", "level", "measure"], sort=False)["value"]
+                .quantile(list(q)).unstack().reset_index())
+    outcomes.columns = ["time", "by", "level", "measure", "low", "median", "high"]
+    dates = long.drop_duplicates("time").set_index("time")["date"]
+    outcomes.insert(1, "date", outcomes["time"].map(dates))
+    outcomes.insert(0, "stance", stance)
+    drawn = pd.DataFrame(vals, columns=keys)
+    drawn["run"] = runs
+    return Predictive(figures=figs, outcomes=outcomes, draws=drawn)
