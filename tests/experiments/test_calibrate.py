@@ -72,6 +72,7 @@ def test_resume_continues_the_same_history(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_credible_intervals_cover_the_truth(tmp_path):
     """Coverage: 40 synthetic published figures drawn from the poll's sampling distribution
     around a known share; the 90% credible interval holds the truth in about 90% of them.
@@ -82,7 +83,7 @@ def test_credible_intervals_cover_the_truth(tmp_path):
         y = rng.binomial(n, truth) / n
         sub = tmp_path / f"r{k}"
         sub.mkdir()
-        res = calibrate(_scenario(sub, y), out=sub, population=100, generations=6,
+        res = calibrate(_scenario(sub, y), out=sub, population=60, generations=5,
                         discrepancy=0.0)
         _, lo, hi = res.interval("initial.shares.A")
         hits += lo <= truth <= hi

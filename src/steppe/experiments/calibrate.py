@@ -179,7 +179,8 @@ class _Simulator:
 
     def __call__(self, params: Mapping[str, float]) -> dict[str, float]:
         values = [float(params[f"p{i}"]) for i in range(len(self.priors))]
-        sc = with_overrides(self.scenario, _overrides(self.priors, values))
+        sc = with_overrides(self.scenario, _overrides(self.priors, values),
+                            check_assumptions=False)
         out = execute(sc, _run_index(values), keep_state=False)
         x = target_rows(self.targets, out.polls).estimate.to_numpy() \
             if out.polls is not None else np.full(len(self.targets), np.nan)
@@ -428,7 +429,7 @@ def _predict_one(task: tuple[LoadedScenario, dict[str, Any], int, pd.DataFrame, 
 
     loaded, over, run, targets, stance, at, threads = task
     use_threads(threads)
-    sc = with_overrides(loaded, over)
+    sc = with_overrides(loaded, over, check_assumptions=False)
     out = execute(sc, run, keep_state=False)
     figures = target_rows(targets, out.polls).estimate.to_numpy() \
         if out.polls is not None else np.full(len(targets), np.nan)

@@ -82,9 +82,12 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
     return loaded
 
 
-def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any]) -> LoadedScenario:
+def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any], *,
+                   check_assumptions: bool = True) -> LoadedScenario:
     """The scenario with dotted fields changed, validated again, still addressed to its
-    file and reading its relative paths from the same folder."""
+    file and reading its relative paths from the same folder. ``check_assumptions=False``
+    skips validating every assumption's two ends again (a calibration's draws lie inside
+    the ranges already checked)."""
     try:
         data = apply_overrides(loaded.data(), overrides)
     except ParameterError as exc:
@@ -92,7 +95,8 @@ def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any]) -> Load
                           given=exc.given) from None
     out = LoadedScenario(spec=validate(data, loaded.source), source=loaded.source,
                          base_dir=loaded.base_dir, sha256=loaded.sha256)
-    _check_assumptions(out)
+    if check_assumptions:
+        _check_assumptions(out)
     return out
 
 
