@@ -166,3 +166,9 @@ def test_posterior_predictive(tmp_path):
     hidden = o[(o["measure"] == "hidden") & (o["by"] == "all")]
     assert np.allclose(hidden[["low", "median", "high"]], 0.0)   # nobody hides here
     assert len(pred.draws) == 100
+
+
+def test_resume_refuses_another_calibration(tmp_path):
+    calibrate(_scenario(tmp_path, 0.6), out=tmp_path, population=20, generations=1)
+    with pytest.raises(SteppeError, match="fitted other figures"):
+        calibrate(_scenario(tmp_path, 0.3), out=tmp_path, population=20, generations=2)

@@ -196,7 +196,7 @@ class Calibration:
     ----------
     posterior : pandas.DataFrame
         The last generation's particles: one column per assumption (named by its first
-        field), ``weight`` (normalised) and ``distance``.
+        field) and ``weight`` (normalised).
     generations : pandas.DataFrame
         Per generation ``t``: ``epsilon`` (the tolerance), ``samples`` (simulations run),
         ``accepted``, ``acceptance`` and ``ess`` (effective sample size of the weights).
@@ -345,6 +345,14 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
         if history is not None and history.n_populations == 0:
             db.unlink()
             history = None
+        if history is not None:
+            before = history.observed_sum_stat()
+            same = set(before) == set(observed) and all(
+                math.isclose(float(before[k]), observed[k], rel_tol=1e-9) for k in observed)
+            if not same:
+                raise SteppeError(f"{folder}: the calibration there fitted other figures "
+                                  "(or the same figures with other scales: another "
+                                  "scenario, scale or discrepancy); --no-resume starts anew")
         # one generation at a time (a fresh ABCSMC loading the database each time, which
         # is how pyabc adapts the tolerance and the proposal between generations): progress
         # after each, and the limits checked between them
@@ -378,8 +386,6 @@ def _result(history: Any, ps: list[Prior], targets: pd.DataFrame, scales: np.nda
     frame, w = history.get_distribution(m=0, t=history.max_t)
     post = pd.DataFrame({p.key: frame[f"p{i}"].to_numpy() for i, p in enumerate(ps)})
     post["weight"] = w / w.sum()
-    dists = history.get_weighted_distances(t=history.max_t)
-    post["distance"] = dists["distance"].to_numpy()[:len(post)]
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
     ess = []
