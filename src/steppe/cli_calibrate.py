@@ -49,7 +49,9 @@ def _print_predictive(console: Console, pred: Any) -> None:
                   "posterior predictive interval of their simulated poll", highlight=False)
     o = pred.outcomes
     end = o[(o["by"] == "all") & (o["time"] == o["time"].max())]
-    table = Table(title=f"{o['stance'].iloc[0]!r} at the end ({end['date'].iloc[0]}), "
+    when = str(end["date"].iloc[0])[:10] if end["date"].notna().all() else \
+        f"sweep {end['time'].iloc[0]:g}"
+    table = Table(title=f"{o['stance'].iloc[0]!r} at the end ({when}), "
                   "posterior median and 90% interval", title_justify="left",
                   show_edge=False)
     for col in ("measure", "median", "90% interval"):
@@ -149,6 +151,8 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                     json.dumps(meta, indent=2, default=json_default))),
             ])
         _print(console, res)
+        if res.settings.get("stopped"):
+            err_console.print(f"note: {res.settings['stopped']}", highlight=False)
         if pred is not None:
             _print_predictive(console, pred)
         console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{folder}[/]")

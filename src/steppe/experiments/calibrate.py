@@ -338,6 +338,7 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     sampler, release = _sampler(workers, scheduler)
     t0 = time.perf_counter()
     url = f"sqlite:///{db.resolve()}"
+    stopped = ""
     try:
         if not resume and db.exists():
             db.unlink()
@@ -368,7 +369,18 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
                 abc.new(url, observed)
             else:
                 abc.load(url, history.id)
-            history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=1)
+            try:
+                history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=1)
+            except (AssertionError, FloatingPointError, ValueError) as exc:
+                # pyabc refuses a generation whose importance weights degenerate (a
+                # proposal density that underflows in many dimensions): keep what is done
+                history = pyabc.History(url)
+                if history.n_populations == 0:
+                    raise SteppeError(f"the first generation failed in pyabc: {exc}") from None
+                stopped = (f"generation {history.n_populations} failed in pyabc ({exc}); "
+                           f"the posterior is generation {history.max_t}'s (a larger "
+                           "--population makes the weights steadier)")
+                break
             if progress is not None:
                 pops = history.get_all_populations()
                 progress(int(pops["t"].iloc[-1]), float(pops["epsilon"].iloc[-1]),
@@ -378,7 +390,8 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     return _result(history, ps, targets, scales, {
         "source": loaded.source, "overrides": dict(overrides or {}),
         "population": population, "generations": generations, "discrepancy": discrepancy,
-        "pilot_runs": pilot_runs, "database": str(db), "seconds": time.perf_counter() - t0})
+        "pilot_runs": pilot_runs, "database": str(db), "seconds": time.perf_counter() - t0,
+        "stopped": stopped})
 
 
 def _result(history: Any, ps: list[Prior], targets: pd.DataFrame, scales: np.ndarray,
