@@ -132,7 +132,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                 for p in res.priors], "targets": res.targets.to_dict(orient="records")}
             files = []
             pred = None
-            if predictive >= 2:
+            if predictive > 0:
                 if not quiet:
                     console.print(f"posterior predictive: {predictive} runs at draws from "
                                   "the posterior", highlight=False)

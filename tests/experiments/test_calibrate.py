@@ -3,14 +3,18 @@ parameters, resume from pyabc's database, the command line and its errors."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-pytest.importorskip("pyabc")
+if importlib.util.find_spec("pyabc") is None:  # not imported here: see import_pyabc
+    pytest.skip("pyabc is not installed (pip install 'steppe[calibrate]')",
+                allow_module_level=True)
 
 from steppe.assembly import load_scenario
 from steppe.errors import SteppeError
@@ -31,6 +35,14 @@ def _scenario(tmp_path, value: float, n: int = 400, name: str = "t.csv") -> dict
             "report": {"targets": str(tmp_path / name)},
             "assumptions": [{"name": "share of A", "path": "initial.shares.A", "low": 0.05,
                              "high": 0.95}]}
+
+
+def test_importing_pyabc_leaves_the_thread_settings_alone():
+    from steppe.experiments.calibrate import import_pyabc
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    import_pyabc()
+    assert os.environ.get("OMP_NUM_THREADS") == before
 
 
 def test_priors_and_scales(tmp_path):
