@@ -95,8 +95,8 @@ def test_credible_intervals_cover_the_truth(tmp_path):
         y = rng.binomial(n, truth) / n
         sub = tmp_path / f"r{k}"
         sub.mkdir()
-        res = calibrate(_scenario(sub, y), out=sub, population=60, generations=5,
-                        discrepancy=0.0)
+        res = calibrate(_scenario(sub, y), out=sub, population=40, generations=4,
+                        discrepancy=0.0, pilot_runs=1)
         _, lo, hi = res.interval("initial.shares.A")
         hits += lo <= truth <= hi
     se = math.sqrt(0.9 * 0.1 / reps)
