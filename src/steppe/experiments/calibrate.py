@@ -225,9 +225,9 @@ class Calibration:
 
 def import_pyabc() -> Any:
     """Import pyabc without its side effect on this process: on import it sets
-    ``OMP_NUM_THREADS=1`` when unset, which would hold every later OpenMP kernel (Numba's
-    included) and every child process to one thread (measured: the test suite 1.7 times
-    slower). Its log lines are kept to warnings.
+    ``OMP_NUM_THREADS=1`` when unset, which every child process started later (and any
+    OpenMP runtime started later in this one) would inherit, holding it to one thread. Its
+    log lines are kept to warnings.
 
     Raises
     ------
