@@ -19,34 +19,50 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from .errors import ParameterError
 
 __all__ = ["register"]
 
 
 def _print(console: Console, res: Any) -> None:
-    table = Table(title="posterior (weighted median and 90% credible interval)",
+    several = len(res.readings) > 1
+    table = Table(title="posterior (weighted median and 90% credible interval"
+                  + (", all readings by their probabilities)" if several else ")"),
                   title_justify="left", show_edge=False)
     for col in ("assumption (its field: calibration.json)", "prior range", "median",
                 "90% interval"):
         table.add_column(col, justify="left" if col.startswith("assumption") else "right")
     for p in res.priors:
         med, lo, hi = res.interval(p.key)
-        table.add_row(p.name, f"{p.low:.3g} – {p.high:.3g}", f"{med:.3g}",
+        table.add_row(escape(p.name), f"{p.low:.3g} – {p.high:.3g}", f"{med:.3g}",
                       f"{lo:.3g} – {hi:.3g}")
     console.print(table)
+    if several:
+        console.print("readings (posterior probability, equal prior odds): " + "; ".join(
+            f"{r.name} {res.probability(r.name):.2f}" for r in res.readings),
+            highlight=False)
     g = res.generations
     console.print(f"{len(g)} generations, {int(g['samples'].sum()):,} simulations; "
                   f"tolerance {g['epsilon'].iloc[0]:.3g} → {g['epsilon'].iloc[-1]:.3g} "
-                  f"(distance in figure standard errors over {len(res.targets)} figures); "
+                  f"(distance in figure standard errors over "
+                  f"{int((~res.targets['held_out']).sum())} figures); "
                   f"last acceptance {g['acceptance'].iloc[-1]:.1%}, ESS "
-                  f"{g['ess'].iloc[-1]:.0f}", highlight=False)
+                  f"{g['ess'].iloc[-1]:.0f} of {res.settings['population']}",
+                  highlight=False)
 
 
 def _print_predictive(console: Console, pred: Any) -> None:
     f = pred.figures
-    console.print(f"{int(f['inside'].sum())} of {len(f)} published figures inside the 90% "
-                  "posterior predictive interval of their simulated poll", highlight=False)
+    fitted = f[~f["held_out"]]
+    console.print(f"{int(fitted['inside'].sum())} of {len(fitted)} fitted figures inside the "
+                  "90% posterior predictive interval of their simulated poll", highlight=False)
+    held = f[f["held_out"]]
+    if len(held):
+        console.print(f"held out (not fitted): {int(held['inside'].sum())} of {len(held)} "
+                      "inside their interval", highlight=False)
     o = pred.outcomes
     end = o[(o["by"] == "all") & (o["time"] == o["time"].max())]
     when = str(end["date"].iloc[0])[:10] if end["date"].notna().all() else \
@@ -96,24 +112,53 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         predictive: Annotated[int, typer.Option(
             "--predictive", min=0, help="Posterior draws to run for the predictive checks "
                                         "and the outcomes (0: none).")] = 100,
+        screening: Annotated[int, typer.Option(
+            "--screening", min=0, help="Morris trajectories of the screening that picks the "
+                                       "assumptions the proposal perturbs (0: all).")] = 6,
+        kernel_scale: Annotated[float, typer.Option(
+            "--kernel-scale", min=0.0, help="Factor on the proposal kernel's covariance."
+                                            )] = 1.0,
+        reading: Annotated[str | None, typer.Option(
+            "--reading", help="Fit this reading only (default: every reading of the "
+                              "scenario, weighed against each other).")] = None,
+        hold_out: Annotated[list[str] | None, typer.Option(
+            "--hold-out", help="Leave figures out of the fit and check their prediction: "
+                               "column=value (poll, question, by, level, answer); repeat "
+                               "for more. Goes to OUT/calibration/loo/.")] = None,
+        variant: Annotated[list[Path] | None, typer.Option(
+            "--variant", help="A variant scenario to run over the posterior draws (its "
+                              "effect as a difference with an interval); repeat for more."
+                              )] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")
                          ] = False,
     ) -> None:
         """Fit the scenario's assumptions to its published figures (ABC-SMC).
 
-        Uniform priors over the [[assumptions]] ranges; every figure of [report] targets
-        compared with the simulated poll of the same design, in units of its standard
-        error plus the model discrepancy. Writes posterior.parquet, generations.parquet
-        and calibration.json (and pyabc's database, which resumes an interrupted run)."""
+        Uniform priors over the assumptions' ranges; every published figure of the
+        report's targets compared with the simulated poll of the same design, in units of
+        its standard error plus the model discrepancy; the scenario's readings weighed
+        against each other. Writes posterior.parquet, generations.parquet, readings.parquet,
+        calibration.json, predictive.parquet, outcomes.parquet (and pyabc's database, which
+        resumes an interrupted run) to OUT/calibration."""
+        import pandas as pd
+
         from .assembly import load_scenario
         from .experiments.calibrate import calibrate as run_calibration
-        from .experiments.calibrate import posterior_predictive
+        from .experiments.calibrate import posterior_predictive, variant_effects
         from .observe.writers import folder_lock, json_default, prepare_folder, write_group
 
         over = {} if scale is None else {"population.scale": scale}
         loaded = load_scenario(scenario, over)
+        variants = {load_scenario(v, over).spec.name: load_scenario(v, over)
+                    for v in (variant or [])}
+        if variants and predictive < 2:
+            raise ParameterError("variants run at the posterior draws", field="--predictive",
+                                 allowed=">= 2 with --variant", given=predictive)
         out_dir = prepare_folder(loaded.output_dir(out))
-        folder = out_dir / "calibration"
+        top = out_dir / "calibration"
+        held = list(hold_out or [])
+        check = ("hold out " + " and ".join(held)) if held else ""
+        folder = top / "loo" / _slug(held) if held else top
 
         def progress(t: int, eps: float, sims: int) -> None:
             if not quiet:
@@ -121,32 +166,51 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                               highlight=False)
 
         with folder_lock(out_dir):
-            res = run_calibration(loaded, out=out_dir, population=population,
+            res = run_calibration(loaded, out=out_dir, folder=folder, population=population,
                                   generations=generations, min_epsilon=min_epsilon,
-                                  discrepancy=discrepancy, workers=workers,
-                                  scheduler=scheduler, resume=resume,
+                                  discrepancy=discrepancy, screening=screening,
+                                  kernel_scale=kernel_scale, reading=reading, hold_out=held,
+                                  workers=workers, scheduler=scheduler, resume=resume,
                                   max_seconds=None if max_minutes is None
                                   else 60 * max_minutes, progress=progress)
             meta = {**res.settings, "priors": [
                 {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high}
                 for p in res.priors], "targets": res.targets.to_dict(orient="records")}
-            files = []
+            files: list[tuple[Path, Any]] = []
             pred = None
             if predictive > 0:
                 if not quiet:
                     console.print(f"posterior predictive: {predictive} runs at draws from "
                                   "the posterior", highlight=False)
                 pred = posterior_predictive(res, loaded, draws=predictive, workers=workers)
-                files = [(folder / "predictive.parquet",
-                          lambda p: pred.figures.to_parquet(p, index=False)),
-                         (folder / "outcomes.parquet",
-                          lambda p: pred.outcomes.to_parquet(p, index=False))]
+                files += [(folder / "predictive.parquet",
+                           lambda p: pred.figures.to_parquet(p, index=False)),
+                          (folder / "outcomes.parquet",
+                           lambda p: pred.outcomes.to_parquet(p, index=False))]
+                if held:
+                    loo = pred.figures.assign(check=check)
+                    old = top / "loo.parquet"
+                    if old.exists():
+                        prev = pd.read_parquet(old)
+                        loo = pd.concat([prev[prev["check"] != check], loo],
+                                        ignore_index=True)
+                    files.append((old, lambda p: loo.to_parquet(p, index=False)))
+            if variants and pred is not None:
+                if not quiet:
+                    console.print(f"variants over the same {predictive} draws: "
+                                  + ", ".join(variants), highlight=False)
+                eff = variant_effects(res, loaded, variants, draws=predictive,
+                                      workers=workers, baseline=pred)
+                files.append((folder / "variants.parquet",
+                              lambda p: eff.to_parquet(p, index=False)))
             paths = write_group([
                 *files,
                 (folder / "posterior.parquet",
                  lambda p: res.posterior.to_parquet(p, index=False)),
                 (folder / "generations.parquet",
                  lambda p: res.generations.to_parquet(p, index=False)),
+                (folder / "readings.parquet",
+                 lambda p: res.probabilities.to_parquet(p, index=False)),
                 (folder / "calibration.json", lambda p: p.write_text(
                     json.dumps(meta, indent=2, default=json_default))),
             ])
@@ -156,3 +220,16 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         if pred is not None:
             _print_predictive(console, pred)
         console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{folder}[/]")
+
+
+def _slug(filters: list[str]) -> str:
+    """A folder name for a hold-out (``poll=Demoscope Nov 2022`` → ``poll-demoscope-nov-2022``).
+
+    Examples
+    --------
+    >>> _slug(["by=age", "by=language"])
+    'by-age+by-language'
+    """
+    import re
+
+    return "+".join(re.sub(r"[^a-z0-9]+", "-", f.lower()).strip("-") for f in filters)

@@ -184,3 +184,106 @@ def test_resume_refuses_another_calibration(tmp_path):
     calibrate(_scenario(tmp_path, 0.6), out=tmp_path, population=20, generations=1)
     with pytest.raises(SteppeError, match="fitted other figures"):
         calibrate(_scenario(tmp_path, 0.3), out=tmp_path, population=20, generations=2)
+
+
+def test_model_choice_between_readings(tmp_path):
+    """Published 0.30 from a poll of 400 (se 0.023): a reading that fixes the true share at
+    0.70 is 17 standard errors away and must lose; the free reading must win."""
+    sc = _scenario(tmp_path, 0.30)
+    sc["readings"] = [{"name": "free", "description": "any share"},
+                      {"name": "high", "fix": {"initial.shares.A": 0.7}}]
+    res = calibrate(sc, out=tmp_path, population=60, generations=3, discrepancy=0.0)
+    assert [r.name for r in res.readings] == ["free", "high"]
+    assert res.probability("free") > 0.95 and res.probability("high") < 0.05
+    assert set(res.probabilities["reading"]) == {"free", "high"}
+    med, lo, hi = res.interval("initial.shares.A", reading="free")
+    assert lo < 0.30 < hi
+
+
+def test_a_reading_can_narrow_a_range(tmp_path):
+    sc = _scenario(tmp_path, 0.30)
+    sc["readings"] = [{"name": "low", "ranges": {"initial.shares.A": [0.05, 0.5]}}]
+    res = calibrate(sc, out=tmp_path, population=40, generations=2)
+    assert res.readings[0].priors[0].high == 0.5
+    assert res.posterior["initial.shares.A"].max() <= 0.5
+
+
+def test_hold_out_predicts_what_was_not_fitted(tmp_path):
+    """Two polls of the same population: fitted on one, the other (held out, published
+    within its sampling error of the truth) falls inside its predictive interval; a
+    filter that matches nothing is refused with the choices."""
+    from steppe.experiments.calibrate import held_out, posterior_predictive
+    from steppe.errors import ParameterError
+
+    sc = _scenario(tmp_path, 0.35)
+    (tmp_path / "t.csv").write_text("poll,question,by,level,answer,value\n"
+                                    "p,stance,all,all,A,0.35\nq,stance,all,all,A,0.33\n")
+    sc["polls"].append({"at": 0, "n": 400, "name": "q"})
+    res = calibrate(sc, out=tmp_path, population=60, generations=3, hold_out=["poll=q"])
+    assert res.targets["held_out"].tolist() == [False, True]
+    assert res.settings["hold_out"] == ["poll=q"]
+    pred = posterior_predictive(res, sc, draws=40)
+    assert pred.figures["held_out"].tolist() == [False, True]
+    assert bool(pred.figures["inside"].iloc[1])
+    with pytest.raises(ParameterError, match="matches no published figure"):
+        held_out(res.targets, ["poll=nope"])
+    with pytest.raises(ParameterError, match="column=value"):
+        held_out(res.targets, ["poll"])
+
+
+def test_screening_finds_what_moves_the_figures(tmp_path):
+    """The poll's confidence level changes no estimate: its influence is below the noise
+    floor (the dummy's); the true share moves the figure by (0.95 - 0.05) / 0.023 = 39
+    standard errors across its range."""
+    from steppe.experiments.calibrate import Prior, _Simulator, screen
+
+    sc = load_scenario(_scenario(tmp_path, 0.3))
+    t = read_targets(tmp_path / "t.csv")
+    ps = [Prior("share", ("initial.shares.A",), 0.05, 0.95),
+          Prior("confidence", ("polls.0.confidence",), 0.8, 0.99)]
+    sim = _Simulator(sc, t, ps, target_scales(sc, t, runs=1))
+    res = screen(sim, trajectories=4, seed=1).set_index("key")
+    assert bool(res.loc["initial.shares.A", "influential"])
+    assert res.loc["initial.shares.A", "influence"] > 20
+    assert not bool(res.loc["polls.0.confidence", "influential"])
+    # with common random numbers a step in the confidence changes nothing at all: its
+    # influence is minus the noise floor, the dummy's mean |difference| of two independent
+    # polls, E|N(0, 2)| = 1.13 standard errors (4 trajectories: a rough estimate)
+    assert res.loc["polls.0.confidence", "influence"] <= 0
+    assert 0.3 < res.loc["polls.0.confidence", "noise"] < 3
+
+
+def test_variant_effects_keep_the_variants_own_settings(tmp_path):
+    """A variant that sets the assumption itself (true share 0.9) keeps it in every draw:
+    its private share at sweep 0 is 0.9 exactly and the effect is 0.9 minus the baseline's
+    draw by draw."""
+    from steppe.experiments.calibrate import posterior_predictive, variant_effects
+
+    sc = _scenario(tmp_path, 0.35)
+    res = calibrate(sc, out=tmp_path, population=40, generations=2)
+    base = posterior_predictive(res, sc, draws=20, seed=2)
+    var = {**sc, "initial": {"shares": {"A": 0.9, "B": "rest"}}}
+    eff = variant_effects(res, sc, {"ninety": var}, draws=20, seed=2, baseline=base)
+    row = eff[(eff["time"] == 0) & (eff["by"] == "all") & (eff["measure"] == "private")]
+    assert row["median"].iloc[0] == pytest.approx(0.9)
+    b = base.per_draw
+    b0 = b[(b["time"] == 0) & (b["by"] == "all")]["private"]
+    assert row["diff_median"].iloc[0] == pytest.approx(0.9 - b0.median(), abs=1e-9)
+
+
+def test_value_of_information_ranks_designs(tmp_path):
+    """Nobody hides here, so a direct question of 1,000 (se 0.015) measures the private
+    share far better than a list experiment of 1,000 with four items (se about 0.06): it
+    must narrow the interval more; no narrowing reaches 1 (a poll has sampling error)."""
+    from steppe.experiments.design import Candidate
+    from steppe.experiments.voi import value_of_information
+
+    sc = _scenario(tmp_path, 0.35)
+    sc["polls"][0]["list_experiment"] = {"sensitive": "A", "items": 3}
+    res = calibrate(sc, out=tmp_path, population=60, generations=2)
+    cands = [("list", Candidate(1000, items=4), None), ("direct", Candidate(1000), None)]
+    voi = value_of_information(res, sc, candidates=cands, draws=60)
+    v = voi.set_index("design")
+    assert v.loc["direct", "narrowing"] > v.loc["list", "narrowing"]
+    assert ((voi["narrowing"] > -0.1) & (voi["narrowing"] < 1)).all()
+    assert (voi["width_now"] > 0).all()

@@ -85,11 +85,15 @@ from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import with_overrides
 from .executors import die_with_parent, threads_per_worker, use_threads
 
-__all__ = ["Calibration", "Predictive", "Prior", "calibrate", "posterior_predictive", "priors",
-           "target_scales"]
+__all__ = ["Calibration", "Predictive", "Prior", "Reading", "calibrate", "held_out",
+           "posterior_draws", "posterior_predictive", "priors", "readings", "screen",
+           "target_scales", "variant_effects"]
 
 #: the model discrepancy (a share) added to each figure's sampling standard error
 DISCREPANCY = 0.02
+#: the screening runs only with more free assumptions than this (in fewer dimensions a
+#: kernel over all of them keeps the importance weights steady)
+SCREEN_ABOVE = 6
 #: a simulated figure that is missing (no respondent in a subgroup) counts this far away
 MISSING = 1e3
 
@@ -117,6 +121,47 @@ def priors(loaded: LoadedScenario) -> list[Prior]:
         if a.path is None or a.low is None or a.high is None or a.high <= a.low:
             continue
         out.append(Prior(a.name, tuple(a.paths), float(a.low), float(a.high)))
+    return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of the evidence (a ``[[readings]]`` entry, or the scenario as written):
+    its free assumptions (priors) and the fields it fixes."""
+
+    name: str
+    description: str
+    priors: tuple[Prior, ...]
+    fixed: dict[str, float] = field(default_factory=dict)
+
+
+def readings(loaded: LoadedScenario) -> list[Reading]:
+    """The scenario's readings (its ``[[readings]]``; none: one reading, the scenario as
+    written), each with the priors left free and the fields it fixes.
+
+    Examples
+    --------
+    >>> sc = {"name": "c", "seed": 3, "network": {"kind": "complete", "n": 50},
+    ...       "model": {"name": "voter"}, "initial": {"shares": {"A": 0.5, "B": 0.5}},
+    ...       "assumptions": [{"name": "share of A", "path": "initial.shares.A",
+    ...                        "low": 0.1, "high": 0.9}],
+    ...       "readings": [{"name": "free"}, {"name": "even", "fix": {"initial.shares.A": 0.5}}]}
+    >>> [(r.name, len(r.priors), r.fixed) for r in readings(load_scenario(sc))]
+    [('free', 1, {}), ('even', 0, {'initial.shares.A': 0.5})]
+    """
+    ps = priors(loaded)
+    if not loaded.spec.readings:
+        return [Reading(loaded.spec.name, "the scenario as written", tuple(ps))]
+    by_path = {a.path: a for a in loaded.spec.assumptions if a.path is not None}
+    out = []
+    for r in loaded.spec.readings:
+        fixed = {f: float(v) for path, v in r.fix.items() for f in by_path[path].paths}
+        free = [Prior(p.name, p.paths, *r.ranges[p.key]) if p.key in r.ranges else p
+                for p in ps if p.key not in r.fix]
+        keys = {p.key for p in free}
+        free += [Prior(by_path[path].name, tuple(by_path[path].paths), lo, hi)
+                 for path, (lo, hi) in r.ranges.items() if path not in keys]
+        out.append(Reading(r.name, r.description, tuple(free), fixed))
     return out
 
 
@@ -169,23 +214,127 @@ def target_scales(loaded: LoadedScenario, targets: pd.DataFrame, *, runs: int = 
 
 @dataclass
 class _Simulator:
-    """One simulation of the scenario at given parameters: the figures, scaled (picklable,
-    for pyabc's workers)."""
+    """One simulation of the scenario (one reading of it) at given parameters: the figures,
+    scaled (picklable, for pyabc's workers)."""
 
     scenario: LoadedScenario
     targets: pd.DataFrame
-    priors: list[Prior]
+    priors: Sequence[Prior]
     scales: np.ndarray
+    fixed: dict[str, float] = field(default_factory=dict)
+    #: the reading's index, part of the run index of readings after the first
+    tag: int = 0
+
+    def run_index(self, values: Sequence[float]) -> int:
+        """The run (random streams) of the simulation at ``values``."""
+        return _run_index(values if self.tag == 0 else [*values, float(self.tag)])
+
+    def figures(self, values: Sequence[float], run: int) -> np.ndarray:
+        """The target figures of run ``run`` at ``values``, over their scales (NaN where
+        the simulated poll has no such figure)."""
+        sc = with_overrides(self.scenario, {**self.fixed, **_overrides(self.priors, values)},
+                            check_assumptions=False)
+        out = execute(sc, run, keep_state=False)
+        x = target_rows(self.targets, out.polls).estimate.to_numpy() \
+            if out.polls is not None else np.full(len(self.targets), np.nan)
+        return x / self.scales
 
     def __call__(self, params: Mapping[str, float]) -> dict[str, float]:
         values = [float(params[f"p{i}"]) for i in range(len(self.priors))]
-        sc = with_overrides(self.scenario, _overrides(self.priors, values),
-                            check_assumptions=False)
-        out = execute(sc, _run_index(values), keep_state=False)
-        x = target_rows(self.targets, out.polls).estimate.to_numpy() \
-            if out.polls is not None else np.full(len(self.targets), np.nan)
-        z = np.where(np.isfinite(x), x / self.scales, MISSING)
+        z = self.figures(values, self.run_index(values))
+        z = np.where(np.isfinite(z), z, MISSING)
         return {f"t{i}": float(v) for i, v in enumerate(z)}
+
+
+def _screen_one(task: tuple[int, _Simulator, list[float], int, int | None]) -> np.ndarray:
+    _, sim, values, run, threads = task
+    use_threads(threads)
+    return sim.figures(values, run)
+
+
+def screen(sim: _Simulator, *, trajectories: int = 6, levels: int = 4, seed: int = 0,
+           threshold: float = 1.0, workers: int | None = 1) -> pd.DataFrame:
+    """Which assumptions move the figures: Morris screening (SALib) over the priors.
+
+    ``trajectories`` Morris trajectories of ``levels`` levels over the priors of
+    ``sim`` and one **dummy** parameter. Every point of a trajectory runs with the same
+    random streams (common random numbers), so an elementary effect measures the step in
+    the parameter rather than run-to-run noise; but a step in a parameter also sends the
+    run down another path, so some noise is left. The dummy's step changes nothing but the
+    random streams: its effect is the noise of independent runs, an upper bound on what a
+    parameter's effect can owe to noise. An assumption's **influence** on a figure is its Morris ``mu*``
+    (mean absolute elementary effect) over its whole range, in the figure's standard errors
+    ``s_i``, less the dummy's; it is **influential** when it moves some figure by at least
+    ``threshold`` standard errors.
+
+    The calibration proposes the influential assumptions from a kernel around the previous
+    generation's particles and the others from their prior: a valid proposal either way (the
+    posterior is the same), but in many dimensions a kernel over every parameter makes the
+    importance weights degenerate.
+
+    Parameters
+    ----------
+    sim
+        The simulator of the calibration (the scenario, its figures and their scales).
+    trajectories, levels
+        Morris's ``N`` and ``num_levels``.
+    seed
+        Seed of the Morris sample and of the runs.
+    threshold
+        Influence (standard errors) at which an assumption counts as influential.
+    workers
+        Local processes (1: this process; 0 or None: one per core).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per assumption: ``key``, ``name``, ``influence`` (the largest over figures),
+        ``figure`` (the target row it moves most), ``noise`` (the dummy's ``mu*`` for
+        that figure), ``influential``.
+    """
+    from SALib.analyze import morris as morris_analyze
+    from SALib.sample import morris as morris_sample
+
+    from .executors import make_executor
+
+    ps = list(sim.priors)
+    k = len(ps)
+    problem = {"num_vars": k + 1, "names": [p.key for p in ps] + ["(dummy)"],
+               "bounds": [[p.low, p.high] for p in ps] + [[0.0, 1.0]]}
+    x = morris_sample.sample(problem, N=trajectories, num_levels=levels, seed=seed)
+    # common random numbers along a trajectory, except for the dummy's step, which only
+    # changes the random streams: its effect is the run-to-run noise
+    runs = [_run_index([float(j // (k + 2)), float(seed), float(row[k])])
+            for j, row in enumerate(x)]
+    executor = make_executor(workers=workers, tasks=len(x))
+    tasks = [(i, sim, row[:k].tolist(), r, executor.threads)
+             for i, (row, r) in enumerate(zip(x, runs, strict=True))]
+    z = np.full((len(x), len(sim.targets)), np.nan)
+    try:
+        for task, res in executor.map(_screen_one, tasks):
+            if isinstance(res, BaseException):
+                raise res
+            z[task[0]] = res
+    finally:
+        executor.close()
+    # a figure missing in some run (no respondent in a subgroup): its mean over the others
+    fill = np.nanmean(np.where(np.isfinite(z), z, np.nan), axis=0)
+    z = np.where(np.isfinite(z), z, np.nan_to_num(fill)[None, :])
+    # SALib's elementary effects are per step on the unit scale: mu* is the effect of the
+    # whole range
+    mu = np.zeros((k + 1, z.shape[1]))
+    for j in range(z.shape[1]):
+        res = morris_analyze.analyze(problem, x, z[:, j], num_levels=levels, seed=seed,
+                                     print_to_console=False)
+        mu[:, j] = np.asarray(res["mu_star"])
+    excess = mu[:k] - mu[k][None, :]
+    best = excess.argmax(axis=1)
+    influence = excess[np.arange(k), best]
+    labels = [" / ".join(str(t[c]) for c in ("poll", "by", "level", "answer"))
+              for _, t in sim.targets.iterrows()]
+    return pd.DataFrame({"key": [p.key for p in ps], "name": [p.name for p in ps],
+                         "influence": influence, "figure": [labels[b] for b in best],
+                         "noise": mu[k][best], "influential": influence >= threshold})
 
 
 @dataclass
@@ -195,14 +344,23 @@ class Calibration:
     Attributes
     ----------
     posterior : pandas.DataFrame
-        The last generation's particles: one column per assumption (named by its first
-        field) and ``weight`` (normalised).
+        The last generation's particles: ``reading``, one column per assumption (named by
+        its first field; NaN where the reading fixes it) and ``weight`` (normalised within
+        each reading).
     generations : pandas.DataFrame
         Per generation ``t``: ``epsilon`` (the tolerance), ``samples`` (simulations run),
-        ``accepted``, ``acceptance`` and ``ess`` (effective sample size of the weights).
+        ``accepted``, ``acceptance`` and ``ess`` (effective sample size of the weights, all
+        readings together).
     priors : list of Prior
+        Every assumption with a range (as the scenario declares them).
     targets : pandas.DataFrame
-        The published figures with their scales ``s``.
+        The published figures with their scales ``s`` and ``held_out`` (not fitted).
+    readings : list of Reading
+    probabilities : pandas.DataFrame
+        The readings' posterior probabilities by generation: ``t``, ``reading``,
+        ``probability`` (equal prior odds).
+    screening : pandas.DataFrame or None
+        The Morris screening (:func:`screen`) of the first reading, if one was run.
     settings : dict
     """
 
@@ -210,17 +368,54 @@ class Calibration:
     generations: pd.DataFrame
     priors: list[Prior]
     targets: pd.DataFrame
+    readings: list[Reading] = field(default_factory=list)
+    probabilities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    screening: pd.DataFrame | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def interval(self, key: str, level: float = 0.9) -> tuple[float, float, float]:
-        """Weighted median and central ``level`` credible interval of one parameter."""
-        x = self.posterior[key].to_numpy()
-        w = self.posterior["weight"].to_numpy()
-        order = np.argsort(x)
-        cw = np.cumsum(w[order]) / w.sum()
-        q = [(1 - level) / 2, 0.5, (1 + level) / 2]
-        lo, med, hi = (float(x[order][min(np.searchsorted(cw, p), len(x) - 1)]) for p in q)
-        return med, lo, hi
+    def probability(self, reading: str) -> float:
+        """The reading's posterior probability (last generation)."""
+        p = self.probabilities
+        last = p[p["t"] == p["t"].max()]
+        return float(last.loc[last["reading"] == reading, "probability"].sum())
+
+    def weights(self) -> np.ndarray:
+        """Every particle's weight over all readings (reading probability × its weight
+        within the reading)."""
+        prob = self.posterior["reading"].map(self.probability).to_numpy(dtype=float)
+        return prob * self.posterior["weight"].to_numpy(dtype=float)
+
+    def values(self, key: str) -> np.ndarray:
+        """One assumption's value in every particle: a reading that fixes it gives its
+        fixed value, one that leaves it out (no range) the scenario's."""
+        x = self.posterior[key].to_numpy(dtype=float).copy()
+        prior = next(p for p in self.priors if p.key == key)
+        for r in self.readings:
+            if prior.paths[0] in r.fixed:
+                x[(self.posterior["reading"] == r.name).to_numpy()] = r.fixed[prior.paths[0]]
+        return x
+
+    def interval(self, key: str, level: float = 0.9,
+                 reading: str | None = None) -> tuple[float, float, float]:
+        """Weighted median and central ``level`` credible interval of one parameter, over
+        all readings (by their probabilities) or within one."""
+        x = self.values(key)
+        w = self.weights() if reading is None else np.where(
+            self.posterior["reading"] == reading, self.posterior["weight"], 0.0)
+        keep = np.isfinite(x) & (w > 0)
+        if not keep.any():
+            return (math.nan,) * 3
+        return _weighted_quantiles(x[keep], w[keep], level)
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray,
+                        level: float) -> tuple[float, float, float]:
+    """Median and central ``level`` interval of a weighted sample."""
+    order = np.argsort(x)
+    cw = np.cumsum(w[order]) / w.sum()
+    q = [(1 - level) / 2, 0.5, (1 + level) / 2]
+    lo, med, hi = (float(x[order][min(np.searchsorted(cw, p), len(x) - 1)]) for p in q)
+    return med, lo, hi
 
 
 def import_pyabc() -> Any:
@@ -275,15 +470,72 @@ def _sampler(workers: int | None, scheduler: str | None) -> tuple[Any, Callable[
         lambda: pool.shutdown(cancel_futures=True)
 
 
+def held_out(targets: pd.DataFrame, hold_out: Sequence[str]) -> np.ndarray:
+    """Which target rows a hold-out selects: each filter ``column=value`` (``poll``,
+    ``question``, ``by``, ``level`` or ``answer``; ``poll=Demoscope Nov 2022``), a row held out
+    when any filter matches it.
+
+    Raises
+    ------
+    ParameterError
+        A filter that is not ``column=value``, names another column, or matches no row.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"poll": ["a", "a", "b"], "by": ["all", "age", "all"]})
+    >>> held_out(t, ["by=age", "poll=b"]).tolist()
+    [False, True, True]
+    """
+    mask = np.zeros(len(targets), dtype=bool)
+    for f in hold_out:
+        col, sep, value = f.partition("=")
+        col = col.strip()
+        if not sep or col not in ("poll", "question", "by", "level", "answer") \
+                or col not in targets:
+            raise ParameterError("a filter column=value", field="--hold-out",
+                                 allowed="poll, question, by, level or answer = a value",
+                                 given=f)
+        hit = targets[col].astype(str).to_numpy() == value.strip()
+        if not hit.any():
+            raise ParameterError("matches no published figure", field="--hold-out",
+                                 allowed=f"{col} = one of " + ", ".join(
+                                     sorted(set(targets[col].astype(str)))), given=f)
+        mask |= hit
+    return mask
+
+
+def _transition(pyabc: Any, ps: Sequence[Prior], influential: set[str],
+                kernel_scale: float) -> Any:
+    """A kernel around the previous particles for the influential parameters, their prior
+    for the others (:class:`steppe.experiments._pyabc_parts.FromPrior`)."""
+    from ._pyabc_parts import FromPrior
+
+    near = [f"p{i}" for i, p in enumerate(ps) if p.key in influential]
+    far = [(f"p{i}", p) for i, p in enumerate(ps) if p.key not in influential]
+    mapping: dict[Any, Any] = {}
+    if near:
+        mapping[tuple(near)] = pyabc.MultivariateNormalTransition(scaling=kernel_scale)
+    if far:
+        mapping[tuple(k for k, _ in far)] = FromPrior([k for k, _ in far],
+                                                      [p.low for _, p in far],
+                                                      [p.high for _, p in far])
+    if not mapping:
+        return pyabc.MultivariateNormalTransition(scaling=kernel_scale)
+    return pyabc.AggregatedTransition(mapping=mapping)
+
+
 def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
               overrides: Mapping[str, Any] | None = None, out: str | Path,
+              folder: str | Path | None = None,
               population: int = 200, generations: int = 8, min_epsilon: float = 0.0,
               discrepancy: float = DISCREPANCY, pilot_runs: int = 3,
+              screening: int = 6, kernel_scale: float = 1.0,
+              reading: str | None = None, hold_out: Sequence[str] = (),
               workers: int | None = 1, scheduler: str | None = None,
               resume: bool = True, max_seconds: float | None = None,
               progress: Callable[[int, float, int], None] | None = None) -> Calibration:
-    """Fit the scenario's assumptions to its published figures by ABC-SMC (module
-    docstring).
+    """Fit the scenario's assumptions to its published figures by ABC-SMC, and weigh its
+    readings against each other (module docstring).
 
     Parameters
     ----------
@@ -292,9 +544,12 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     overrides
         Field overrides for the calibration (e.g. ``{"population.scale": 0.0005}``).
     out
-        The results folder; pyabc's database goes to ``OUT/calibration/calibration.db``.
+        The results folder.
+    folder
+        Where the calibration goes (default ``OUT/calibration``): pyabc's database
+        ``calibration.db`` and the screening.
     population
-        Particles per generation.
+        Particles per generation (all readings together).
     generations
         Generations at most (counting those already done when resuming).
     min_epsilon
@@ -303,12 +558,24 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
         The model discrepancy ``delta`` (a share) in every figure's scale.
     pilot_runs
         Runs of the scenario as written that give each figure's effective sample size.
+    screening
+        Morris trajectories of the screening (:func:`screen`) that chooses which assumptions
+        the proposal perturbs, when more than :data:`SCREEN_ABOVE` are free; 0: perturb all
+        of them.
+    kernel_scale
+        Factor on the covariance of the proposal kernel (pyabc's ``scaling``; the bandwidth
+        is Silverman's rule).
+    reading
+        Fit this reading only (default: all the scenario's readings, with model choice).
+    hold_out
+        Figures not fitted (filters ``column=value``, :func:`held_out`): the posterior
+        predictive then says whether the fit predicts them.
     workers
         Local processes (1: this process; 0 or None: one per core).
     scheduler
         A Dask scheduler address (instead of local processes).
     resume
-        Continue the calibration in ``OUT/calibration`` if there is one (else start anew).
+        Continue the calibration in the folder if there is one (else start anew).
     max_seconds
         Start no new generation after this much wall time (every complete generation is
         kept; run again to continue).
@@ -322,19 +589,22 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     Raises
     ------
     SteppeError
-        No assumptions with ranges, no targets, a target the scenario cannot simulate, or
-        an option out of range.
+        No assumptions with ranges, no targets, a target the scenario cannot simulate, an
+        unknown reading, or an option out of range.
     """
     pyabc = import_pyabc()
 
     for name, value, lo in (("population", population, 10), ("generations", generations, 1),
-                            ("pilot_runs", pilot_runs, 1)):
+                            ("pilot_runs", pilot_runs, 1), ("screening", screening, 0)):
         if not isinstance(value, int) or value < lo:
             raise ParameterError("too small", field=f"--{name.replace('_', '-')}",
                                  allowed=f">= {lo}", given=value)
     if not (math.isfinite(discrepancy) and 0 <= discrepancy < 1):
         raise ParameterError("a share", field="--discrepancy", allowed="0 <= value < 1",
                              given=discrepancy)
+    if not (math.isfinite(kernel_scale) and kernel_scale > 0):
+        raise ParameterError("a positive factor", field="--kernel-scale", allowed="> 0",
+                             given=kernel_scale)
     loaded = load_scenario(src, overrides)
     ps = priors(loaded)
     if not ps:
@@ -343,20 +613,41 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     if loaded.spec.report is None or loaded.spec.report.targets is None:
         raise loaded.fail("no published figures to fit", "report.targets",
                           allowed="a CSV of published figures (steppe.observe.targets)")
+    reads = readings(loaded)
+    if reading is not None:
+        names = [r.name for r in reads]
+        if reading not in names:
+            raise ParameterError("no such reading", field="--reading",
+                                 allowed=", ".join(names), given=reading)
+        reads = [r for r in reads if r.name == reading]
     targets = read_targets(loaded.path(loaded.spec.report.targets))
-    folder = Path(out) / "calibration"
+    held = held_out(targets, hold_out)
+    if held.all():
+        raise ParameterError("holds out every figure", field="--hold-out",
+                             allowed="filters that leave some figures to fit",
+                             given=list(hold_out))
+    folder = Path(folder) if folder is not None else Path(out) / "calibration"
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "calibration.db"
     scales = target_scales(loaded, targets, runs=pilot_runs, discrepancy=discrepancy)
-    sim = _Simulator(loaded, targets, ps, scales)
-    y = targets["value"].to_numpy(dtype=float) / scales
+    fit = targets[~held].reset_index(drop=True)
+    sims = [_Simulator(loaded, fit, r.priors, scales[~held], r.fixed, m)
+            for m, r in enumerate(reads)]
+    y = fit["value"].to_numpy(dtype=float) / scales[~held]
     observed = {f"t{i}": float(v) for i, v in enumerate(y)}
-    prior = pyabc.Distribution(**{f"p{i}": pyabc.RV("uniform", p.low, p.high - p.low)
-                                  for i, p in enumerate(ps)})
+    t0 = time.perf_counter()
+    screened = None
+    influential = {p.key for p in ps}
+    if screening > 0 and len(ps) > SCREEN_ABOVE:
+        screened = _screening(sims[0], folder, screening, loaded.spec.seed, workers,
+                              resume)
+        influential = set(screened.loc[screened["influential"], "key"])
+    dists = [pyabc.Distribution(**{f"p{i}": pyabc.RV("uniform", p.low, p.high - p.low)
+                                   for i, p in enumerate(r.priors)}) for r in reads]
+    transitions = [_transition(pyabc, r.priors, influential, kernel_scale) for r in reads]
     # pyabc draws from NumPy's global generator
     np.random.seed(loaded.spec.seed % 2**32)  # noqa: NPY002
     sampler, release = _sampler(workers, scheduler)
-    t0 = time.perf_counter()
     url = f"sqlite:///{db.resolve()}"
     stopped = ""
     try:
@@ -373,7 +664,8 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
             if not same:
                 raise SteppeError(f"{folder}: the calibration there fitted other figures "
                                   "(or the same figures with other scales: another "
-                                  "scenario, scale or discrepancy); --no-resume starts anew")
+                                  "scenario, scale, discrepancy or hold-out); --no-resume "
+                                  "starts anew")
         # one generation at a time (a fresh ABCSMC loading the database each time, which
         # is how pyabc adapts the tolerance and the proposal between generations): progress
         # after each, and the limits checked between them
@@ -383,8 +675,9 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
                 if eps <= min_epsilon or (max_seconds is not None
                                           and time.perf_counter() - t0 > max_seconds):
                     break
-            abc = pyabc.ABCSMC(sim, prior, pyabc.PNormDistance(p=2),
-                               population_size=population, sampler=sampler)
+            abc = pyabc.ABCSMC(sims, dists, pyabc.PNormDistance(p=2),
+                               population_size=population, sampler=sampler,
+                               transitions=transitions)
             if history is None:
                 abc.new(url, observed)
             else:
@@ -407,32 +700,76 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
                          int(pops["samples"].iloc[-1]))
     finally:
         release()
-    return _result(history, ps, targets, scales, {
+    tg = targets.copy()
+    tg["s"] = scales
+    tg["held_out"] = held
+    return _result(history, ps, reads, tg, screened, {
         "source": loaded.source, "overrides": dict(overrides or {}),
         "population": population, "generations": generations, "discrepancy": discrepancy,
-        "pilot_runs": pilot_runs, "database": str(db), "seconds": time.perf_counter() - t0,
-        "stopped": stopped})
+        "pilot_runs": pilot_runs, "screening": screening, "kernel_scale": kernel_scale,
+        "influential": sorted(influential), "hold_out": list(hold_out),
+        "database": str(db), "seconds": time.perf_counter() - t0, "stopped": stopped,
+        "readings": [{"name": r.name, "description": r.description, "fixed": r.fixed,
+                      "priors": [p.key for p in r.priors]} for r in reads]})
 
 
-def _result(history: Any, ps: list[Prior], targets: pd.DataFrame, scales: np.ndarray,
-            settings: dict[str, Any]) -> Calibration:
-    frame, w = history.get_distribution(m=0, t=history.max_t)
-    post = pd.DataFrame({p.key: frame[f"p{i}"].to_numpy() for i, p in enumerate(ps)})
-    post["weight"] = w / w.sum()
+def _screening(sim: _Simulator, folder: Path, trajectories: int, seed: int,
+               workers: int | None, resume: bool) -> pd.DataFrame:
+    """The screening of a calibration, kept in ``screening.parquet`` beside its database
+    (reused on resume when made with the same trajectories and figures)."""
+    path = folder / "screening.parquet"
+    tag = f"{trajectories}:{len(sim.targets)}:{np.round(sim.scales, 9).tolist()}"
+    if resume and path.exists():
+        old = pd.read_parquet(path)
+        if "tag" in old and (old["tag"] == tag).all() and \
+                list(old["key"]) == [p.key for p in sim.priors]:
+            return old.drop(columns="tag")
+    res = screen(sim, trajectories=trajectories, seed=seed, workers=workers)
+    from ..observe.writers import write_parquet_atomic
+
+    write_parquet_atomic(res.assign(tag=tag), path)
+    return res
+
+
+def _result(history: Any, ps: list[Prior], reads: list[Reading], targets: pd.DataFrame,
+            screened: pd.DataFrame | None, settings: dict[str, Any]) -> Calibration:
+    t = history.max_t
+    probs = history.get_model_probabilities()
+    prob_rows = [{"t": int(tt), "reading": r.name,
+                  "probability": float(probs.loc[tt, m]) if m in probs.columns else 0.0}
+                 for tt in probs.index if tt >= 0 for m, r in enumerate(reads)]
+    probabilities = pd.DataFrame(prob_rows)
+    parts = []
+    for m, r in enumerate(reads):
+        frame, w = history.get_distribution(m=m, t=t)
+        if len(frame) == 0:
+            continue
+        part = pd.DataFrame({"reading": r.name}, index=range(len(frame)))
+        for p in ps:
+            i = next((i for i, q in enumerate(r.priors) if q.key == p.key), None)
+            part[p.key] = frame[f"p{i}"].to_numpy() if i is not None else np.nan
+        part["weight"] = w / w.sum()
+        parts.append(part)
+    post = pd.concat(parts, ignore_index=True)
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
     ess = []
-    for t in pops["t"]:
-        _, wt = history.get_distribution(m=0, t=int(t))
-        ess.append(float(wt.sum() ** 2 / (wt ** 2).sum()))
+    for tt in pops["t"]:
+        total = []
+        for m in range(len(reads)):
+            _, wt = history.get_distribution(m=m, t=int(tt))
+            pm = float(probs.loc[tt, m]) if m in probs.columns else 0.0
+            if len(wt):
+                total.append(pm * wt / wt.sum())
+        wall = np.concatenate(total)
+        ess.append(float(wall.sum() ** 2 / (wall ** 2).sum()))
     gens = pd.DataFrame({"t": pops["t"].astype(int), "epsilon": pops["epsilon"],
                          "samples": pops["samples"].astype(int),
                          "accepted": int(settings["population"]),
                          "acceptance": settings["population"] / pops["samples"],
                          "ess": ess})
-    tg = targets.copy()
-    tg["s"] = scales
-    return Calibration(posterior=post, generations=gens, priors=ps, targets=tg,
+    return Calibration(posterior=post, generations=gens, priors=ps, targets=targets,
+                       readings=reads, probabilities=probabilities, screening=screened,
                        settings=settings)
 
 
@@ -445,33 +782,38 @@ class Predictive:
     figures : pandas.DataFrame
         Every published figure beside its posterior predictive distribution (the simulated
         poll of the same design at each draw): ``median``, ``low``, ``high`` (the central
-        ``level`` interval), ``inside``.
+        ``level`` interval), ``inside``; ``held_out`` marks figures the calibration did not
+        fit.
     outcomes : pandas.DataFrame
         The report stance's ``private``, ``voiced`` and ``hidden`` share at each poll date
         and at the end, for everyone (``by = "all"``) and by group and age band:
         ``median``, ``low``, ``high`` over the draws (each draw one run: the interval holds
         the posterior uncertainty and the run-to-run noise together).
     draws : pandas.DataFrame
-        The parameter values of every draw and its run index.
+        The reading and parameter values of every draw and its run index.
+    per_draw : pandas.DataFrame
+        The outcomes of every draw (``draw``, ``time``, ``date``, ``by``, ``level``,
+        ``private``, ``voiced``, ``hidden``).
     """
 
     figures: pd.DataFrame
     outcomes: pd.DataFrame
     draws: pd.DataFrame
+    per_draw: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _predict_one(task: tuple[LoadedScenario, dict[str, Any], int, pd.DataFrame, str,
+def _predict_one(task: tuple[int, LoadedScenario, dict[str, Any], int, pd.DataFrame, str,
                             list[float], int | None]) -> dict[str, Any]:
     """One posterior draw: the figures, and the focus stance's shares at the poll dates."""
     from ..assembly import make_model
     from ..observe.tables import tables
 
-    loaded, over, run, targets, stance, at, threads = task
+    _, loaded, over, run, targets, stance, at, threads = task
     use_threads(threads)
     sc = with_overrides(loaded, over, check_assumptions=False)
     out = execute(sc, run, keep_state=False)
     figures = target_rows(targets, out.polls).estimate.to_numpy() \
-        if out.polls is not None else np.full(len(targets), np.nan)
+        if out.polls is not None and len(targets) else np.full(len(targets), np.nan)
     series = tables([out], make_model(sc).stances, seed=sc.spec.seed,
                     dates=sc.dates)["series"]
     s = series[(series["stance"].astype(str) == stance)
@@ -484,16 +826,93 @@ def _predict_one(task: tuple[LoadedScenario, dict[str, Any], int, pd.DataFrame, 
             rows.append({"time": float(t), "date": getattr(r, "date", None),
                          "by": str(r.by), "level": str(r.level),
                          "private": float(r.share), "voiced": float(r.expressed_share)})
-    return {"run": run, "figures": figures, "outcomes": rows}
+    polls = out.polls if out.polls is not None else pd.DataFrame()
+    return {"run": run, "figures": figures, "outcomes": rows, "polls": polls}
+
+
+def posterior_draws(cal: Calibration, draws: int, seed: int = 0) -> pd.DataFrame:
+    """``draws`` parameter sets resampled from the posterior: a reading by its probability,
+    then a particle by its weight within it. Columns: ``reading``, one per assumption
+    (the reading's fixed value where it fixes one), ``run`` (the draw's run index)."""
+    rng = np.random.default_rng(seed)
+    w = cal.weights()
+    pick = rng.choice(len(cal.posterior), size=draws, p=w / w.sum())
+    out = pd.DataFrame({"reading": cal.posterior["reading"].to_numpy()[pick]})
+    for p in cal.priors:
+        out[p.key] = cal.values(p.key)[pick]
+    keys = [p.key for p in cal.priors]
+    out["run"] = [_run_index([*np.nan_to_num(v), k])
+                  for k, v in enumerate(out[keys].to_numpy(dtype=float))]
+    return out
+
+
+def _draw_overrides(cal: Calibration, row: Mapping[str, Any],
+                    keep: Callable[[str], bool] = lambda path: True) -> dict[str, Any]:
+    """A draw's field values: its reading's fixed fields, then its free assumptions (only
+    the fields ``keep`` accepts)."""
+    r = next(r for r in cal.readings if r.name == row["reading"])
+    over: dict[str, Any] = dict(r.fixed)
+    for p in r.priors:
+        for path in p.paths:
+            over[path] = float(row[p.key])
+    return {k: v for k, v in over.items() if keep(k)}
+
+
+def _run_draws(cal: Calibration, loaded: LoadedScenario, drawn: pd.DataFrame,
+               targets: pd.DataFrame, workers: int | None,
+               keep: Callable[[str], bool] = lambda path: True) -> list[dict[str, Any]]:
+    from ..assembly import assemble
+    from .executors import make_executor
+    from .sensitivity import focus_stance
+
+    dry = assemble(loaded, dry=True)
+    stance = focus_stance(loaded)
+    at = sorted({float(a) for a, _ in dry.polls})
+    executor = make_executor(workers=workers, tasks=len(drawn))
+    tasks = [(i, loaded, _draw_overrides(cal, row, keep), int(row["run"]), targets, stance,
+              at, executor.threads) for i, row in enumerate(drawn.to_dict("records"))]
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    try:
+        for task, res in executor.map(_predict_one, tasks):
+            if isinstance(res, BaseException):
+                raise res
+            results[task[0]] = res
+    finally:
+        executor.close()
+    for r in results:
+        assert r is not None
+        r["stance"] = stance
+    return results  # type: ignore[return-value]
+
+
+def _per_draw(results: list[dict[str, Any]]) -> pd.DataFrame:
+    long = pd.DataFrame([{"draw": k, **row} for k, r in enumerate(results)
+                         for row in r["outcomes"]])
+    long["hidden"] = long["private"] - long["voiced"]
+    return long
+
+
+def _bands(long: pd.DataFrame, level: float, stance: str) -> pd.DataFrame:
+    q = ((1 - level) / 2, 0.5, (1 + level) / 2)
+    measures = [c for c in ("private", "voiced", "hidden") if c in long]
+    melted = long.melt(id_vars=["time", "date", "by", "level"], value_vars=measures,
+                       var_name="measure")
+    out = (melted.groupby(["time", "by", "level", "measure"], sort=False)["value"]
+           .quantile(list(q)).unstack().reset_index())
+    out.columns = ["time", "by", "level", "measure", "low", "median", "high"]
+    dates = long.drop_duplicates("time").set_index("time")["date"]
+    out.insert(1, "date", out["time"].map(dates))
+    out.insert(0, "stance", stance)
+    return out
 
 
 def posterior_predictive(cal: Calibration, src: str | Path | Mapping[str, Any]
                          | LoadedScenario, *, overrides: Mapping[str, Any] | None = None,
                          draws: int = 100, level: float = 0.9, seed: int = 0,
                          workers: int | None = 1) -> Predictive:
-    """Run the scenario at ``draws`` parameter sets resampled from the posterior (by weight),
-    one run each, and summarise the published figures and the focus stance's shares
-    (:class:`Predictive`).
+    """Run the scenario at ``draws`` parameter sets resampled from the posterior
+    (:func:`posterior_draws`), one run each, and summarise the published figures and the
+    focus stance's shares (:class:`Predictive`).
 
     Parameters
     ----------
@@ -509,52 +928,88 @@ def posterior_predictive(cal: Calibration, src: str | Path | Mapping[str, Any]
         Seed of the resampling.
     workers
         Local processes (1: this process; 0 or None: one per core).
-    """
-    from ..assembly import assemble
-    from .executors import make_executor
 
+    Returns
+    -------
+    Predictive
+    """
     if not isinstance(draws, int) or draws < 2:
         raise ParameterError("at least 2 draws", field="draws", allowed=">= 2", given=draws)
     loaded = load_scenario(src, overrides)
-    dry = assemble(loaded, dry=True)
-    report = loaded.spec.report
-    stance = (report.stance if report is not None and report.stance is not None
-              else dry.model.stances[0])
-    at = sorted({float(a) for a, _ in dry.polls})
-    post = cal.posterior
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(post), size=draws, p=post["weight"].to_numpy())
-    keys = [p.key for p in cal.priors]
-    vals = post[keys].to_numpy()[pick]
-    runs = [_run_index([*v, k]) for k, v in enumerate(vals)]
-    targets = cal.targets.drop(columns=["s"], errors="ignore")
-    executor = make_executor(workers=workers, tasks=draws)
-    tasks = [(loaded, _overrides(cal.priors, v), r, targets, stance, at, executor.threads)
-             for v, r in zip(vals, runs, strict=True)]
-    results: list[dict[str, Any]] = []
-    try:
-        for _, res in executor.map(_predict_one, tasks):
-            if isinstance(res, BaseException):
-                raise res
-            results.append(res)
-    finally:
-        executor.close()
+    drawn = posterior_draws(cal, draws, seed)
+    targets = cal.targets.drop(columns=["s", "held_out"], errors="ignore")
+    results = _run_draws(cal, loaded, drawn, targets, workers)
     q = ((1 - level) / 2, 0.5, (1 + level) / 2)
     x = np.vstack([r["figures"] for r in results])
     lo, med, hi = np.nanquantile(x, q, axis=0)
     figs = targets.copy()
     figs["median"], figs["low"], figs["high"] = med, lo, hi
     figs["inside"] = (lo <= figs["value"]) & (figs["value"] <= hi)
-    long = pd.DataFrame([row for r in results for row in r["outcomes"]])
-    long["hidden"] = long["private"] - long["voiced"]
-    melted = long.melt(id_vars=["time", "date", "by", "level"],
-                       value_vars=["private", "voiced", "hidden"], var_name="measure")
-    outcomes = (melted.groupby(["time", "by", "level", "measure"], sort=False)["value"]
-                .quantile(list(q)).unstack().reset_index())
-    outcomes.columns = ["time", "by", "level", "measure", "low", "median", "high"]
-    dates = long.drop_duplicates("time").set_index("time")["date"]
-    outcomes.insert(1, "date", outcomes["time"].map(dates))
-    outcomes.insert(0, "stance", stance)
-    drawn = pd.DataFrame(vals, columns=keys)
-    drawn["run"] = runs
-    return Predictive(figures=figs, outcomes=outcomes, draws=drawn)
+    figs["held_out"] = cal.targets["held_out"].to_numpy() if "held_out" in cal.targets \
+        else False
+    long = _per_draw(results)
+    return Predictive(figures=figs, outcomes=_bands(long, level, results[0]["stance"]),
+                      draws=drawn, per_draw=long)
+
+
+def variant_effects(cal: Calibration, base: str | Path | Mapping[str, Any] | LoadedScenario,
+                    variants: Mapping[str, str | Path | Mapping[str, Any] | LoadedScenario],
+                    *, overrides: Mapping[str, Any] | None = None, draws: int = 100,
+                    level: float = 0.9, seed: int = 0, workers: int | None = 1,
+                    baseline: Predictive | None = None) -> pd.DataFrame:
+    """Each variant's effect over posterior draws: the variant and the baseline run at the
+    same draws with the same random streams (common random numbers), and the difference
+    summarised per draw, so that an effect is a difference with a credible interval.
+
+    A variant's own settings win over the draws: an assumption whose field the variant
+    sets to another value than the baseline (e.g. a border wave's arrival rate) keeps the
+    variant's value in every draw.
+
+    Parameters
+    ----------
+    cal
+        A calibration of the baseline scenario.
+    base, variants
+        The baseline scenario and the variants (name → scenario), as calibrated.
+    overrides
+        Overrides applied to all (e.g. the scale).
+    draws, level, seed, workers
+        As :func:`posterior_predictive` (the same ``seed`` gives the same draws).
+    baseline
+        The baseline's posterior predictive at these draws, if already run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variant, stance, time, date, by, level, measure, median, low, high`` (the
+        variant's share) and ``diff_median, diff_low, diff_high`` (variant − baseline).
+    """
+    base_loaded = load_scenario(base, overrides)
+    if baseline is None:
+        baseline = posterior_predictive(cal, base_loaded, draws=draws, level=level,
+                                        seed=seed, workers=workers)
+    drawn = baseline.draws
+    empty = cal.targets.iloc[0:0].drop(columns=["s", "held_out"], errors="ignore")
+    frames = []
+    for name, src in variants.items():
+        v = load_scenario(src, overrides)
+
+        def keep(path: str, v: LoadedScenario = v) -> bool:
+            return v.field_value(path) == base_loaded.field_value(path)
+
+        results = _run_draws(cal, v, drawn, empty, workers, keep)
+        long = _per_draw(results)
+        key = ["draw", "time", "by", "level"]
+        both = long.merge(baseline.per_draw, on=key, suffixes=("", "_base"))
+        out = _bands(long, level, results[0]["stance"])
+        for m in ("private", "voiced", "hidden"):
+            both[m] = both[m] - both[f"{m}_base"]
+        diff = _bands(both[["time", "date", "by", "level", "private", "voiced", "hidden"]],
+                      level, results[0]["stance"])
+        diff = diff.rename(columns={"median": "diff_median", "low": "diff_low",
+                                    "high": "diff_high"})
+        out = out.merge(diff[["time", "by", "level", "measure", "diff_median", "diff_low",
+                              "diff_high"]], on=["time", "by", "level", "measure"])
+        out.insert(0, "variant", name)
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)

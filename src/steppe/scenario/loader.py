@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError, ScenarioError
-from .files import apply_overrides, check_depth, read_scenario_file, resolve_variant
+from .files import apply_overrides, check_depth, read_scenario_file, resolve_variant, set_path
 from .loaded import LoadedScenario
 from .messages import validate
 
@@ -100,7 +100,38 @@ def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any], *,
     return out
 
 
+def _check_readings(loaded: LoadedScenario) -> None:
+    """Each reading names assumptions by their path, once, with values the scenario takes."""
+    by_path = {a.path: (i, a) for i, a in enumerate(loaded.spec.assumptions)
+               if a.path is not None}
+    seen: set[str] = set()
+    for k, r in enumerate(loaded.spec.readings):
+        if r.name in seen:
+            raise loaded.fail(f"two readings are named {r.name!r}", f"readings.{k}.name",
+                              allowed="distinct names", given=r.name)
+        seen.add(r.name)
+        data = loaded.data()
+        data.pop("assumptions", None)
+        data.pop("readings", None)
+        for kind, table in (("fix", r.fix), ("ranges", r.ranges)):
+            for path, value in table.items():
+                if path not in by_path:
+                    raise loaded.fail(f"reading {r.name!r}: {path!r} is not the path of an "
+                                      "assumption", f"readings.{k}.{kind}",
+                                      allowed="the `path` of an [[assumptions]] entry: "
+                                      + ", ".join(sorted(by_path)), given=path)
+                if kind == "fix":
+                    for p in by_path[path][1].paths:
+                        data = set_path(data, p, value)
+        try:
+            validate(data, loaded.source)
+        except ScenarioError as exc:
+            raise loaded.fail(f"reading {r.name!r} makes the scenario invalid: "
+                              f"{exc.message}", f"readings.{k}.fix") from None
+
+
 def _check_assumptions(loaded: LoadedScenario) -> None:
+    _check_readings(loaded)
     for i, a in enumerate(loaded.spec.assumptions):
         if a.path is None:
             continue

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -742,6 +743,38 @@ class AssumptionSpec(_Strict):
         return self
 
 
+class ReadingSpec(_Strict):
+    """One reading of the evidence: the scenario with some of its assumptions fixed, or given
+    narrower ranges, e.g. "nobody hides" (no sanction on voicing a view) against "people
+    hide". `steppe calibrate` fits every reading and weighs them against each other by their
+    posterior probabilities (equal prior odds)."""
+
+    name: str = Field(min_length=1)
+    """A short name, e.g. "hiding" or "method artefact"."""
+    description: str = ""
+    """What the reading says, in words."""
+    fix: dict[str, float] = Field(default_factory=dict)
+    """Assumptions this reading fixes: the assumption's `path` → its value (set in every
+    field that carries it)."""
+    ranges: dict[str, list[float]] = Field(default_factory=dict)
+    """Assumptions this reading gives another range: `path` → [low, high]."""
+
+    @model_validator(mode="after")
+    def _values(self) -> ReadingSpec:
+        for path, v in self.fix.items():
+            if not math.isfinite(v):
+                raise ValueError(f"reading {self.name!r}: fix.{path} must be finite, got {v}")
+            if path in self.ranges:
+                raise ValueError(f"reading {self.name!r}: {path} is both fixed and given a "
+                                 "range")
+        for path, pair in self.ranges.items():
+            lo, hi = [*pair, math.nan, math.nan][:2]
+            if len(pair) != 2 or not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"reading {self.name!r}: ranges.{path} must be two finite "
+                                 f"numbers, low below high, got {pair}")
+        return self
+
+
 class StopSpec(_Strict):
     """When a run ends: after max_sweeps, at consensus, or whichever comes first."""
 
@@ -808,6 +841,9 @@ class Scenario(_Strict):
     flows: list[FlowSpec] = Field(default_factory=list)
     news: list[NewsSpec] = Field(default_factory=list)
     assumptions: list[AssumptionSpec] = Field(default_factory=list)
+    readings: list[ReadingSpec] = Field(default_factory=list)
+    """Readings of the evidence that `steppe calibrate` weighs against each other (each the
+    scenario with some assumptions fixed or narrowed); none: one reading, the scenario."""
     sweep: dict[str, Any] | None = None
     """The sweep `steppe sweep` runs over this scenario (fields swept, runs per point,
     phase diagrams; see docs/sweeps.md); `steppe run` ignores it."""
