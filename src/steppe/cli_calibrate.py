@@ -78,6 +78,33 @@ def _print_predictive(console: Console, pred: Any) -> None:
     console.print(table)
 
 
+def _print_variants(console: Console, eff: Any) -> None:
+    end = eff[(eff["by"] == "all") & (eff["time"] == eff["time"].max())]
+    table = Table(title="variants at the end: effect on the share (variant − baseline, "
+                  "same posterior draws), median and 90% interval", title_justify="left",
+                  show_edge=False)
+    for col in ("variant", "measure", "share", "effect", "90% interval"):
+        table.add_column(col, justify="left" if col in ("variant", "measure") else "right")
+    for r in end.itertuples(index=False):
+        table.add_row(escape(str(r.variant)), r.measure, f"{100 * r.median:.1f}%",
+                      f"{100 * r.diff_median:+.1f} pp",
+                      f"{100 * r.diff_low:+.1f} to {100 * r.diff_high:+.1f} pp")
+    console.print(table)
+
+
+def _print_voi(console: Console, v: Any) -> None:
+    first = v.iloc[0]
+    table = Table(title=f"value of information: {first['measure']} at {first['poll']} "
+                  f"({first['date'] or ''}), now {100 * first['width_now']:.1f} pp wide",
+                  title_justify="left", show_edge=False)
+    for col in ("candidate poll", "expected width", "narrowing"):
+        table.add_column(col, justify="left" if col == "candidate poll" else "right")
+    for r in v.sort_values("narrowing", ascending=False).itertuples(index=False):
+        table.add_row(escape(r.design), f"{100 * r.width_expected:.1f} pp",
+                      f"{r.narrowing:.0%}")
+    console.print(table)
+
+
 def register(app: typer.Typer, console: Console, err_console: Console) -> None:
     """Add ``calibrate`` to the ``steppe`` app."""
 
@@ -129,6 +156,13 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             "--variant", help="A variant scenario to run over the posterior draws (its "
                               "effect as a difference with an interval); repeat for more."
                               )] = None,
+        voi: Annotated[bool, typer.Option(
+            "--voi", help="Value of information: how much a list experiment or a "
+                          "language-stratified poll would narrow the private share's "
+                          "interval (at the --predictive draws).")] = False,
+        voi_poll: Annotated[str | None, typer.Option(
+            "--voi-poll", help="The poll whose date and method the candidates take "
+                               "(default: the one with a list experiment).")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")
                          ] = False,
     ) -> None:
@@ -154,6 +188,10 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         if variants and predictive < 2:
             raise ParameterError("variants run at the posterior draws", field="--predictive",
                                  allowed=">= 2 with --variant", given=predictive)
+        if voi and predictive < 10:
+            raise ParameterError("the value of information needs posterior draws",
+                                 field="--predictive", allowed=">= 10 with --voi",
+                                 given=predictive)
         out_dir = prepare_folder(loaded.output_dir(out))
         top = out_dir / "calibration"
         held = list(hold_out or [])
@@ -177,7 +215,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                 {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high}
                 for p in res.priors], "targets": res.targets.to_dict(orient="records")}
             files: list[tuple[Path, Any]] = []
-            pred = None
+            pred = eff = vtable = None
             if predictive > 0:
                 if not quiet:
                     console.print(f"posterior predictive: {predictive} runs at draws from "
@@ -203,6 +241,16 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                                       workers=workers, baseline=pred)
                 files.append((folder / "variants.parquet",
                               lambda p: eff.to_parquet(p, index=False)))
+            if voi:
+                from .experiments.voi import value_of_information
+
+                if not quiet:
+                    console.print(f"value of information: candidate polls at {predictive} "
+                                  "posterior draws", highlight=False)
+                vtable = value_of_information(res, loaded, poll=voi_poll, draws=predictive,
+                                              workers=workers)
+                files.append((folder / "voi.parquet",
+                              lambda p: vtable.to_parquet(p, index=False)))
             paths = write_group([
                 *files,
                 (folder / "posterior.parquet",
@@ -219,6 +267,10 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             err_console.print(f"note: {res.settings['stopped']}", highlight=False)
         if pred is not None:
             _print_predictive(console, pred)
+        if eff is not None:
+            _print_variants(console, eff)
+        if vtable is not None:
+            _print_voi(console, vtable)
         console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{folder}[/]")
 
 

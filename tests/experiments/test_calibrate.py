@@ -196,7 +196,7 @@ def test_model_choice_between_readings(tmp_path):
     assert [r.name for r in res.readings] == ["free", "high"]
     assert res.probability("free") > 0.95 and res.probability("high") < 0.05
     assert set(res.probabilities["reading"]) == {"free", "high"}
-    med, lo, hi = res.interval("initial.shares.A", reading="free")
+    _, lo, hi = res.interval("initial.shares.A", reading="free")
     assert lo < 0.30 < hi
 
 
@@ -212,8 +212,8 @@ def test_hold_out_predicts_what_was_not_fitted(tmp_path):
     """Two polls of the same population: fitted on one, the other (held out, published
     within its sampling error of the truth) falls inside its predictive interval; a
     filter that matches nothing is refused with the choices."""
-    from steppe.experiments.calibrate import held_out, posterior_predictive
     from steppe.errors import ParameterError
+    from steppe.experiments.calibrate import held_out, posterior_predictive
 
     sc = _scenario(tmp_path, 0.35)
     (tmp_path / "t.csv").write_text("poll,question,by,level,answer,value\n"

@@ -77,6 +77,7 @@ __all__ = [
     "Axis",
     "Point",
     "column_name",
+    "design_key",
     "design_points",
     "make_points",
     "merge_axes",
@@ -440,18 +441,55 @@ def design_points(designs: Sequence[Mapping[str, Any]], seed: int,
     """Points given one by one (each a mapping of field paths to values), in order; with
     ``"common"`` seeds every point uses ``seed``. Two equal designs are one point.
 
+    A design may also give its point's seed under the key ``"seed"`` (a whole number
+    >= 0; ``seed`` is no field a sweep varies): the point then runs with that seed
+    whatever the seed mode, and the seed is part of the point's identity, so two designs
+    with the same fields and different seeds are two points. This is how
+    :mod:`steppe.experiments.gsa` gives the points of one Morris trajectory one seed
+    (common random numbers within a trajectory, other seeds in the others).
+
+    Raises
+    ------
+    ParameterError
+        A given seed is not a whole number >= 0.
+
     Examples
     --------
     >>> [p.params for p in design_points([{}, {"model.p": 0.1}, {}], 3, "common")]
     [{}, {'model.p': 0.1}]
+    >>> [(p.params, p.seed) for p in design_points(
+    ...     [{"model.p": 0.1, "seed": 5}, {"model.p": 0.1, "seed": 6}], 3)]
+    [({'model.p': 0.1}, 5), ({'model.p': 0.1}, 6)]
     """
     out: list[Point] = []
     seen: set[str] = set()
-    for params in designs:
-        key = params_key(params)
+    for design in designs:
+        params = {k: v for k, v in design.items() if k != "seed"}
+        given = design.get("seed") if "seed" in design else None
+        if "seed" in design and (not isinstance(given, int) or isinstance(given, bool)
+                                 or given < 0):
+            raise ParameterError("a design's seed must be a whole number >= 0",
+                                 field="seed", allowed="0, 1, 2, ...", given=given)
+        key = design_key(params, given)
         if key in seen:
             continue
         seen.add(key)
-        s = seed if seeds == "common" or not params else point_seed(seed, params)
+        if given is not None:
+            s = int(given)
+        else:
+            s = seed if seeds == "common" or not params else point_seed(seed, params)
         out.append(Point(len(out), dict(params), s, key))
     return out
+
+
+def design_key(params: Mapping[str, Any], seed: int | None = None) -> str:
+    """A point's identity: :func:`params_key` of its fields, and its seed when its design
+    gives one.
+
+    Examples
+    --------
+    >>> design_key({"model.p": 0.1}), design_key({"model.p": 0.1}, 7)
+    ('{"model.p":0.1}', '{"model.p":0.1}#seed=7')
+    """
+    key = params_key(params)
+    return key if seed is None else f"{key}#seed={int(seed)}"

@@ -75,6 +75,7 @@ from .grid import (
     Axis,
     Point,
     SeedMode,
+    design_key,
     design_points,
     make_points,
     merge_axes,
@@ -130,14 +131,19 @@ class SweepPlan:
     scenarios: dict[str, LoadedScenario]
     stances: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    #: the designs give their points' seeds (see :func:`~steppe.experiments.grid.design_points`)
+    given_seeds: bool = False
 
     def identity(self) -> dict[str, Any]:
         """What must match for a folder to be resumed: base scenario, seed, seed mode and
         swept fields (not their values, not the number of runs)."""
         base = {k: v for k, v in self.base.items()
                 if k not in ("runs", "description", "output", "seed")}
-        return _jsonable({"base": base, "seed": self.seed, "seeds": self.seeds,
-                          "fields": sorted(a.path for a in self.axes)})
+        ident = {"base": base, "seed": self.seed, "seeds": self.seeds,
+                 "fields": sorted(a.path for a in self.axes)}
+        if self.given_seeds:
+            ident["given_seeds"] = True
+        return _jsonable(ident)
 
     def identity_sha256(self) -> str:
         """Hash of :meth:`identity`."""
@@ -235,7 +241,9 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     designs
         Points given one by one instead of a grid: each a mapping of field paths to
         values (``{}``: the scenario as it is), e.g. the settings of a sensitivity
-        analysis. The file's ``[sweep.set]`` is then ignored.
+        analysis. The file's ``[sweep.set]`` is then ignored. A design may give its
+        point's seed under the key ``"seed"`` (see
+        :func:`~steppe.experiments.grid.design_points`).
 
     Raises
     ------
@@ -276,7 +284,7 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         if axes:
             raise ParameterError("give either swept fields or designs, not both",
                                  field="--set", given=[a.path for a in axes])
-        paths = list(dict.fromkeys(p for d in designs for p in d))
+        paths = list(dict.fromkeys(p for d in designs for p in d if p != "seed"))
         axes = [Axis(p, tuple(dict.fromkeys(d[p] for d in designs if p in d)))
                 for p in paths]
 
@@ -339,7 +347,8 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     return SweepPlan(name=first.spec.name, source=source, base_dir=base_dir, sha256=sha,
                      base=base, axes=axes, fixed=fixed, runs=runs, seed=seed, seeds=mode,
                      phases=specs, points=points, scenarios=scenarios, stances=stances,
-                     notes=notes)
+                     notes=notes,
+                     given_seeds=designs is not None and any("seed" in d for d in designs))
 
 
 # -- the result ---------------------------------------------------------------------------
@@ -443,7 +452,9 @@ def _reconcile(plan: SweepPlan, manifest: dict[str, Any] | None, out: Path
                ) -> dict[str, tuple[int, int, dict[str, Any]]]:
     """Stored index of every point (old ones keep theirs, new ones are appended), after
     checking that the folder holds the same sweep."""
-    known: dict[str, tuple[int, int, dict[str, Any]]] = {}
+    # a stored point is the same point when its fields and its seed match (the seed follows
+    # from the fields and the sweep's identity unless the designs give it)
+    known: dict[tuple[str, int], tuple[int, int, dict[str, Any]]] = {}
     if manifest is not None:
         if manifest.get("identity_sha256") != plan.identity_sha256():
             old = manifest.get("identity", {})
@@ -458,16 +469,19 @@ def _reconcile(plan: SweepPlan, manifest: dict[str, Any] | None, out: Path
                    if "the swept fields" in diffs else "")
                 + "); choose another --out, or --no-resume to replace it")
         for p in manifest.get("points", []):
-            key = params_key(p["params"])
-            known[key] = (int(p["point"]), int(p["seed"]), p["params"])
+            known[(params_key(p["params"]), int(p["seed"]))] = (
+                int(p["point"]), int(p["seed"]), p["params"])
     nxt = max((v[0] for v in known.values()), default=-1) + 1
+    index: dict[str, tuple[int, int, dict[str, Any]]] = {}
     for pt in plan.points:
-        if pt.key not in known:
-            known[pt.key] = (nxt, pt.seed, pt.params)
+        found = known.pop((params_key(pt.params), pt.seed), None)
+        if found is None:
+            found = (nxt, pt.seed, pt.params)
             nxt += 1
-        elif known[pt.key][1] != pt.seed:  # pragma: no cover - identity covers seeds
-            raise SteppeError(f"{out}: point {pt.describe()} has another seed there")
-    return known
+        index[pt.key] = found
+    for (_, seed), entry in known.items():  # stored points this session does not run
+        index[design_key(entry[2], seed)] = entry
+    return index
 
 
 def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
@@ -612,7 +626,11 @@ def _manifest(plan: SweepPlan, index: Mapping[str, tuple[int, int, dict[str, Any
         "seeds": plan.seeds,
         "seed_rule": ("point seed from SeedSequence(seed, spawn_key=(0x53574550, "
                       "*sha256(params))), run r from SeedSequence(point_seed, "
-                      "spawn_key=(1, r))" if plan.seeds == "independent" and plan.axes
+                      "spawn_key=(1, r))"
+                      if plan.seeds == "independent" and plan.axes and not plan.given_seeds
+                      else "each point's seed is given by its design (the column seed); run "
+                      "r from SeedSequence(point_seed, spawn_key=(1, r))"
+                      if plan.given_seeds
                       else "every point uses the sweep's seed; run r from "
                       "SeedSequence(seed, spawn_key=(1, r))"),
         "runs_per_point": plan.runs,

@@ -20,7 +20,19 @@ file atomically:
 - ``targets.png`` and ``targets.csv``: with a targets file, every published figure beside
   the simulated poll of the same design (median and 90% range over runs), see
   :mod:`steppe.report.targets`;
-- ``summary.md``: see :mod:`steppe.report.summary` (and the targets table, when given).
+- ``sensitivity.png``: with a ``sensitivity.parquet`` (``steppe sensitivity``), what each
+  assumption's range does to the final shares;
+- with a ``calibration/`` subfolder (``steppe calibrate``), see
+  :mod:`steppe.report.calibration`: ``posterior_marginals.png`` (each assumption's
+  posterior over its prior range), ``posterior_pairs.png`` (a corner plot of the most
+  constrained assumptions), ``predictive.png`` (every published figure beside its
+  posterior predictive interval), ``calibration_diagnostics.png`` (tolerance, acceptance,
+  effective sample size and the readings' probabilities by generation), and ``loo.png``,
+  ``variants.png``, ``voi.png`` when the held-out checks, variants and value-of-information
+  files exist; each only when its file is there and readable. A folder holding only a
+  calibration (no ``series.parquet``) gets these and ``summary.md`` alone;
+- ``summary.md``: see :mod:`steppe.report.summary` (and the targets table, when given,
+  the sensitivity section, and the calibration section).
 
 Runs are aligned on the union of their record times (dates when the series has a
 ``date`` column), each carried forward from its last record: see :mod:`steppe.report.plots`.
@@ -75,9 +87,10 @@ import pandas as pd
 
 from ..errors import ParameterError, SteppeError
 from ..experiments.sensitivity import SENSITIVITY_FILE
+from .calibration import CALIBRATION_DIR, CalibrationReport, calibration_report
 from .phase import draw_phase_folder
 from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
-from .sensitivity import sensitivity_markdown
+from .sensitivity import gsa_section, sensitivity_markdown
 from .summary import read_observed_polls, summary_markdown, write_summary
 from .targets import compare_targets, plot_targets, read_targets, targets_markdown
 
@@ -274,7 +287,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     ----------
     results_dir
         A folder written by ``steppe run --out`` (``series.parquet`` at least), or a sweep
-        folder (``steppe sweep``), whose phase diagrams are then drawn beside their data.
+        folder (``steppe sweep``), whose phase diagrams are then drawn beside their data,
+        or a folder holding only a ``calibration/`` subfolder (``steppe calibrate``).
     out_dir
         Where to write (created if needed); default ``<results_dir>/report``.
     stance
@@ -297,6 +311,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     if (folder / "manifest.json").is_file() and not (folder / "series.parquet").exists():
         # a sweep folder: its figures are the phase diagrams, drawn from their data
         return draw_phase_folder(folder / "phase") if (folder / "phase").is_dir() else []
+    if not (folder / "series.parquet").exists() and (folder / CALIBRATION_DIR).is_dir():
+        return _calibration_only(folder, out_dir)
     res = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else res.path / "report"
     out.mkdir(parents=True, exist_ok=True)
@@ -342,11 +358,15 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
         written.append(plot_share(series, part, out / "participation.png",
                                   title=f"{name}: taking part ({part})", events=events,
                                   ylabel=f"share {part}"))
+    cal: CalibrationReport | None = None
+    if (folder / CALIBRATION_DIR).is_dir():
+        cal = calibration_report(folder / CALIBRATION_DIR, out, name=name)
     text = summary_markdown(metadata=res.metadata, series=series, summary=res.summary,
                             stances=stances, focus=focus, observed=observed,
                             simulated_polls=res.direct_polls,
                             figures=[p.name for p in written],
-                            notes=notes, name=name)
+                            notes=notes, name=name,
+                            calibrated=cal is not None and cal.has_results)
     if settings.get("targets"):
         found = _find_polls_file(res, str(settings["targets"]))
         if found is None:
@@ -373,5 +393,31 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
                     if not a.get("path")]
         text = text.rstrip() + "\n\n" + sensitivity_markdown(
             sens, unvaried=unvaried, figure=fig.name)
+    gsa_figures, gsa_text = gsa_section(results_dir, out, name=name)
+    written += gsa_figures
+    if gsa_text:
+        text = text.rstrip() + "\n\n" + gsa_text
+    if cal is not None:
+        written += cal.files
+        text = text.rstrip() + "\n\n" + cal.markdown
     written.append(write_summary(out / "summary.md", text))
     return written
+
+
+def _calibration_only(folder: Path, out_dir: str | Path | None) -> list[Path]:
+    """The report of a folder that holds a calibration and no runs: its figures and a
+    ``summary.md`` with the calibration section alone."""
+    out = Path(out_dir) if out_dir is not None else folder / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    name = folder.resolve().name
+    for file, get in (  # the scenario's name, else its file's, else the folder's
+            (folder / CALIBRATION_DIR / "calibration.json",
+             lambda m: m.get("source") and Path(str(m["source"])).stem),
+            (folder / "metadata.json", lambda m: (m.get("scenario") or {}).get("name"))):
+        try:
+            name = str(get(json.loads(file.read_text(encoding="utf-8"))) or name)
+        except (OSError, ValueError, AttributeError):
+            pass
+    cal = calibration_report(folder / CALIBRATION_DIR, out, name=name)
+    text = f"# {name}\n\n" + cal.markdown
+    return [*cal.files, write_summary(out / "summary.md", text)]

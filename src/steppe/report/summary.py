@@ -6,7 +6,10 @@ final private and expressed share of each stance across runs (median and 90% int
 (private − expressed) of the focus stance, how many runs reached consensus, and, when
 observed polls are given and the series has dates, each observed poll against the
 simulated expressed and private share on its date, and whether it falls inside the
-simulated 90% band.
+simulated 90% band. When the results folder also holds a calibration, a footnote under
+these run intervals says that they are run-to-run noise at one setting of the assumptions
+and that the calibration section (:mod:`steppe.report.calibration`) gives the uncertainty
+from the assumptions.
 
 Observed polls: a CSV file (``#`` starts a comment line) with a column ``n`` (sample size),
 either a ``date`` column or ``fieldwork_start`` and ``fieldwork_end`` (the poll is placed at
@@ -46,6 +49,11 @@ __all__ = [
 ]
 
 Z95 = 1.96
+#: under the run bands, when the results folder also holds a calibration
+MONTE_CARLO_FOOTNOTE = (
+    "These intervals across runs are Monte Carlo (run-to-run) noise at one setting of the "
+    "assumptions, the scenario as written; the Calibration section gives the uncertainty "
+    "that comes from the assumptions themselves (posterior credible intervals).")
 
 
 def fmt_pct(x: float) -> str:
@@ -230,10 +238,13 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
                      observed: pd.DataFrame | None = None,
                      simulated_polls: pd.DataFrame | None = None,
                      figures: Sequence[str] = (), notes: Sequence[str] = (),
-                     name: str | None = None) -> str:
+                     name: str | None = None, calibrated: bool = False) -> str:
     """The text of ``summary.md`` (see the module docstring for what it holds).
 
-    ``name`` is the title used when the metadata has no scenario name.
+    ``name`` is the title used when the metadata has no scenario name. ``calibrated``:
+    the results folder holds a calibration, so a footnote says that the intervals across
+    runs are Monte Carlo noise at one setting of the assumptions, and that the calibration
+    section gives the uncertainty from the assumptions.
 
     Examples
     --------
@@ -269,7 +280,10 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
         text = "; ".join(facts)
         lines += [text[0].upper() + text[1:] + ".", ""]
     lines += [f"Focus stance: **{focus}**. Percentages are shares of the population; "
-              "intervals hold the middle 90% of runs (5th to 95th percentile).", ""]
+              "intervals hold the middle 90% of runs (5th to 95th percentile)."
+              + ("¹" if calibrated else ""), ""]
+    if calibrated:
+        lines += [f"¹ {MONTE_CARLO_FOOTNOTE}", ""]
 
     # -- final shares
     finals = final_shares(series, summary, stances)
