@@ -111,7 +111,8 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
     @app.command()
     def calibrate(
         scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML) with "
-                                                      "[[assumptions]] and [report] targets.")],
+                                                      "assumptions (ranges) and published "
+                                                      "figures (report.targets).")],
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="Results folder (default: the scenario's); the calibration "
                                 "goes to OUT/calibration.")] = None,
@@ -120,17 +121,18 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         population: Annotated[int, typer.Option(
             "--population", min=10, help="Particles per generation.")] = 200,
         generations: Annotated[int, typer.Option(
-            "--generations", min=1, help="Generations at most (counting those done).")] = 8,
+            "--generations", min=1, help="Generations at most (counting those done).")] = 12,
         discrepancy: Annotated[float, typer.Option(
             "--discrepancy", min=0.0, max=0.99,
             help="Model discrepancy (a share) added to each figure's standard error.")] = 0.02,
         min_epsilon: Annotated[float, typer.Option(
             "--min-epsilon", min=0.0, help="Stop once the tolerance is this small.")] = 0.0,
         max_minutes: Annotated[float | None, typer.Option(
-            "--max-minutes", min=0.0, help="Start no generation after this long.")] = None,
+            "--max-minutes", min=0.0, help="Start no generation after this long (then the "
+                                           "predictive checks run; 0: no limit).")] = 40.0,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0,
-                                             help="Worker processes; 0 = one per core."
-                                             )] = 1,
+                                             help="Worker processes (default 0: one per "
+                                                  "core; 1: this process).")] = 0,
         scheduler: Annotated[str | None, typer.Option(
             "--scheduler", help="A Dask scheduler address (instead of --workers).")] = None,
         resume: Annotated[bool, typer.Option(
@@ -140,8 +142,12 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             "--predictive", min=0, help="Posterior draws to run for the predictive checks "
                                         "and the outcomes (0: none).")] = 100,
         screening: Annotated[int, typer.Option(
-            "--screening", min=0, help="Morris trajectories of the screening that picks the "
-                                       "assumptions the proposal perturbs (0: all).")] = 6,
+            "--screening", min=0, help="Morris trajectories of the screening that ranks the "
+                                       "assumptions (0: none; the kernel perturbs all).")] = 6,
+        kernel_dims: Annotated[int, typer.Option(
+            "--kernel-dims", min=1, help="Assumptions the proposal kernel perturbs (the most "
+                                         "influential); the others come from their prior."
+                                         )] = 3,
         kernel_scale: Annotated[float, typer.Option(
             "--kernel-scale", min=0.0, help="Factor on the proposal kernel's covariance."
                                             )] = 1.0,
@@ -207,9 +213,10 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
             res = run_calibration(loaded, out=out_dir, folder=folder, population=population,
                                   generations=generations, min_epsilon=min_epsilon,
                                   discrepancy=discrepancy, screening=screening,
-                                  kernel_scale=kernel_scale, reading=reading, hold_out=held,
+                                  kernel_dims=kernel_dims, kernel_scale=kernel_scale,
+                                  reading=reading, hold_out=held,
                                   workers=workers, scheduler=scheduler, resume=resume,
-                                  max_seconds=None if max_minutes is None
+                                  max_seconds=None if not max_minutes
                                   else 60 * max_minutes, progress=progress)
             meta = {**res.settings, "priors": [
                 {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high}

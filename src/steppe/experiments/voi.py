@@ -58,9 +58,10 @@ from ..errors import ParameterError, SteppeError
 from ..observe.polls import PollDesign, run_poll
 from ..rng import Stream, stream_seed
 from ..scenario.loaded import LoadedScenario
-from .calibrate import Calibration, _draw_overrides, _weighted_quantiles, posterior_draws
+from ..scenario.loader import with_overrides
+from .calibrate import Calibration, _draw_overrides, _weighted_quantiles, in_order, posterior_draws
 from .design import Candidate, _answer, _poll_index, _Snapshot, candidate_designs
-from .executors import make_executor, use_threads
+from .executors import use_threads
 from .sensitivity import focus_stance
 
 __all__ = ["DEFAULT_CANDIDATES", "expected_width", "value_of_information"]
@@ -172,7 +173,8 @@ def value_of_information(cal: Calibration, src: str | Path | Mapping[str, Any]
         a list experiment, if exactly one has one).
     candidates
         ``(label, Candidate, stratify_by)`` triples (default :data:`DEFAULT_CANDIDATES`): a
-        direct question stratified by an attribute reports its share in each level too.
+        direct question stratified by an attribute reports its share in each level too
+        (the default language-stratified poll only where the population has languages).
     draws, level, seed, workers
         Posterior draws, the interval's level, the resampling seed, local processes.
 
@@ -198,7 +200,14 @@ def value_of_information(cal: Calibration, src: str | Path | Mapping[str, Any]
     at, base = dry.polls[idx]
     answer = _answer(loaded, base, None if base.list_experiment is not None
                      else focus_stance(loaded))
-    cands = list(DEFAULT_CANDIDATES if candidates is None else candidates)
+    if candidates is None:
+        # a poll stratified by an attribute the scenario's population does not have is
+        # left out of the defaults
+        pop = loaded.spec.population
+        have = {"language"} if pop is not None and pop.languages else set()
+        cands = [c for c in DEFAULT_CANDIDATES if c[2] is None or c[2] in have]
+    else:
+        cands = list(candidates)
     designs = []
     for _, c, strat in cands:
         d = candidate_designs(base, [c], answer)[0]
@@ -207,27 +216,17 @@ def value_of_information(cal: Calibration, src: str | Path | Mapping[str, Any]
                               "allocation": None, "report_by": (strat,)})
         designs.append(d)
     drawn = posterior_draws(cal, draws, seed)
-    executor = make_executor(workers=workers, tasks=draws)
-    tasks = []
-    for i, row in enumerate(drawn.to_dict("records")):
-        from ..scenario.loader import with_overrides
-
-        sc = with_overrides(loaded, _draw_overrides(cal, row), check_assumptions=False)
-        tasks.append((i, sc, int(row["run"]), idx, designs, answer, executor.threads))
-    results: list[dict[str, Any] | None] = [None] * draws
-    try:
-        for task, res in executor.map(_ask, tasks):
-            if isinstance(res, BaseException):
-                raise res
-            results[task[0]] = res
-    finally:
-        executor.close()
-    theta = np.array([r["private"] for r in results if r is not None])
+    scenarios = [with_overrides(loaded, _draw_overrides(cal, row), check_assumptions=False)
+                 for row in drawn.to_dict("records")]
+    results = in_order(_ask, len(scenarios), lambda threads: [
+        (i, sc, int(run), idx, designs, answer, threads)
+        for i, (sc, run) in enumerate(zip(scenarios, drawn["run"], strict=True))], workers)
+    theta = np.array([r["private"] for r in results])
     lo, hi = np.quantile(theta, [(1 - level) / 2, (1 + level) / 2])
     date = loaded.dates(np.array([float(at)]))
     rows = []
     for c, (label, _, _) in enumerate(cands):
-        y = np.vstack([r["figures"][c] for r in results if r is not None])
+        y = np.vstack([r["figures"][c] for r in results])
         keep = np.isfinite(y).all(axis=0)
         width = expected_width(theta, y[:, keep], level)
         rows.append({"design": label, "poll": base.name,

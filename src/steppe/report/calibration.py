@@ -68,6 +68,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ..experiments.calibrate import weighted_quantile
 from .plots import BLACK, BLUE, PALETTE, VERMILLION, _figure, _percent, _save
 from .summary import _table, fmt_pct, fmt_pp
 
@@ -359,49 +360,6 @@ def read_calibration(folder: str | Path) -> CalibrationResults:
 
 
 # -- posterior statistics -----------------------------------------------------------------
-def weighted_quantile(x: Any, w: Any, q: float | Sequence[float]) -> np.ndarray:
-    """Quantiles of weighted particles: for each probability, the smallest value whose
-    cumulative (normalised) weight reaches it, as ``steppe calibrate`` prints them.
-
-    NaN values (an assumption a reading fixes) and non-positive weights are left out; with
-    nothing left every quantile is NaN.
-
-    Parameters
-    ----------
-    x
-        The particles' values.
-    w
-        Their weights (any positive scale).
-    q
-        The probabilities, in [0, 1].
-
-    Returns
-    -------
-    numpy.ndarray
-        One value per probability (a 0-d array for a scalar ``q``).
-
-    Examples
-    --------
-    >>> float(weighted_quantile([1.0, 2.0, 3.0], [0.2, 0.2, 0.6], 0.5))
-    3.0
-    >>> float(weighted_quantile([1.0, float("nan")], [0.5, 0.5], 0.5))
-    1.0
-    """
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    qa = np.asarray(q, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(w) & (w > 0)
-    x, w = x[ok], w[ok]
-    if x.size == 0:
-        return np.full(qa.shape, np.nan)
-    order = np.argsort(x, kind="stable")
-    x = x[order]
-    cw = np.cumsum(w[order])
-    cw /= cw[-1]
-    idx = np.minimum(np.searchsorted(cw, qa - 1e-12, side="left"), x.size - 1)
-    return x[idx]
-
-
 @dataclass(frozen=True)
 class _Stat:
     median: float
