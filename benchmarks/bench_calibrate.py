@@ -13,8 +13,8 @@ Measured:
   does), at 1:2000 and 1:500, in this process (median of ``--sims`` simulations after one
   warm-up), and with two worker processes (``--sims`` simulations through the executor the
   calibration uses, process start-up included).
-- **The calibration's wall time**: read from a calibration folder (``calibration.json``:
-  ``seconds_total`` over every resumed session, and the simulations of every generation).
+- **The calibration's wall time**: read from a calibration folder (``generations.parquet``:
+  each generation's wall time and simulations, over every resumed session).
 - **Which scale the poll statistics need**: at the posterior's weighted median (all
   readings; the scenario's central values without a calibration folder), ``--runs`` runs at
   1:2000 and at 1:500. For each target figure: the mean and standard deviation over runs at
@@ -118,10 +118,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.calibration is not None and (args.calibration / "calibration.json").exists():
         meta = json.loads((args.calibration / "calibration.json").read_text())
         gens = pd.read_parquet(args.calibration / "generations.parquet")
+        secs = float(gens["seconds"].sum()) if "seconds" in gens else \
+            float(meta.get("seconds_total", meta["seconds"]))
         print(f"\ncalibration {args.calibration}: {len(gens)} generations, "
-              f"{int(gens['samples'].sum()):,} simulations (plus the screening's and 3 "
-              f"pilot runs), {meta.get('seconds_total', meta['seconds']) / 60:.1f} min "
-              f"wall time (generations and screening; the predictive checks after)")
+              f"{int(gens['samples'].sum()):,} simulations, {secs / 60:.1f} min of "
+              "generations (pyabc's wall time of each, whichever session ran it; the "
+              f"pilot runs and the screening before, the predictive checks after); "
+              f"{60 * gens['samples'].sum() / secs:.0f} simulations per minute")
 
     print(f"\nthe scale the poll statistics need: {args.runs} runs at each scale at "
           f"{where}")

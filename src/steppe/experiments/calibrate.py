@@ -13,9 +13,12 @@ et al. 2009, Del Moral et al. 2012) with `pyabc <https://pyabc.readthedocs.io>`_
 et al. 2022): each generation draws parameters from the previous one's weighted particles,
 perturbed, runs the scenario once per draw, and keeps the draws whose simulated figures lie
 within the generation's tolerance of the published ones; the tolerance shrinks to the median
-distance of the accepted draws. pyabc keeps every generation in a SQLite database
-(``OUT/calibration/calibration.db``): an interrupted calibration resumes from its last
-complete generation.
+distance of the accepted draws. Only the few assumptions that move the figures most (a
+Morris screening, :func:`screen`) are perturbed; the others are drawn from their prior
+(:func:`kernel_bandwidth` says why). The scenario's **readings** (:func:`readings`) are
+fitted together and weighed by their posterior probabilities (pyabc's model choice).
+pyabc keeps every generation in a SQLite database (``OUT/calibration/calibration.db``): an
+interrupted calibration resumes from its last complete generation.
 
 **The distance** between published figures ``y_i`` and a simulation's ``x_i`` is
 
@@ -401,8 +404,8 @@ class Calibration:
         each reading).
     generations : pandas.DataFrame
         Per generation ``t``: ``epsilon`` (the tolerance), ``samples`` (simulations run),
-        ``accepted``, ``acceptance`` and ``ess`` (effective sample size of the weights, all
-        readings together).
+        ``accepted``, ``acceptance``, ``ess`` (effective sample size of the weights, all
+        readings together) and ``seconds`` (its wall time, whichever session ran it).
     priors : list of Prior
         Every assumption with a range (as the scenario declares them).
     targets : pandas.DataFrame
@@ -660,7 +663,7 @@ def kernel_bandwidth(n: float, d: int) -> float:
 def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
               overrides: Mapping[str, Any] | None = None, out: str | Path,
               folder: str | Path | None = None,
-              population: int = 200, generations: int = 8, min_epsilon: float = 0.0,
+              population: int = 200, generations: int = 12, min_epsilon: float = 0.0,
               discrepancy: float = DISCREPANCY, pilot_runs: int = 3,
               screening: int = 6, kernel_dims: int = 3, kernel_scale: float = 1.0,
               reading: str | None = None, hold_out: Sequence[str] = (),
@@ -832,8 +835,9 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
                 if history.n_populations == 0:
                     raise SteppeError(f"the first generation failed in pyabc: {exc}") from None
                 stopped = (f"generation {history.n_populations} failed in pyabc ({exc}); "
-                           f"the posterior is generation {history.max_t}'s (a larger "
-                           "--population makes the weights steadier)")
+                           f"the posterior is generation {history.max_t}'s (a smaller "
+                           "--kernel-dims or a larger --population keeps the weights "
+                           "steadier)")
                 break
             if progress is not None:
                 pops = history.get_all_populations()
@@ -922,11 +926,16 @@ def _result(history: Any, ps: list[Prior], reads: list[Reading], targets: pd.Dat
                 total.append(pm * wt / wt.sum())
         wall = np.concatenate(total)
         ess.append(float(wall.sum() ** 2 / (wall ** 2).sum()))
+    all_pops = history.get_all_populations()
+    before = float(all_pops.loc[all_pops["t"] < 0, "wall_time"].sum())
+    seconds = pops["wall_time"].astype(float).to_numpy().copy()
+    if len(seconds):
+        seconds[0] += before   # the sample that set the first tolerance
     gens = pd.DataFrame({"t": pops["t"].astype(int), "epsilon": pops["epsilon"],
                          "samples": pops["samples"].astype(int),
                          "accepted": int(settings["population"]),
                          "acceptance": settings["population"] / pops["samples"],
-                         "ess": ess})
+                         "ess": ess, "seconds": seconds})
     return Calibration(posterior=post, generations=gens, priors=ps, targets=targets,
                        readings=reads, probabilities=probabilities, screening=screened,
                        settings=settings)

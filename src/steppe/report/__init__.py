@@ -405,8 +405,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
 
 
 def _calibration_only(folder: Path, out_dir: str | Path | None) -> list[Path]:
-    """The report of a folder that holds a calibration and no runs: its figures and a
-    ``summary.md`` with the calibration section alone."""
+    """The report of a folder that holds a calibration and no runs: its figures, those of
+    any global sensitivity analysis beside it, and a ``summary.md`` with their sections."""
     out = Path(out_dir) if out_dir is not None else folder / "report"
     out.mkdir(parents=True, exist_ok=True)
     name = folder.resolve().name
@@ -420,4 +420,7 @@ def _calibration_only(folder: Path, out_dir: str | Path | None) -> list[Path]:
             pass
     cal = calibration_report(folder / CALIBRATION_DIR, out, name=name)
     text = f"# {name}\n\n" + cal.markdown
-    return [*cal.files, write_summary(out / "summary.md", text)]
+    gsa_figures, gsa_text = gsa_section(folder, out, name=name)
+    if gsa_text:
+        text = text.rstrip() + "\n\n" + gsa_text
+    return [*cal.files, *gsa_figures, write_summary(out / "summary.md", text)]

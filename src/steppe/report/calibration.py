@@ -498,8 +498,12 @@ def _settings_lines(cal: CalibrationResults) -> list[str]:
     if math.isfinite(disc):
         facts.append(f"model discrepancy {disc:g} ({100 * disc:g} points of share added to "
                      "each figure's standard error)")
-    secs = _finite(m.get("seconds"))
-    if math.isfinite(secs):
+    gen_secs = (float(gens["seconds"].sum()) if gens is not None and "seconds" in gens
+                else math.nan)
+    secs = _finite(m.get("seconds_total", m.get("seconds")))
+    if math.isfinite(gen_secs):
+        facts.append(f"{_duration(gen_secs)} of generations (every session)")
+    elif math.isfinite(secs):
         facts.append(f"wall time {_duration(secs)}")
     targets = m.get("targets")
     if isinstance(targets, list) and targets:
