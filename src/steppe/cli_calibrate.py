@@ -128,8 +128,9 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
         min_epsilon: Annotated[float, typer.Option(
             "--min-epsilon", min=0.0, help="Stop once the tolerance is this small.")] = 0.0,
         max_minutes: Annotated[float | None, typer.Option(
-            "--max-minutes", min=0.0, help="Start no generation after this long (then the "
-                                           "predictive checks run; 0: no limit).")] = 40.0,
+            "--max-minutes", min=0.0, help="Start no generation that would not end within this "
+                                           "long (then the predictive checks run; 0: no "
+                                           "limit).")] = 40.0,
         workers: Annotated[int, typer.Option("--workers", "-w", min=0,
                                              help="Worker processes (default 0: one per "
                                                   "core; 1: this process).")] = 0,
@@ -189,8 +190,7 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
 
         over = {} if scale is None else {"population.scale": scale}
         loaded = load_scenario(scenario, over)
-        variants = {load_scenario(v, over).spec.name: load_scenario(v, over)
-                    for v in (variant or [])}
+        variants = {v.spec.name: v for v in (load_scenario(f, over) for f in variant or [])}
         if variants and predictive < 2:
             raise ParameterError("variants run at the posterior draws", field="--predictive",
                                  allowed=">= 2 with --variant", given=predictive)

@@ -387,3 +387,13 @@ def test_runs_on_a_dask_scheduler(tmp_path):
     assert list(res.generations["t"]) == [0, 1]
     _, lo, hi = res.interval("initial.shares.A")
     assert lo < 0.35 < hi
+
+
+def test_time_budget_stops_between_generations(tmp_path):
+    """No generation starts that would not end within the budget: with a budget shorter
+    than the first generation, the calibration keeps that one and says why it stopped."""
+    res = calibrate(_scenario(tmp_path, 0.35), out=tmp_path, population=20, generations=5,
+                    max_seconds=1e-3)
+    assert list(res.generations["t"]) == [0]
+    assert "time budget" in res.settings["stopped"]
+    assert (res.generations["seconds"] > 0).all()

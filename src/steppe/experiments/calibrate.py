@@ -716,8 +716,9 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     resume
         Continue the calibration in the folder if there is one (else start anew).
     max_seconds
-        Start no new generation after this much wall time (every complete generation is
-        kept; run again to continue).
+        Start no generation that would not end within this much wall time (its duration
+        foreseen by :func:`next_generation_seconds`; every complete generation is kept;
+        run again to continue).
     progress
         Called as ``progress(generation, epsilon, simulations)`` after each generation.
 
@@ -815,9 +816,16 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
         # after each, and the limits checked between them
         while history is None or history.n_populations < generations:
             if history is not None:
-                eps = float(history.get_all_populations()["epsilon"].iloc[-1])
-                if eps <= min_epsilon or (max_seconds is not None
-                                          and time.perf_counter() - t0 > max_seconds):
+                pops = history.get_all_populations()
+                eps = float(pops["epsilon"].iloc[-1])
+                if eps <= min_epsilon:
+                    break
+                if max_seconds is not None and time.perf_counter() - t0 \
+                        + next_generation_seconds(pops["wall_time"].to_numpy(float)) \
+                        > max_seconds:
+                    stopped = stopped or (
+                        "the time budget: the next generation would not end within it "
+                        "(run again with more --max-minutes to continue)")
                     break
             abc = pyabc.ABCSMC(sims, dists, pyabc.PNormDistance(p=2),
                                population_size=population, sampler=sampler,
@@ -859,6 +867,27 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
         "seconds_total": seconds + _earlier_seconds(folder, resume), "stopped": stopped,
         "readings": [{"name": r.name, "description": r.description, "fixed": r.fixed,
                       "priors": [p.key for p in r.priors]} for r in reads]})
+
+
+def next_generation_seconds(walls: np.ndarray) -> float:
+    """The foreseen wall time of the next generation, from those of the last ones: the last
+    one's, times the ratio of the last two (acceptance falls as the tolerance shrinks, so
+    each generation tends to take longer than the one before), the ratio kept within 1-4.
+
+    Examples
+    --------
+    >>> next_generation_seconds(np.array([60.0, 120.0, 180.0]))
+    270.0
+    >>> next_generation_seconds(np.array([100.0]))
+    100.0
+    """
+    w = np.asarray(walls, dtype=float)
+    w = w[np.isfinite(w) & (w > 0)]
+    if w.size == 0:
+        return 0.0
+    if w.size == 1:
+        return float(w[-1])
+    return float(w[-1] * min(max(w[-1] / w[-2], 1.0), 4.0))
 
 
 def _earlier_seconds(folder: Path, resume: bool) -> float:
