@@ -84,7 +84,7 @@ from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import read_scenario
 from .executors import Executor
 from .grid import design_key, design_points, params_key
-from .sensitivity import _outcomes, focus_stance
+from .sensitivity import _outcomes, check_complete, focus_stance
 from .store import SweepStore
 from .sweep import sweep
 
@@ -399,13 +399,7 @@ def _run(loaded: LoadedScenario, designs: list[dict[str, Any]], *, name: str,
                     workers=workers if not (scheduler or cluster) else None, out=folder,
                     scheduler=scheduler, cluster=cluster, resume=resume, progress=tick,
                     executor=executor)
-        store = SweepStore(folder)
-        if res.runs_failed or not res.complete:
-            first = store.failures()[:1]
-            raise SteppeError(
-                f"{res.runs_failed} run(s) of the sensitivity analysis failed"
-                + (f" (first: {first[0]['error']})" if first else "")
-                + f"; the finished runs are kept in {folder}: run again to resume")
+        store = check_complete(res, folder)
         stored = {(params_key(p["params"]), int(p["seed"])): int(p["point"])
                   for p in res.manifest["points"]}
         points = {pt.key: stored[(params_key(pt.params), pt.seed)]

@@ -206,13 +206,7 @@ def sensitivity(scenario: str | Path | LoadedScenario, *, runs: int | None = Non
                     workers=workers if not (scheduler or cluster) else None, out=folder,
                     scheduler=scheduler, cluster=cluster, resume=resume, progress=tick,
                     executor=executor)
-        store = SweepStore(folder)
-        if res.runs_failed or not res.complete:
-            first = store.failures()[:1]
-            raise SteppeError(
-                f"{res.runs_failed} run(s) of the sensitivity analysis failed"
-                + (f" (first: {first[0]['error']})" if first else "")
-                + f"; the finished runs are kept in {folder}: run again to resume")
+        store = check_complete(res, folder)
         points = {params_key(p["params"]): int(p["point"]) for p in res.manifest["points"]}
         series = _read_table(store, "series")
         polls = _read_table(store, "polls") if store.has("polls") else None
@@ -227,6 +221,25 @@ def sensitivity(scenario: str | Path | LoadedScenario, *, runs: int | None = Non
         Path(out).mkdir(parents=True, exist_ok=True)
         write_parquet_atomic(frame, Path(out) / SENSITIVITY_FILE)
     return frame
+
+
+def check_complete(res: Any, folder: Path) -> SweepStore:
+    """The sweep folder of an analysis whose runs all finished.
+
+    Raises
+    ------
+    SteppeError
+        Some run failed or did not finish (the message gives the first error; the
+        finished runs are kept, so running again resumes).
+    """
+    store = SweepStore(folder)
+    if res.runs_failed or not res.complete:
+        first = store.failures()[:1]
+        raise SteppeError(
+            f"{res.runs_failed} run(s) of the sensitivity analysis failed"
+            + (f" (first: {first[0]['error']})" if first else "")
+            + f"; the finished runs are kept in {folder}: run again to resume")
+    return store
 
 
 def _read_table(store: SweepStore, table: str) -> pd.DataFrame:
