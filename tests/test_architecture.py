@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "steppe"
 #: the layers, lowest first; a package may import its own modules and any lower layer
 LAYERS: list[set[str]] = [
     {"errors", "_version"},
-    {"rng", "rounding", "distributions", "state", "inputs"},
+    {"rng", "rounding", "distributions", "priors", "state", "inputs"},
     {"scenario", "population"},
     {"networks"},
     {"models"},

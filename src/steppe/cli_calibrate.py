@@ -23,8 +23,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import ParameterError
+from .priors import describe as prior_text
 
 __all__ = ["register"]
+
+
+def _num(v: float) -> str:
+    """Three significant digits, large numbers written out: 0.0512, 4,900."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _print(console: Console, res: Any) -> None:
@@ -32,13 +38,14 @@ def _print(console: Console, res: Any) -> None:
     table = Table(title="posterior (weighted median and 90% credible interval"
                   + (", all readings by their probabilities)" if several else ")"),
                   title_justify="left", show_edge=False)
-    for col in ("assumption (its field: calibration.json)", "prior range", "median",
+    for col in ("assumption (its field: calibration.json)", "prior", "median",
                 "90% interval"):
         table.add_column(col, justify="left" if col.startswith("assumption") else "right")
     for p in res.priors:
         med, lo, hi = res.interval(p.key)
-        table.add_row(escape(p.name), f"{p.low:.3g} – {p.high:.3g}", f"{med:.3g}",
-                      f"{lo:.3g} – {hi:.3g}")
+        prior = (f"{_num(p.low)} – {_num(p.high)}" if p.dist is None
+                 else f"{prior_text(p.dist)} on {_num(p.low)} – {_num(p.high)}")
+        table.add_row(escape(p.name), escape(prior), _num(med), f"{_num(lo)} – {_num(hi)}")
     console.print(table)
     if several:
         console.print("readings (posterior probability, equal prior odds): " + "; ".join(
@@ -219,7 +226,8 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                                   max_seconds=None if not max_minutes
                                   else 60 * max_minutes, progress=progress)
             meta = {**res.settings, "priors": [
-                {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high}
+                {"name": p.name, "fields": list(p.paths), "low": p.low, "high": p.high,
+                 "prior": None if p.dist is None else p.dist.model_dump()}
                 for p in res.priors], "targets": res.targets.to_dict(orient="records")}
             files: list[tuple[Path, Any]] = []
             pred = eff = vtable = None

@@ -72,6 +72,42 @@ def test_recovers_a_known_share(tmp_path):
     assert res.posterior["weight"].sum() == pytest.approx(1.0)
 
 
+def test_an_informative_prior_gives_the_exact_abc_posterior(tmp_path):
+    """A normal(0.45, 0.04) prior on the true share, a published 0.30 from a poll of 400
+    (se 0.023): the posterior is pulled from 0.30 towards the prior (to 0.38 at the last
+    tolerance of this short run, about 3 standard errors).
+
+    The exact ABC posterior at the last tolerance eps is prior(p) x P(|k/400 - 0.30| <=
+    eps s), with k hypergeometric (400 drawn from 5,000 agents, round(5000 p) of them A).
+    Its median must match the weighted median of the particles within 4 standard errors of
+    a median, 1 / (2 f(m) sqrt(ESS)) (0.02 here). A calibration that ignored the prior
+    would land near 0.30, some 15 of those standard errors away."""
+    from scipy.stats import hypergeom
+
+    from steppe import priors as pr
+
+    y, n, big = 0.30, 400, 5000
+    sc = _scenario(tmp_path, y, n=n)
+    sc["assumptions"][0]["prior"] = {"dist": "normal", "mean": 0.45, "sd": 0.04}
+    res = calibrate(sc, out=tmp_path, population=100, generations=4, discrepancy=0.0,
+                    screening=0)
+    eps = float(res.generations["epsilon"].iloc[-1])
+    s = math.sqrt(y * (1 - y) / n)
+    k_lo, k_hi = math.ceil(n * (y - eps * s) - 1e-9), math.floor(n * (y + eps * s) + 1e-9)
+    big_k = np.arange(round(0.05 * big), round(0.95 * big) + 1)
+    p = big_k / big
+    like = hypergeom.cdf(k_hi, big, big_k, n) - hypergeom.cdf(k_lo - 1, big, big_k, n)
+    post = pr.density(pr.Normal(dist="normal", mean=0.45, sd=0.04), 0.05, 0.95, p) * like
+    cdf = np.cumsum(post) / post.sum()
+    exact = float(np.interp(0.5, cdf, p))
+    f_m = (np.interp(exact + 0.01, p, cdf) - np.interp(exact - 0.01, p, cdf)) / 0.02
+    w = res.posterior["weight"].to_numpy()
+    ess = w.sum() ** 2 / (w ** 2).sum()
+    med, _, _ = res.interval("initial.shares.A")
+    assert abs(med - exact) < 4 / (2 * f_m * math.sqrt(ess))
+    assert exact > y + 0.02
+
+
 def test_resume_continues_the_same_history(tmp_path):
     sc = _scenario(tmp_path, 0.6)
     first = calibrate(sc, out=tmp_path, population=50, generations=2)
@@ -185,6 +221,12 @@ def test_resume_refuses_another_calibration(tmp_path):
     calibrate(_scenario(tmp_path, 0.6), out=tmp_path, population=20, generations=1)
     with pytest.raises(SteppeError, match="fitted other figures"):
         calibrate(_scenario(tmp_path, 0.3), out=tmp_path, population=20, generations=2)
+    # the same figures under another prior: the stored logit-scale values would mean other
+    # shares
+    sc = _scenario(tmp_path, 0.6)
+    sc["assumptions"][0]["prior"] = {"dist": "beta", "a": 2, "b": 2}
+    with pytest.raises(SteppeError, match="drew from other priors"):
+        calibrate(sc, out=tmp_path, population=20, generations=2)
 
 
 def test_model_choice_between_readings(tmp_path):

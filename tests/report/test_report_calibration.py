@@ -4,8 +4,8 @@
 The known posterior: the assumption ``initial.shares.A`` takes the values 0.2, 0.3, 0.4, 0.5
 with total weights 0.1, 0.2, 0.3, 0.4 (each value carried by ten particles). The cumulative
 weights are 0.1, 0.3, 0.6, 1.0, so the weighted median is 0.4 (the unweighted one would be
-0.35), the 5th percentile 0.2 and the 95th 0.5; against the prior range 0.1 to 0.9 the 90%
-interval is 1 − 0.3 / 0.8 = 62.5% narrower.
+0.35), the 5th percentile 0.2 and the 95th 0.5; against the uniform prior's 90% interval
+over 0.1 to 0.9 (0.14 to 0.86, 0.72 wide) the posterior's is 1 − 0.3 / 0.72 = 58.3% narrower.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def test_report_draws_every_calibration_file(results):
     # last ESS 12 of 40 (30%) is above 20%: no warning
     assert "few effective particles" not in cal
     # the known weighted posterior (module docstring)
-    assert ("| true share of A, March | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 62.5% |") in cal
+    assert ("| true share of A, March | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 58.3% |") in cal
     # one reading: no reading column, no probabilities
     assert "### Readings" not in cal and "reading |" not in cal
     # headline: whole population only, at each date, the last marked as the end
@@ -276,7 +276,7 @@ def test_partial_folder(results):
     assert names[-4:] == ["posterior_marginals.png", "posterior_pairs.png",
                           "calibration_diagnostics.png", "summary.md"]
     md = (results / "report" / "summary.md").read_text(encoding="utf-8")
-    assert "| true share of A, March | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 62.5% |" in md
+    assert "| true share of A, March | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 58.3% |" in md
     assert "No posterior predictive yet" in md
     for absent in ("### Headline", "still misses", "### Held-out", "### Variants",
                    "Which survey", "> Note:"):
@@ -340,18 +340,18 @@ def test_several_readings(results):
     assert "- **method-artefact**: the March poll's method inflated the share (fixes " \
         "`expression.enforcement` = 0)" in md
     # one row per assumption and reading; the fixed assumption says so
-    assert "| true share of A, March | hiding | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 62.5% |" in md
+    assert "| true share of A, March | hiding | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 58.3% |" in md
     # and all readings pooled by probability (as `steppe calibrate` prints them): the same
     # for the share; for the sanction, 17% of the weight sits at the method reading's 0
     assert ("| true share of A, March | all readings, by probability | 0.1 to 0.9 | 0.4 | "
-            "0.2 to 0.5 | 62.5% |") in md
+            "0.2 to 0.5 | 58.3% |") in md
     post = pd.read_parquet(results / "calibration" / "posterior.parquet")
     x = post["expression.enforcement"].fillna(0.0)
     w = np.where(post["reading"] == "hiding", 0.83, 0.17) * post["weight"]
     lo, med, hi = weighted_quantile(x, w, [0.05, 0.5, 0.95])
     assert lo == 0 and 0.9 < med < hi < 1.3
     assert (f"| sanction on voicing A (enforcement) | all readings, by probability | 0 to 2 "
-            f"| {med:.3g} | 0 to {hi:.3g} | {1 - hi / 2:.1%} |") in md
+            f"| {med:.3g} | 0 to {hi:.3g} | {1 - hi / (0.9 * 2):.1%} |") in md
     assert "| true share of A, March | method-artefact | 0.1 to 0.9 | 0.4 |" in md
     assert ("| sanction on voicing A (enforcement) | method-artefact | 0 to 2 | fixed at 0 "
             "| – | – |") in md
@@ -371,7 +371,7 @@ def test_a_reading_that_leaves_an_assumption_as_written():
                              [Reading("a", free=("x",)), Reading("b", free=())],
                              posterior=post)
     md = calibration_markdown(cal)
-    assert "| x share | a | 0 to 1 | 0.2 | 0.2 to 0.4 | 80.0% |" in md
+    assert "| x share | a | 0 to 1 | 0.2 | 0.2 to 0.4 | 77.8% |" in md
     assert "| x share | b | 0 to 1 | not varied (as written) | – | – |" in md
     # no readings.parquet: no probabilities, and no pooled row
     assert "were not recorded" in md and "all readings" not in md
@@ -391,7 +391,7 @@ def test_one_reading_draws_one_colour(results):
 def test_most_constrained_assumptions_first(results):
     write_calibration(results, partial=True)
     cal = read_calibration(results / "calibration")
-    # enforcement (interval within 0.9–1.3 of 0–2) before the share (62.5%) before the
+    # enforcement (interval within 0.9–1.3 of 0–2) before the share (58.3%) before the
     # ties per person (spread over the whole range)
     assert [p.key for p in _constrained(cal)] == ["expression.enforcement",
                                                   "initial.shares.A",

@@ -84,9 +84,13 @@ import pandas as pd
 from ..assembly import execute, load_scenario
 from ..errors import ParameterError, SteppeError
 from ..observe.targets import read_targets, target_rows
+from ..priors import describe as _prior_text
+from ..priors import morris_quantiles
+from ..priors import quantile as _prior_quantile
 from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import with_overrides
 from .executors import die_with_parent, threads_per_worker, use_threads
+from .sensitivity import whole_number
 
 __all__ = [
     "Calibration",
@@ -115,40 +119,74 @@ MISSING = 1e3
 
 @dataclass(frozen=True)
 class Prior:
-    """A uniform prior over one assumption's range, set in every field that carries it."""
+    """One assumption's prior over its range (uniform unless the scenario's ``prior``
+    table gives a distribution; see :mod:`steppe.priors`), set in every field that carries
+    it."""
 
     name: str
     paths: tuple[str, ...]
     low: float
     high: float
+    dist: Any = None
+    #: the field takes whole numbers: values are rounded to them
+    integer: bool = False
 
     @property
     def key(self) -> str:
         """The parameter's name in the posterior table (its first field)."""
         return self.paths[0]
 
+    def setting(self, value: float) -> int | float:
+        """The value as its field takes it (a whole number for a whole-number field)."""
+        return round(float(value)) if self.integer else float(value)
+
+    def at(self, q: float | np.ndarray) -> float | np.ndarray:
+        """The assumption's value at prior quantile ``q`` in [0, 1] (a uniform ``q`` is a
+        draw from the prior).
+
+        Examples
+        --------
+        >>> Prior("x", ("a",), 0.0, 2.0).at(0.25)
+        0.5
+        """
+        x = _prior_quantile(self.dist, self.low, self.high, q)
+        if self.integer:
+            x = np.round(x)
+        return float(x) if np.ndim(x) == 0 else x
+
     def value(self, u: float | np.ndarray) -> float | np.ndarray:
-        """The assumption's value at ``u`` on the logit scale the sampler works on:
-        ``low + (high - low) / (1 + exp(-u))``. A standard logistic ``u`` gives a uniform
-        value over the range, so the prior is the same; a proposal kernel on ``u`` never
-        leaves the range.
+        """The assumption's value at ``u`` on the logit scale the sampler works on: the
+        prior quantile at ``1 / (1 + exp(-u))`` (for a uniform prior ``low + (high - low)
+        / (1 + exp(-u))``). A standard logistic ``u`` gives a draw from the prior, so the
+        sampler's prior is the same standard logistic whatever the assumption's prior; a
+        proposal kernel on ``u`` never leaves the range.
 
         Examples
         --------
         >>> Prior("x", ("a",), 0.0, 2.0).value(0.0)
         1.0
         """
-        return self.low + (self.high - self.low) * _expit(u)
+        return self.at(_expit(u))
+
+    def within(self, low: float, high: float) -> Prior:
+        """The same prior truncated to a narrower range (a reading's ``ranges``)."""
+        return Prior(self.name, self.paths, float(low), float(high), self.dist, self.integer)
+
+    @property
+    def text(self) -> str:
+        """E.g. ``"beta(2, 5) over 0 to 1"``."""
+        return _prior_text(self.dist, self.low, self.high)
 
 
 def priors(loaded: LoadedScenario) -> list[Prior]:
-    """The scenario's assumptions that name a field, as uniform priors over their ranges
-    (an assumption with ``low == high`` is fixed, not a parameter)."""
+    """The scenario's assumptions that name a field, as priors over their ranges (an
+    assumption with ``low == high`` is fixed, not a parameter)."""
     out = []
     for a in loaded.spec.assumptions:
         if a.path is None or a.low is None or a.high is None or a.high <= a.low:
             continue
-        out.append(Prior(a.name, tuple(a.paths), float(a.low), float(a.high)))
+        out.append(Prior(a.name, tuple(a.paths), float(a.low), float(a.high), a.prior,
+                         whole_number(loaded, a)))
     return out
 
 
@@ -185,10 +223,11 @@ def readings(loaded: LoadedScenario) -> list[Reading]:
     out = []
     for r in loaded.spec.readings:
         fixed = {f: float(v) for path, v in r.fix.items() for f in by_path[path].paths}
-        free = [Prior(p.name, p.paths, *r.ranges[p.key]) if p.key in r.ranges else p
+        free = [p.within(*r.ranges[p.key]) if p.key in r.ranges else p
                 for p in ps if p.key not in r.fix]
         keys = {p.key for p in free}
-        free += [Prior(by_path[path].name, tuple(by_path[path].paths), lo, hi)
+        free += [Prior(by_path[path].name, tuple(by_path[path].paths), lo, hi,
+                       by_path[path].prior, whole_number(loaded, by_path[path]))
                  for path, (lo, hi) in r.ranges.items() if path not in keys]
         out.append(Reading(r.name, r.description, tuple(free), fixed))
     return out
@@ -206,7 +245,7 @@ def _overrides(ps: Sequence[Prior], values: Sequence[float]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p, v in zip(ps, values, strict=True):
         for path in p.paths:
-            out[path] = float(v)
+            out[path] = p.setting(v)
     return out
 
 
@@ -288,6 +327,22 @@ class _Simulator:
         return {f"t{i}": float(v) for i, v in enumerate(z)}
 
 
+def _check_settable(sim: _Simulator, reading: Reading) -> None:
+    """A reading whose assumptions the scenario refuses at their prior medians (a field of
+    the wrong type, a value it never takes) would be rejected in every simulation and
+    calibrate nothing: refuse it up front with the scenario's message."""
+    from ..assembly import assemble
+
+    values = [float(p.at(0.5)) for p in sim.priors]
+    try:
+        assemble(with_overrides(sim.scenario, {**sim.fixed, **_overrides(sim.priors, values)},
+                                check_assumptions=False), dry=True)
+    except SteppeError as exc:
+        raise SteppeError(f"reading {reading.name!r}: the scenario refuses its assumptions "
+                          f"at their prior medians, so every simulation would be rejected: "
+                          f"{exc}") from None
+
+
 def in_order(fn: Callable[[Any], Any], n: int,
              tasks_for: Callable[[int | None], list[Any]], workers: int | None) -> list[Any]:
     """Run ``fn`` on the ``n`` tasks ``tasks_for(threads)`` builds (each a tuple whose first
@@ -362,9 +417,13 @@ def screen(sim: _Simulator, *, trajectories: int = 6, levels: int = 4, seed: int
 
     ps = list(sim.priors)
     k = len(ps)
+    # on the unit cube of prior quantiles (a uniform prior: low + q (high - low), as
+    # SALib would scale it; a distribution: its quantiles at the grid's midpoints)
     problem = {"num_vars": k + 1, "names": [p.key for p in ps] + ["(dummy)"],
-               "bounds": [[p.low, p.high] for p in ps] + [[0.0, 1.0]]}
-    x = morris_sample.sample(problem, N=trajectories, num_levels=levels, seed=seed)
+               "bounds": [[0.0, 1.0]] * (k + 1)}
+    q = morris_sample.sample(problem, N=trajectories, num_levels=levels, seed=seed)
+    x = np.column_stack([p.at(morris_quantiles(p.dist, q[:, i], levels))
+                         for i, p in enumerate(ps)] + [q[:, k]])
     # common random numbers along a trajectory, except for the dummy's step, which only
     # changes the random streams: its effect is the run-to-run noise
     runs = [_run_index([float(j // (k + 2)), float(seed), float(row[k])])
@@ -379,7 +438,7 @@ def screen(sim: _Simulator, *, trajectories: int = 6, levels: int = 4, seed: int
     # whole range
     mu = np.zeros((k + 1, z.shape[1]))
     for j in range(z.shape[1]):
-        res = morris_analyze.analyze(problem, x, z[:, j], num_levels=levels, seed=seed,
+        res = morris_analyze.analyze(problem, q, z[:, j], num_levels=levels, seed=seed,
                                      print_to_console=False)
         mu[:, j] = np.asarray(res["mu_star"])
     excess = mu[:k] - mu[k][None, :]
@@ -774,6 +833,8 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
     fit = targets[~held].reset_index(drop=True)
     sims = [_Simulator(loaded, fit, r.priors, scales[~held], r.fixed, m)
             for m, r in enumerate(reads)]
+    for sim, r in zip(sims, reads, strict=True):
+        _check_settable(sim, r)
     y = fit["value"].to_numpy(dtype=float) / scales[~held]
     observed = {f"t{i}": float(v) for i, v in enumerate(y)}
     t0 = time.perf_counter()
@@ -811,6 +872,7 @@ def calibrate(src: str | Path | Mapping[str, Any] | LoadedScenario, *,
                                   "(or the same figures with other scales: another "
                                   "scenario, scale, discrepancy or hold-out); --no-resume "
                                   "starts anew")
+        _check_priors(folder / "priors.json", reads, resumed=history is not None)
         # one generation at a time (a fresh ABCSMC loading the database each time, which
         # is how pyabc adapts the tolerance and the proposal between generations): progress
         # after each, and the limits checked between them
@@ -888,6 +950,31 @@ def next_generation_seconds(walls: np.ndarray) -> float:
     if w.size == 1:
         return float(w[-1])
     return float(w[-1] * min(max(w[-1] / w[-2], 1.0), 4.0))
+
+
+def _check_priors(path: Path, reads: Sequence[Reading], *, resumed: bool) -> None:
+    """The sampler's database holds logit-scale values, which mean other assumption values
+    under other priors: a resumed calibration must have the same priors and readings.
+    ``path`` records them (written when a calibration starts, or resumes one from before
+    it was written)."""
+    import json
+
+    from ..observe.writers import write_json_atomic
+
+    now = json.loads(json.dumps([
+        {"reading": r.name, "fixed": sorted([k, v] for k, v in r.fixed.items()),
+         "priors": [[p.key, p.low, p.high, p.text] for p in r.priors]} for r in reads]))
+    if resumed and path.exists():
+        try:
+            before = json.loads(path.read_text())
+        except (OSError, ValueError):
+            before = None
+        if before != now:
+            raise SteppeError(f"{path.parent}: the calibration there drew from other priors "
+                              "(other ranges, prior distributions or readings; see "
+                              f"{path.name}); --no-resume starts anew")
+        return
+    write_json_atomic(now, path)
 
 
 def _earlier_seconds(folder: Path, resume: bool) -> float:
@@ -1051,7 +1138,7 @@ def _draw_overrides(cal: Calibration, row: Mapping[str, Any],
     over: dict[str, Any] = dict(r.fixed)
     for p in r.priors:
         for path in p.paths:
-            over[path] = float(row[p.key])
+            over[path] = p.setting(float(row[p.key]))
     return {k: v for k, v in over.items() if keep(k)}
 
 

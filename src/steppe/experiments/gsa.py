@@ -10,7 +10,9 @@ Morris (elementary effects), the screening
     assumption (:func:`SALib.sample.morris.sample`): each path moves every assumption once,
     by a step of ``levels / (2 (levels - 1))`` of its range. Per outcome and assumption:
     ``mu_star``, the mean absolute effect of moving the assumption over its *full range*
-    (outcome units, a share for the shares: 0.05 is 5 pp), with a bootstrap 95% interval
+    (outcome units, a share for the shares: 0.05 is 5 pp; for an assumption whose
+    ``prior`` is a distribution the levels are its quantiles ``(j + 1/2) / levels`` and
+    the range is that of its quantiles), with a bootstrap 95% interval
     ``mu_star_conf``; ``mu``, the signed mean (opposite effects cancel in it); and
     ``sigma``, their spread (large when the effect depends on the other assumptions:
     interactions or non-linearity). Costs ``trajectories x (k + 2)`` runs for ``k``
@@ -80,11 +82,13 @@ import pandas as pd
 
 from ..errors import ParameterError, ScenarioError, SteppeError
 from ..observe.writers import write_parquet_atomic
+from ..priors import morris_quantiles
+from ..priors import quantile as prior_quantile
 from ..scenario.loaded import LoadedScenario
 from ..scenario.loader import read_scenario
 from .executors import Executor
 from .grid import design_key, design_points, params_key
-from .sensitivity import _outcomes, check_complete, focus_stance
+from .sensitivity import _outcomes, check_complete, focus_stance, whole_number
 from .store import SweepStore
 from .sweep import sweep
 
@@ -173,8 +177,9 @@ class Marginal:
 @dataclass(frozen=True)
 class Factor:
     """One assumption of a global analysis: its name, the fields that carry it, its range,
-    whether the field takes whole numbers, the posterior marginal if one is given, and
-    the value a posterior's reading fixes it at (then it is set, not varied)."""
+    whether the field takes whole numbers, the posterior marginal if one is given, the
+    value a posterior's reading fixes it at (then it is set, not varied), and its prior
+    over the range (:mod:`steppe.priors`; ``None``: uniform)."""
 
     name: str
     paths: tuple[str, ...]
@@ -183,6 +188,7 @@ class Factor:
     integer: bool = False
     marginal: Marginal | None = None
     fixed: float | None = None
+    prior: Any = None
 
     @property
     def key(self) -> str:
@@ -191,7 +197,8 @@ class Factor:
 
     def values(self, u: np.ndarray) -> list[Any]:
         """The field values at unit-cube coordinates ``u``: through the posterior marginal,
-        else uniform over ``low`` - ``high``; whole numbers for a whole-number field; 12
+        else through the prior's quantile function over ``low`` - ``high`` (uniform unless
+        the assumption declares a ``prior``); whole numbers for a whole-number field; 12
         significant digits (so that a sweep point's identity does not hang on the last bit
         of a float)."""
         u = np.asarray(u, dtype=float)
@@ -200,7 +207,7 @@ class Factor:
         elif self.marginal is not None:
             x = self.marginal.quantile(u)
         else:
-            x = self.low + u * (self.high - self.low)
+            x = prior_quantile(self.prior, self.low, self.high, u)
         if self.integer:
             return [round(float(v)) for v in x]
         return [float(f"{float(v):.12g}") for v in x]
@@ -242,10 +249,8 @@ def factors(loaded: LoadedScenario, posterior: pd.DataFrame | None = None) -> li
     for a in loaded.spec.assumptions:
         if a.path is None or a.low is None or a.high is None or not a.high > a.low:
             continue
-        current = loaded.field_value(a.path)
-        integer = (isinstance(current, int) and not isinstance(current, bool)
-                   and float(a.low).is_integer() and float(a.high).is_integer())
-        out.append(Factor(a.name, tuple(a.paths), float(a.low), float(a.high), integer))
+        out.append(Factor(a.name, tuple(a.paths), float(a.low), float(a.high),
+                          whole_number(loaded, a), prior=a.prior))
     if not out:
         raise ScenarioError("no assumption to vary: a global sensitivity analysis needs "
                             "[[assumptions]] with a path and a range (low < high)",
@@ -283,7 +288,7 @@ def factors(loaded: LoadedScenario, posterior: pd.DataFrame | None = None) -> li
         low, high = ranges.get(f.key, (f.low, f.high))
         result.append(Factor(f.name, f.paths, float(low), float(high), f.integer,
                              Marginal.from_posterior(posterior, f.key) if f.key in named
-                             else None, fix.get(f.key)))
+                             else None, fix.get(f.key), f.prior))
     return result
 
 
@@ -552,7 +557,11 @@ def morris(scenario: str | Path | LoadedScenario, *, trajectories: int = 10, lev
     dummy = np.rint(unit[:, -1] * (levels - 1)).astype(int)
     seeds = [_run_seed(s, "morris", i // size, int(dummy[i])) for i in range(len(unit))]
     name = gsa_name("morris", over)
-    outcomes, y = _run(loaded, _designs(fs, fixed, unit, seeds), name=name, out=out,
+    # a prior given as a distribution is sampled at its quantiles (j + 1/2) / levels
+    at = np.column_stack([unit[:, j] if f.marginal is not None
+                          else morris_quantiles(f.prior, unit[:, j], levels)
+                          for j, f in enumerate(fs)] + [unit[:, -1]])
+    outcomes, y = _run(loaded, _designs(fs, fixed, at, seeds), name=name, out=out,
                        workers=workers, scheduler=scheduler, cluster=cluster, resume=resume,
                        progress=progress, executor=executor)
     rows = []

@@ -72,6 +72,40 @@ def focus_stance(loaded: LoadedScenario) -> str:
     return make_model(loaded).stances[0]
 
 
+def whole_number(loaded: LoadedScenario, assumption: Any) -> bool:
+    """Whether an assumption's field takes only whole numbers: its value in the scenario
+    is an integer, so are its range's ends, and the scenario refuses a value half-way
+    between two of them (a field that takes any number, such as a beta's shape written
+    ``b = 5``, is not one). Analyses that vary it set whole numbers.
+
+    Examples
+    --------
+    >>> sc = read_scenario({"name": "s", "seed": 1, "network": {"kind": "complete", "n": 9},
+    ...     "model": {"name": "deffuant", "mu": 0.3, "epsilon": 1},
+    ...     "stop": {"max_sweeps": 2},
+    ...     "assumptions": [{"name": "n", "path": "network.n", "low": 5, "high": 9},
+    ...                     {"name": "e", "path": "model.epsilon", "low": 0, "high": 1}]})
+    >>> [whole_number(sc, a) for a in sc.spec.assumptions]
+    [True, False]
+    """
+    from ..assembly import assemble
+    from ..scenario.loader import with_overrides
+
+    a = assumption
+    current = None if a.path is None else loaded.field_value(a.path)
+    if not (isinstance(current, int) and not isinstance(current, bool)
+            and a.low is not None and a.high is not None
+            and float(a.low).is_integer() and float(a.high).is_integer()):
+        return False
+    probe = float(a.low) + 0.5
+    try:
+        assemble(with_overrides(loaded, dict.fromkeys(a.paths, probe),
+                                check_assumptions=False), dry=True)
+    except SteppeError:
+        return True
+    return False
+
+
 def _outcomes(series: pd.DataFrame, polls: pd.DataFrame | None,
               focus: str) -> dict[str, np.ndarray]:
     """Per-run outcomes of one setting (``series`` and ``polls`` of its runs)."""

@@ -10,10 +10,11 @@ What :func:`calibration_report` draws (PNG, 150 dpi, into the report folder):
 
 - ``posterior_marginals.png``: one panel per assumption, the posterior (weighted histogram
   and weighted kernel density of the last generation's particles) over the prior's range,
-  the uniform prior as a dashed line; one colour per reading when there are several, and a
-  dotted line where a reading fixes the assumption (from ``posterior.parquet``);
+  the prior's density as a dashed line (uniform unless the assumption declares a
+  ``prior``); one colour per reading when there are several, and a dotted line where a
+  reading fixes the assumption (from ``posterior.parquet``);
 - ``posterior_pairs.png``: the most constrained assumptions (at most six, ranked by how much
-  narrower the posterior's 90% interval is than the prior range), a corner plot: weighted
+  narrower the posterior's 90% interval is than the prior's), a corner plot: weighted
   histograms on the diagonal, weighted 2-D histograms below it (one reading) or particles
   coloured by reading and sized by weight (several readings);
 - ``predictive.png``: every published figure (black point; vermillion diamond when outside)
@@ -32,12 +33,13 @@ What :func:`calibration_report` draws (PNG, 150 dpi, into the report folder):
 
 The section (:func:`calibration_markdown`) states the settings, warns when the last
 generation's ESS is below 20% of the population, gives the readings' posterior
-probabilities, a table of the assumptions (prior range, weighted posterior median, 90%
-credible interval, how much narrower than the prior; with several readings one row per
-reading and one for all readings weighed by their probabilities), the headline shares with
-their posterior intervals (``outcomes.parquet``, whole population), the published figures
-the fitted model still misses (figures held out of the fit, ``held_out``, counted apart),
-and the held-out checks, variants and value-of-information tables when present.
+probabilities, a table of the assumptions (prior, weighted posterior median, 90%
+credible interval, how much narrower than the prior's 90% interval; with several readings
+one row per reading and one for all readings weighed by their probabilities), the headline
+shares with their posterior intervals (``outcomes.parquet``, whole population), the
+published figures the fitted model still misses (figures held out of the fit,
+``held_out``, counted apart), and the held-out checks, variants and value-of-information
+tables when present.
 
 Weighted quantiles (:func:`weighted_quantile`) are those ``steppe calibrate`` prints: the
 smallest particle value whose cumulative weight reaches the probability (with a tolerance
@@ -69,6 +71,10 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..experiments.calibrate import weighted_quantile
+from ..priors import density as prior_density
+from ..priors import describe as prior_text
+from ..priors import from_dict as prior_from_dict
+from ..priors import quantile as prior_quantile
 from .plots import BLACK, BLUE, PALETTE, VERMILLION, _figure, _percent, _save
 from .summary import _table, fmt_pct, fmt_pp
 
@@ -121,12 +127,14 @@ MEASURES = ("private", "voiced", "hidden")
 @dataclass(frozen=True)
 class PriorRange:
     """One calibrated assumption: its name, the fields that carry it (the first is its
-    column in ``posterior.parquet``) and its uniform prior's range (NaN when unknown)."""
+    column in ``posterior.parquet``), its prior's range (NaN when unknown) and its prior
+    distribution over the range (:mod:`steppe.priors`; ``None``: uniform)."""
 
     name: str
     fields: tuple[str, ...]
     low: float
     high: float
+    dist: Any = None
 
     @property
     def key(self) -> str:
@@ -137,6 +145,32 @@ class PriorRange:
     def width(self) -> float:
         """The prior range's width (NaN when unknown)."""
         return self.high - self.low
+
+    @property
+    def known(self) -> bool:
+        """Whether the range is recorded (finite, ``low < high``)."""
+        return math.isfinite(self.width) and self.width > 0
+
+    def spread(self, level: float = LEVEL) -> float:
+        """The width of the prior's central ``level`` interval (NaN when the range is
+        unknown): what a posterior interval of the same level is compared with."""
+        if not self.known:
+            return math.nan
+        lo, hi = prior_quantile(self.dist, self.low, self.high,
+                                np.array([(1 - level) / 2, (1 + level) / 2]))
+        return float(hi - lo)
+
+    def density(self, x: np.ndarray) -> np.ndarray:
+        """The prior density at ``x`` (the range must be known)."""
+        return prior_density(self.dist, self.low, self.high, x)
+
+    @property
+    def text(self) -> str:
+        """E.g. ``"0 to 1"`` (uniform) or ``"beta(2, 5) over 0 to 1"``."""
+        if not self.known:
+            return "not recorded"
+        span = f"{_num(self.low)} to {_num(self.high)}"
+        return span if self.dist is None else f"{prior_text(self.dist)} over {span}"
 
 
 @dataclass(frozen=True)
@@ -273,12 +307,13 @@ def _priors(meta: Mapping[str, Any], posterior: pd.DataFrame | None,
         try:
             fields = tuple(str(f) for f in p["fields"]) or (str(p["name"]),)
             out.append(PriorRange(str(p.get("name") or fields[0]), fields,
-                                  _finite(p.get("low")), _finite(p.get("high"))))
-        except (KeyError, TypeError, AttributeError):
+                                  _finite(p.get("low")), _finite(p.get("high")),
+                                  prior_from_dict(p.get("prior"))))
+        except (KeyError, TypeError, AttributeError, ValueError):
             bad += 1
     if bad:
         notes.append(f"{CALIBRATION_DIR}/calibration.json: {bad} prior(s) without "
-                     "'fields'; left out")
+                     "'fields' or with an unreadable 'prior'; left out")
     if posterior is not None:
         if not out:  # no priors recorded: every numeric column, range unknown
             out = [PriorRange(str(c), (str(c),), math.nan, math.nan) for c in posterior.columns
@@ -365,7 +400,7 @@ class _Stat:
     median: float
     low: float
     high: float
-    narrower: float  # 1 - (high - low) / prior width
+    narrower: float  # 1 - (high - low) / width of the prior's interval of the same level
     fixed: float | None = None
     particles: int = 0
 
@@ -381,8 +416,8 @@ def _stat(cal: CalibrationResults, reading: Reading, prior: PriorRange,
     if n == 0:
         return _Stat(math.nan, math.nan, math.nan, math.nan, fixed)
     lo, med, hi = weighted_quantile(x, d["weight"], [(1 - level) / 2, 0.5, (1 + level) / 2])
-    width = prior.width
-    narrower = 1 - (hi - lo) / width if math.isfinite(width) and width > 0 else math.nan
+    width = prior.spread(level)
+    narrower = 1 - (hi - lo) / width if width > 0 else math.nan
     return _Stat(float(med), float(lo), float(hi), float(narrower), None, n)
 
 
@@ -407,13 +442,13 @@ def _pooled_stat(cal: CalibrationResults, prior: PriorRange, probs: Mapping[str,
         if fv is not None:
             x[m & ~np.isfinite(x)] = fv
     lo, med, hi = weighted_quantile(x, w, [(1 - level) / 2, 0.5, (1 + level) / 2])
-    width = prior.width
-    narrower = 1 - (hi - lo) / width if math.isfinite(width) and width > 0 else math.nan
+    width = prior.spread(level)
+    narrower = 1 - (hi - lo) / width if width > 0 else math.nan
     return _Stat(float(med), float(lo), float(hi), float(narrower))
 
 
 def _constrained(cal: CalibrationResults, k: int = MAX_PAIRS) -> list[PriorRange]:
-    """The ``k`` assumptions whose posterior interval is narrowest against the prior range
+    """The ``k`` assumptions whose posterior interval is narrowest against the prior's
     (the largest narrowing over the readings), most constrained first."""
     ranked = []
     for i, p in enumerate(cal.priors):
@@ -556,8 +591,7 @@ def _assumptions_lines(cal: CalibrationResults) -> list[str]:
     pooled = Reading("all readings, by probability")
     rows = []
     for p in cal.priors:
-        prior = (f"{_num(p.low)} to {_num(p.high)}" if math.isfinite(p.width)
-                 else "not recorded")
+        prior = p.text
         for r in ([pooled] if probs else []) + cal.readings:
             s = _pooled_stat(cal, p, probs) if r is pooled and probs else _stat(cal, r, p)
             head = [p.name, r.name] if several else [p.name]
@@ -570,14 +604,17 @@ def _assumptions_lines(cal: CalibrationResults) -> list[str]:
             else:
                 rows.append([*head, prior, _num(s.median), f"{_num(s.low)} to {_num(s.high)}",
                              fmt_pct(s.narrower)])
-    header = ["assumption", *(["reading"] if several else []), "prior range (uniform)",
-              "posterior median", f"{LEVEL:.0%} credible interval", "narrower than the prior"]
+    header = ["assumption", *(["reading"] if several else []), "prior (uniform unless said)",
+              "posterior median", f"{LEVEL:.0%} credible interval",
+              f"narrower than the prior's {LEVEL:.0%}"]
     return ["### Assumptions", "",
             "Weighted median and central 90% credible interval of the last generation's "
             "particles" + ("; *all readings, by probability* weighs each reading's particles "
                            "by its posterior probability" if probs else "")
-            + "; *narrower than the prior* is 1 − (interval width / prior range): 0% "
-            "means the figures say nothing about the assumption.", "",
+            + f"; *narrower than the prior's {LEVEL:.0%}* is 1 − (its width / the width "
+            f"of the prior's central {LEVEL:.0%} interval): about 0% means the figures say "
+            "nothing about the assumption (negative: the posterior leans to a part of the "
+            "range the prior thought unlikely).", "",
             *_table(header, rows, left=2 if several else 1), ""]
 
 
@@ -742,7 +779,7 @@ def calibration_markdown(cal: CalibrationResults, *, figures: Sequence[str] = ()
     ...     [PriorRange("share", ("s",), 0.0, 1.0)], [Reading("")],
     ...     posterior=pd.DataFrame({"s": [0.2, 0.4, 0.6], "weight": [0.3, 0.4, 0.3]}))
     >>> md = calibration_markdown(cal)
-    >>> "| share | 0 to 1 | 0.4 | 0.2 to 0.6 | 60.0% |" in md
+    >>> "| share | 0 to 1 | 0.4 | 0.2 to 0.6 | 55.6% |" in md
     True
     """
     lines = ["## Calibration", ""]
@@ -803,7 +840,7 @@ def _kde(x: np.ndarray, w: np.ndarray, grid: np.ndarray, low: float, high: float
 
 
 def _extent(cal: CalibrationResults, p: PriorRange) -> tuple[float, float]:
-    if math.isfinite(p.width) and p.width > 0:
+    if p.known:
         return p.low, p.high
     x = cal.posterior[p.key].to_numpy(dtype=float) if cal.posterior is not None else []
     x = np.asarray(x)[np.isfinite(x)]
@@ -887,15 +924,17 @@ def plot_posterior_marginals(cal: CalibrationResults, path: str | Path, *,
                 ax.plot(grid, dens, color=c, linewidth=1.6)
             top = max(top, float(np.nanmax(hist, initial=0.0)),
                       float(np.nanmax(dens, initial=0.0)) if dens is not None else 0.0)
-        if math.isfinite(p.width) and p.width > 0:
-            ax.hlines(1 / p.width, p.low, p.high, color=GREY, linestyle="--", linewidth=1.0)
-            top = max(top, 1 / p.width)
+        if p.known:
+            prior = p.density(grid)
+            ax.plot(grid, prior, color=GREY, linestyle="--", linewidth=1.0)
+            top = max(top, float(np.nanmax(prior, initial=0.0)))
         ax.set_xlim(low, high)
         ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
         ax.set_yticks([])
         _compact_ticks(ax)
         ax.tick_params(labelsize=7)
-        ax.set_title(_wrap(p.name, 34), fontsize=7.5)
+        ax.set_title(_wrap(p.name, 34) + ("" if p.dist is None
+                                          else f"\nprior {prior_text(p.dist)}"), fontsize=7.5)
     for j in range(len(priors), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     handles: list[Any] = []
@@ -909,7 +948,8 @@ def plot_posterior_marginals(cal: CalibrationResults, path: str | Path, *,
                         Line2D([], [], color=BLUE, linewidth=1.6)))
         labels.append("posterior: weighted histogram and kernel density")
     handles.append(Line2D([], [], color=GREY, linestyle="--"))
-    labels.append("prior (uniform over the range)")
+    labels.append("prior (uniform over the range)" if all(p.dist is None for p in priors)
+                  else "prior (its density over the range)")
     if fixed_any:
         handles.append(Line2D([], [], color=BLACK, linestyle=":", linewidth=1.8,
                               marker="v", markersize=6))

@@ -177,7 +177,8 @@ def gsa_markdown(frame: pd.DataFrame, method: str, over: str, *,
     """
     morris_table = method == "morris"
     v = verdicts(frame)
-    where = ("each over its prior range (uniform)" if over == "prior" else
+    where = ("each over its prior (uniform over its range unless the scenario gives it "
+             "a prior distribution)" if over == "prior" else
              "each over its posterior marginal (from the calibration; assumptions taken "
              "as independent, their posterior correlations ignored)")
     if morris_table:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError, ScenarioError
+from ..priors import check as check_prior
 from .files import apply_overrides, check_depth, read_scenario_file, resolve_variant, set_path
 from .loaded import LoadedScenario
 from .messages import validate
@@ -123,6 +124,13 @@ def _check_readings(loaded: LoadedScenario) -> None:
                 if kind == "fix":
                     for p in by_path[path][1].paths:
                         data = set_path(data, p, value)
+                elif by_path[path][1].prior is not None:
+                    try:
+                        check_prior(by_path[path][1].prior, *map(float, value))
+                    except ValueError as exc:
+                        raise loaded.fail(f"reading {r.name!r}: the prior of assumption "
+                                          f"{by_path[path][1].name!r} over this range: {exc}",
+                                          f"readings.{k}.ranges", given=list(value)) from None
         try:
             validate(data, loaded.source)
         except ScenarioError as exc:

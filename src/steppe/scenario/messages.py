@@ -32,11 +32,19 @@ def _network_kinds() -> set[str]:
             for m in typing.get_args(union)}
 
 
+#: the tags of the distribution tables (per-agent quantities and assumptions' priors)
+_DIST_TAGS = {"constant", "uniform", "normal", "beta", "lognormal", "loguniform", "triangular"}
+
+
 def _format_loc(loc: tuple[Any, ...]) -> str:
     parts = list(loc)
     # inside the network union pydantic puts the kind tag in the path: network.complete.n
     if len(parts) > 1 and parts[0] == "network" and parts[1] in _network_kinds():
         del parts[1]
+    # and inside a distribution table its dist tag: assumptions.0.prior.beta.a (a tag with
+    # a field after it: a field of that name would hold a number, not a table)
+    parts = [x for i, x in enumerate(parts)
+             if not (i > 0 and i < len(parts) - 1 and x in _DIST_TAGS)]
     return ".".join(str(x) for x in parts)
 
 
@@ -48,9 +56,14 @@ def _problems(exc: ValidationError) -> list[str]:
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         given = err.get("input")
-        if err["type"] == "union_tag_invalid":
+        if err["type"] == "union_tag_invalid" and loc.startswith("network"):
             kinds = ", ".join(sorted(_network_kinds()))
             line = f"{loc}.kind: unknown network kind (allowed: {kinds}; given: " \
+                   f"{err['ctx']['tag']!r})"
+        elif err["type"] == "union_tag_invalid":
+            tag = str(err["ctx"]["discriminator"]).strip("'")
+            allowed = str(err["ctx"]["expected_tags"]).replace("'", "")
+            line = f"{loc}.{tag}: unknown {tag} (allowed: {allowed}; given: " \
                    f"{err['ctx']['tag']!r})"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"

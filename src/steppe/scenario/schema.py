@@ -25,6 +25,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..distributions import DistLike
+from ..priors import PriorDist
+from ..priors import check as check_prior
 
 __all__ = [
     "BarabasiAlbertSpec",
@@ -723,8 +725,15 @@ class AssumptionSpec(_Strict):
     """Low end of the plausible range."""
     high: float | None = None
     """High end of the plausible range."""
+    prior: PriorDist | None = None
+    """How likely each value of the range is before the polls are seen, for `steppe
+    calibrate` and the global sensitivity analyses: a table such as
+    ``{ dist = "beta", a = 2, b = 5 }`` (stretched over the range), ``{ dist = "normal",
+    mean = 0.3, sd = 0.1 }`` or ``{ dist = "lognormal", mu = -2, sigma = 1 }`` (truncated
+    to it), ``{ dist = "loguniform" }`` or ``{ dist = "triangular", mode = 0.2 }``.
+    Default: uniform over the range."""
     note: str = ""
-    """Why this range."""
+    """Why this range (and this prior)."""
 
     @property
     def paths(self) -> list[str]:
@@ -740,6 +749,14 @@ class AssumptionSpec(_Strict):
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"assumption {self.name!r}: low ({self.low}) is above high "
                              f"({self.high})")
+        if self.prior is not None:
+            if self.path is None:
+                raise ValueError(f"assumption {self.name!r}: a prior needs a path, low "
+                                 "and high")
+            try:
+                check_prior(self.prior, float(self.low), float(self.high))
+            except ValueError as exc:
+                raise ValueError(f"assumption {self.name!r}: {exc}") from None
         return self
 
 
