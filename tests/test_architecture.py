@@ -24,7 +24,8 @@ LAYERS: list[set[str]] = [
     {"assembly", "validation"},
     {"experiments"},
     {"report"},
-    {"cli_sweep", "cli_sensitivity", "cli_design", "cli_calibrate"},
+    {"explore"},
+    {"cli_sweep", "cli_sensitivity", "cli_design", "cli_calibrate", "cli_explore"},
     {"cli", "__init__"},
     {"__main__"},
 ]
