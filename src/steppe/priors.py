@@ -123,6 +123,20 @@ _ADAPTER: TypeAdapter[Any] = TypeAdapter(PriorDist)
 def from_dict(data: dict[str, Any] | None) -> Any:
     """The prior a table describes (``None`` stays ``None``: uniform).
 
+    Parameters
+    ----------
+    data
+        An assumption's ``prior`` table (``{"dist": "beta", "a": 2, "b": 5}``), or None.
+
+    Returns
+    -------
+    Uniform, Beta, Normal, LogNormal, LogUniform, Triangular or None
+
+    Raises
+    ------
+    pydantic.ValidationError
+        An unknown ``dist``, a missing or out-of-range field.
+
     Examples
     --------
     >>> from_dict({"dist": "triangular", "mode": 0.2})
@@ -149,6 +163,14 @@ def _normal_mass(mean: float, sd: float, low: float, high: float) -> float:
 
 def check(spec: Any, low: float, high: float) -> None:
     """Refuse a prior that does not fit the range ``[low, high]``.
+
+    Parameters
+    ----------
+    spec
+        A prior (:class:`Uniform`, :class:`Beta`, :class:`Normal`, :class:`LogNormal`,
+        :class:`LogUniform`, :class:`Triangular`), or None for uniform.
+    low, high
+        The assumption's range.
 
     Raises
     ------
@@ -190,6 +212,21 @@ def quantile(spec: Any, low: float, high: float, q: float | np.ndarray) -> np.nd
     """The value at prior quantile ``q`` (in [0, 1]) of ``spec`` over ``[low, high]``
     (``None``: uniform). A uniform ``q`` gives a draw from the prior.
 
+    Parameters
+    ----------
+    spec
+        A prior (:class:`Uniform`, :class:`Beta`, :class:`Normal`, :class:`LogNormal`,
+        :class:`LogUniform`, :class:`Triangular`), or None for uniform.
+    low, high
+        The assumption's range.
+    q
+        Prior quantiles, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        The values, within ``[low, high]``, shaped like ``q``.
+
     Examples
     --------
     >>> quantile(None, 1.0, 3.0, np.array([0.0, 0.25, 1.0])).tolist()
@@ -219,6 +256,21 @@ def quantile(spec: Any, low: float, high: float, q: float | np.ndarray) -> np.nd
 
 def density(spec: Any, low: float, high: float, x: float | np.ndarray) -> np.ndarray:
     """The prior density of ``spec`` over ``[low, high]`` at ``x`` (0 outside the range).
+
+    Parameters
+    ----------
+    spec
+        A prior (:class:`Uniform`, :class:`Beta`, :class:`Normal`, :class:`LogNormal`,
+        :class:`LogUniform`, :class:`Triangular`), or None for uniform.
+    low, high
+        The assumption's range.
+    x
+        Where to evaluate it.
+
+    Returns
+    -------
+    numpy.ndarray
+        The density (of the prior truncated to the range), shaped like ``x``.
 
     Examples
     --------
@@ -252,6 +304,19 @@ def density(spec: Any, low: float, high: float, x: float | np.ndarray) -> np.nda
 def describe(spec: Any, low: float | None = None, high: float | None = None) -> str:
     """A short form, e.g. ``beta(2, 5) over 0 to 1`` (the range when given).
 
+    Parameters
+    ----------
+    spec
+        A prior (:class:`Uniform`, :class:`Beta`, :class:`Normal`, :class:`LogNormal`,
+        :class:`LogUniform`, :class:`Triangular`), or None for uniform.
+    low, high
+        The assumption's range.
+        Optional: without them the range is left out.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> describe(Normal(dist="normal", mean=0.3, sd=0.1))
@@ -272,6 +337,20 @@ def morris_quantiles(spec: Any, q: np.ndarray, levels: int) -> np.ndarray:
     prior the grid itself (``0, 1/(L-1), ..., 1``: the range's ends included); for a prior
     given as a distribution the grid's midpoints ``(j + 1/2) / L``, so that a truncated
     tail's end, which the prior holds unlikely, is not sampled as often as its bulk.
+
+    Parameters
+    ----------
+    spec
+        The assumption's prior (None: uniform).
+    q
+        The Morris design's grid values, ``k / (levels - 1)``.
+    levels
+        The number of grid levels ``L``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Prior quantiles, to pass to :func:`quantile`.
 
     Examples
     --------

@@ -137,12 +137,32 @@ class Prior:
         return self.paths[0]
 
     def setting(self, value: float) -> int | float:
-        """The value as its field takes it (a whole number for a whole-number field)."""
+        """The value as its field takes it (a whole number for a whole-number field).
+
+        Parameters
+        ----------
+        value
+            A value of the assumption.
+
+        Returns
+        -------
+        int or float
+        """
         return round(float(value)) if self.integer else float(value)
 
     def at(self, q: float | np.ndarray) -> float | np.ndarray:
         """The assumption's value at prior quantile ``q`` in [0, 1] (a uniform ``q`` is a
         draw from the prior).
+
+        Parameters
+        ----------
+        q
+            Prior quantiles, in [0, 1].
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The values (rounded for a whole-number field).
 
         Examples
         --------
@@ -161,6 +181,16 @@ class Prior:
         sampler's prior is the same standard logistic whatever the assumption's prior; a
         proposal kernel on ``u`` never leaves the range.
 
+        Parameters
+        ----------
+        u
+            Values on the logit scale.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The assumption's values.
+
         Examples
         --------
         >>> Prior("x", ("a",), 0.0, 2.0).value(0.0)
@@ -169,7 +199,17 @@ class Prior:
         return self.at(_expit(u))
 
     def within(self, low: float, high: float) -> Prior:
-        """The same prior truncated to a narrower range (a reading's ``ranges``)."""
+        """The same prior truncated to a narrower range (a reading's ``ranges``).
+
+        Parameters
+        ----------
+        low, high
+            The narrower range.
+
+        Returns
+        -------
+        Prior
+        """
         return Prior(self.name, self.paths, float(low), float(high), self.dist, self.integer)
 
     @property
@@ -180,7 +220,18 @@ class Prior:
 
 def priors(loaded: LoadedScenario) -> list[Prior]:
     """The scenario's assumptions that name a field, as priors over their ranges (an
-    assumption with ``low == high`` is fixed, not a parameter)."""
+    assumption with ``low == high`` is fixed, not a parameter).
+
+    Parameters
+    ----------
+    loaded
+        The scenario.
+
+    Returns
+    -------
+    list of Prior
+        In the order of its ``[[assumptions]]``.
+    """
     out = []
     for a in loaded.spec.assumptions:
         if a.path is None or a.low is None or a.high is None or a.high <= a.low:
@@ -204,6 +255,15 @@ class Reading:
 def readings(loaded: LoadedScenario) -> list[Reading]:
     """The scenario's readings (its ``[[readings]]``; none: one reading, the scenario as
     written), each with the priors left free and the fields it fixes.
+
+    Parameters
+    ----------
+    loaded
+        The scenario.
+
+    Returns
+    -------
+    list of Reading
 
     Examples
     --------
@@ -261,10 +321,27 @@ def target_scales(loaded: LoadedScenario, targets: pd.DataFrame, *, runs: int = 
     the median effective sample size of its poll row over ``runs`` pilot runs of the
     scenario as written.
 
+    Parameters
+    ----------
+    loaded
+        The scenario (with its polls).
+    targets
+        The published figures (:func:`steppe.observe.targets.read_targets`).
+    runs
+        Pilot runs to measure the effective sample sizes on.
+    discrepancy
+        The model discrepancy ``δ``, a share.
+
+    Returns
+    -------
+    numpy.ndarray
+        One scale per target row.
+
     Raises
     ------
     SteppeError
-        A figure with no simulated counterpart (no such poll, question, subgroup or answer).
+        The scenario has no polls, or a figure has no simulated counterpart (no such
+        poll, question, subgroup or answer).
     """
     n_eff = []
     for r in range(runs):
@@ -347,7 +424,24 @@ def in_order(fn: Callable[[Any], Any], n: int,
              tasks_for: Callable[[int | None], list[Any]], workers: int | None) -> list[Any]:
     """Run ``fn`` on the ``n`` tasks ``tasks_for(threads)`` builds (each a tuple whose first
     item is its index; ``threads``: the Numba threads each may use) on local processes, and
-    return the results in task order; the first task that failed raises its error."""
+    return the results in task order; the first task that failed raises its error.
+
+    Parameters
+    ----------
+    fn
+        The function to run on each task (picklable, for worker processes).
+    n
+        The number of tasks (sizes the pool).
+    tasks_for
+        Builds the tasks given the Numba threads each may use.
+    workers
+        Local worker processes (1: this process; 0 or None: one per core).
+
+    Returns
+    -------
+    list
+        ``fn``'s results, in task order.
+    """
     from .executors import make_executor
 
     executor = make_executor(workers=workers, tasks=n)
@@ -488,20 +582,48 @@ class Calibration:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def probability(self, reading: str) -> float:
-        """The reading's posterior probability (last generation)."""
+        """The reading's posterior probability (last generation).
+
+        Parameters
+        ----------
+        reading
+            The reading's name.
+
+        Returns
+        -------
+        float
+            0 for a reading not in the last generation.
+        """
         p = self.probabilities
         last = p[p["t"] == p["t"].max()]
         return float(last.loc[last["reading"] == reading, "probability"].sum())
 
     def weights(self) -> np.ndarray:
         """Every particle's weight over all readings (reading probability × its weight
-        within the reading)."""
+        within the reading).
+
+        Returns
+        -------
+        numpy.ndarray
+            One weight per row of :attr:`posterior`.
+        """
         prob = self.posterior["reading"].map(self.probability).to_numpy(dtype=float)
         return prob * self.posterior["weight"].to_numpy(dtype=float)
 
     def values(self, key: str) -> np.ndarray:
         """One assumption's value in every particle: a reading that fixes it gives its
-        fixed value, one that leaves it out (no range) the scenario's."""
+        fixed value, one that leaves it out (no range) the scenario's.
+
+        Parameters
+        ----------
+        key
+            The assumption's first field (:attr:`Prior.key`).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row of :attr:`posterior`.
+        """
         x = self.posterior[key].to_numpy(dtype=float).copy()
         prior = next(p for p in self.priors if p.key == key)
         for r in self.readings:
@@ -512,7 +634,22 @@ class Calibration:
     def interval(self, key: str, level: float = 0.9,
                  reading: str | None = None) -> tuple[float, float, float]:
         """Weighted median and central ``level`` credible interval of one parameter, over
-        all readings (by their probabilities) or within one."""
+        all readings (by their probabilities) or within one.
+
+        Parameters
+        ----------
+        key
+            The assumption's first field (:attr:`Prior.key`).
+        level
+            The interval's probability.
+        reading
+            Within this reading only (None: over all of them).
+
+        Returns
+        -------
+        tuple of float
+            ``(median, low, high)``; NaNs when no particle carries a value.
+        """
         x = self.values(key)
         w = self.weights() if reading is None else np.where(
             self.posterior["reading"] == reading, self.posterior["weight"], 0.0)
@@ -578,6 +715,11 @@ def import_pyabc() -> Any:
     OpenMP runtime started later in this one) would inherit, holding it to one thread. Its
     log lines are kept to warnings.
 
+    Returns
+    -------
+    module
+        The ``pyabc`` module.
+
     Raises
     ------
     SteppeError
@@ -628,6 +770,18 @@ def held_out(targets: pd.DataFrame, hold_out: Sequence[str]) -> np.ndarray:
     """Which target rows a hold-out selects: each filter ``column=value`` (``poll``,
     ``question``, ``by``, ``level`` or ``answer``; ``poll=Demoscope Nov 2022``), a row held out
     when any filter matches it.
+
+    Parameters
+    ----------
+    targets
+        The published figures.
+    hold_out
+        Filters ``column=value``.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per target row: True where it is held out.
 
     Raises
     ------
@@ -699,6 +853,18 @@ def kernel_bandwidth(n: float, d: int) -> float:
     with Beaumont et al.'s twice the covariance, and with this rule). Hence the calibration
     perturbs only the few most influential assumptions (``kernel_dims``, default 3) and
     proposes the rest from their prior, for which the weights do not depend on them.
+
+    Parameters
+    ----------
+    n
+        The number of particles (unused by this rule; pyabc passes it).
+    d
+        The number of perturbed dimensions.
+
+    Returns
+    -------
+    float
+        ``sqrt(c)``.
 
     References
     ----------
@@ -936,6 +1102,16 @@ def next_generation_seconds(walls: np.ndarray) -> float:
     one's, times the ratio of the last two (acceptance falls as the tolerance shrinks, so
     each generation tends to take longer than the one before), the ratio kept within 1-4.
 
+    Parameters
+    ----------
+    walls
+        The wall times of the generations so far, in seconds.
+
+    Returns
+    -------
+    float
+        Seconds (0 when no generation has a time).
+
     Examples
     --------
     >>> next_generation_seconds(np.array([60.0, 120.0, 180.0]))
@@ -1117,7 +1293,22 @@ def _predict_one(task: tuple[int, LoadedScenario, dict[str, Any], int, pd.DataFr
 def posterior_draws(cal: Calibration, draws: int, seed: int = 0) -> pd.DataFrame:
     """``draws`` parameter sets resampled from the posterior: a reading by its probability,
     then a particle by its weight within it. Columns: ``reading``, one per assumption
-    (the reading's fixed value where it fixes one), ``run`` (the draw's run index)."""
+    (the reading's fixed value where it fixes one), ``run`` (the draw's run index).
+
+    Parameters
+    ----------
+    cal
+        The calibration.
+    draws
+        How many parameter sets.
+    seed
+        The resampling's seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per draw.
+    """
     rng = np.random.default_rng(seed)
     w = cal.weights()
     pick = rng.choice(len(cal.posterior), size=draws, p=w / w.sum())

@@ -118,14 +118,34 @@ class Result:
         """Per stance: mean, sd, min and max of the final private share over runs, the
         voiced (expressed) mean and the hidden share, and the runs ending in consensus on
         it (:func:`final_shares`); "don't know", when it is an answer, has a row of its
-        own (nobody holds it privately)."""
+        own (nobody holds it privately).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by stance: ``mean``, ``sd``, ``min``, ``max``, ``expressed``,
+            ``hidden``, ``consensus_runs``.
+        """
         model = self.metadata["model"]
         return final_shares(self.summary, model.get("answers") or model["stances"])
 
     def save(self, out_dir: str | Path, *, final_states: bool | None = None) -> list[Path]:
         """Write ``series.parquet``, ``summary.parquet``, every other table as
         ``<name>.parquet``, ``metadata.json`` (and ``final_states.npz``) into ``out_dir``,
-        each atomically. Returns the paths.
+        each atomically.
+
+        Parameters
+        ----------
+        out_dir
+            The results folder (created if missing).
+        final_states
+            Write ``final_states.npz`` (default: as the scenario's ``record.final_state``
+            says).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
 
         Raises
         ------
@@ -198,6 +218,18 @@ def final_shares(summary: pd.DataFrame, stances: list[str]) -> pd.DataFrame:
     """Per stance: the final private share over runs (``mean``, ``sd``, ``min``, ``max``),
     the voiced share (``expressed``), ``hidden`` = mean private − mean voiced, and
     ``consensus_runs`` ending in consensus on it.
+
+    Parameters
+    ----------
+    summary
+        One row per run (:attr:`Result.summary`).
+    stances
+        The stances (and answers) to summarise, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by stance.
 
     Examples
     --------

@@ -119,6 +119,17 @@ Method = Literal["morris", "sobol"]
 def gsa_name(method: str, over: str) -> str:
     """The name of an analysis's sweep folder and (with ``.parquet``) of its table.
 
+    Parameters
+    ----------
+    method
+        ``"morris"`` or ``"sobol"``.
+    over
+        ``"prior"`` or ``"posterior"``.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> gsa_name("morris", "prior")
@@ -150,6 +161,17 @@ class Marginal:
         """The marginal of column ``key`` weighted by column ``weight`` (rows with a
         missing value or no weight left out).
 
+        Parameters
+        ----------
+        posterior
+            A posterior table (``steppe calibrate``'s ``posterior.parquet``).
+        key
+            The parameter's column.
+
+        Returns
+        -------
+        Marginal
+
         Raises
         ------
         SteppeError
@@ -168,7 +190,18 @@ class Marginal:
         return cls(values=values, cdf=cdf)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        """The values at unit-cube coordinates ``u`` (clipped to the particles' range)."""
+        """The values at unit-cube coordinates ``u`` (clipped to the particles' range).
+
+        Parameters
+        ----------
+        u
+            Coordinates in [0, 1].
+
+        Returns
+        -------
+        numpy.ndarray
+            Shaped like ``u``.
+        """
         if len(self.values) == 1:
             return np.full(np.shape(u), float(self.values[0]))
         return np.interp(np.asarray(u, dtype=float), self.cdf, self.values)
@@ -200,7 +233,18 @@ class Factor:
         else through the prior's quantile function over ``low`` - ``high`` (uniform unless
         the assumption declares a ``prior``); whole numbers for a whole-number field; 12
         significant digits (so that a sweep point's identity does not hang on the last bit
-        of a float)."""
+        of a float).
+
+        Parameters
+        ----------
+        u
+            Unit-cube coordinates in [0, 1].
+
+        Returns
+        -------
+        list
+            One field value per coordinate (int or float).
+        """
         u = np.asarray(u, dtype=float)
         if self.fixed is not None:
             x = np.full(u.shape, float(self.fixed))
@@ -224,6 +268,19 @@ def factors(loaded: LoadedScenario, posterior: pd.DataFrame | None = None) -> li
     assumption that reading fixes is then set to its value in every run and not varied
     (``fixed``); one it gives another range keeps that range where the posterior does
     not name it.
+
+    Parameters
+    ----------
+    loaded
+        The scenario.
+    posterior
+        Optional: the rows of one reading of a posterior table (``steppe calibrate``'s
+        ``posterior.parquet``), to vary the assumptions over their posterior marginals
+        instead of their priors.
+
+    Returns
+    -------
+    list of Factor
 
     Raises
     ------
@@ -709,6 +766,20 @@ def verdicts(frame: pd.DataFrame, *, min_effect: float = 0.005,
     *noise* otherwise. Sobol: the same with ``ST``, ``ST_conf``, the dummy's ``ST`` (the
     noise's share of the variance) and ``min_index`` (0.01). The dummy's own row is
     ``"floor"``.
+
+    Parameters
+    ----------
+    frame
+        The table :func:`morris` or :func:`sobol` returns.
+    min_effect
+        Morris: the least ``mu_star`` (a share over the full range) that counts.
+    min_index
+        Sobol: the least total index ``ST`` that counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` with a ``verdict`` column.
 
     Examples
     --------

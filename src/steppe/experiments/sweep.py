@@ -136,7 +136,13 @@ class SweepPlan:
 
     def identity(self) -> dict[str, Any]:
         """What must match for a folder to be resumed: base scenario, seed, seed mode and
-        swept fields (not their values, not the number of runs)."""
+        swept fields (not their values, not the number of runs).
+
+        Returns
+        -------
+        dict
+            Plain data (JSON-able).
+        """
         base = {k: v for k, v in self.base.items()
                 if k not in ("runs", "description", "output", "seed")}
         ident = {"base": base, "seed": self.seed, "seeds": self.seeds,
@@ -146,7 +152,13 @@ class SweepPlan:
         return _jsonable(ident)
 
     def identity_sha256(self) -> str:
-        """Hash of :meth:`identity`."""
+        """Hash of :meth:`identity`.
+
+        Returns
+        -------
+        str
+            SHA-256, hexadecimal.
+        """
         text = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -192,6 +204,21 @@ def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
     """Validate one point's scenario data completely (the schema, then a dry assembly of
     run 0), addressing errors to ``source`` and resolving relative paths from
     ``base_dir``.
+
+    Parameters
+    ----------
+    data
+        The point's scenario, as data.
+    source
+        The file errors are addressed to.
+    base_dir
+        The folder relative paths are read from.
+    sha256
+        The scenario file's hash, carried into the result.
+
+    Returns
+    -------
+    LoadedScenario
 
     Raises
     ------
@@ -244,6 +271,10 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         analysis. The file's ``[sweep.set]`` is then ignored. A design may give its
         point's seed under the key ``"seed"`` (see
         :func:`~steppe.experiments.grid.design_points`).
+
+    Returns
+    -------
+    SweepPlan
 
     Raises
     ------
@@ -397,7 +428,17 @@ class SweepResult:
         return self.manifest.get("status", {}).get("state") == "complete"
 
     def query(self, sql: str) -> pd.DataFrame:
-        """DuckDB SQL over the folder (see :mod:`steppe.experiments.query`)."""
+        """DuckDB SQL over the folder (see :mod:`steppe.experiments.query`).
+
+        Parameters
+        ----------
+        sql
+            A query over the folder's views (``runs``, ``outcomes`` …).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         from .query import query
 
         return query(self.path, sql)

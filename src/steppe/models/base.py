@@ -120,48 +120,141 @@ class Model:
             raise parameter_error_from(exc, prefix=cls.name, params=cls.Params) from None
 
     def update_params(self, **changes: Any) -> None:
-        """Change parameters mid-run (events); validated like the constructor's."""
+        """Change parameters mid-run (events); validated like the constructor's.
+
+        Parameters
+        ----------
+        **changes
+            New values by parameter name; the others keep theirs.
+
+        Raises
+        ------
+        ParameterError
+            A value the parameter does not allow, or an unknown parameter.
+        """
         self.params = self._validate({**self.params.model_dump(), **changes})
 
     # -- the interface --------------------------------------------------------------------
     def check_network(self, network: Network) -> None:
-        """Raise :class:`ParameterError` if the rule is not defined on ``network``."""
+        """Raise :class:`ParameterError` if the rule is not defined on ``network``.
+
+        Parameters
+        ----------
+        network
+            The network a run is about to use (the default accepts every network).
+        """
 
     def init_aux(self, state: State, network: Network,
                  gen: np.random.Generator | None = None) -> None:
-        """Allocate model-specific arrays in ``state.aux`` (called once per run); ``gen``
-        draws anything random (e.g. per-agent thresholds) from the run's seed."""
+        """Allocate model-specific arrays in ``state.aux`` (called once per run).
+
+        Parameters
+        ----------
+        state
+            The run's initial state.
+        network
+            The run's network.
+        gen
+            Draws anything random (e.g. per-agent thresholds) from the run's seed.
+        """
 
     def advance(self, state: State, network: Network, sweeps: int,
                 stop_at_consensus: bool) -> float:
-        """Run ``sweeps`` sweeps in place; return the time advanced (in sweeps)."""
+        """Run ``sweeps`` sweeps in place.
+
+        Parameters
+        ----------
+        state
+            The run's state, changed in place (``stance``, ``counts``, ``opinion`` …).
+        network
+            The ties in force now (``network.kernel_args()`` gives the kernel's arrays).
+        sweeps
+            Sweeps to run: ``sweeps * n`` elementary updates for random-sequential rules,
+            ``sweeps`` steps for synchronous ones.
+        stop_at_consensus
+            Stop the moment the agents reach consensus on one of the consensus stances
+            (:meth:`consensus_mask`).
+
+        Returns
+        -------
+        float
+            The time advanced, in sweeps (less than ``sweeps`` when it stopped at
+            consensus).
+        """
         raise NotImplementedError(f"model {self.name!r} does not define advance()")
 
     def on_arrival(self, state: State, agents: np.ndarray) -> None:
         """Reset model-specific arrays (``state.aux``) of agents who just arrived with the
-        stances now in ``state.stance``; the default has nothing to reset."""
+        stances now in ``state.stance``; the default has nothing to reset.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        agents
+            Indices of the agents who arrived.
+        """
 
     def on_start(self, state: State, network: Network,
                  pulls: Sequence[OpinionPull] = ()) -> None:
-        """Called by the engine once, right before the first sweep, with the ties in force
-        then and the continuous pulls the pressures exert (in the order they act); the
-        default does nothing."""
+        """Called by the engine once, right before the first sweep; the default does
+        nothing.
+
+        Parameters
+        ----------
+        state
+            The run's state after the events of sweep 0.
+        network
+            The ties in force then.
+        pulls
+            The continuous pulls the pressures exert, in the order they act.
+        """
 
     def on_opinion_shift(self, state: State, agents: np.ndarray,
                          delta: np.ndarray | None) -> None:
         """A pressure moved the private opinions (or stances) of ``agents`` from outside and
         the change is meant to last (a news shock that changes minds): models with
-        per-agent anchors move them with the opinions (``delta``: the change of each
-        agent's opinion, None for discrete stances). The default has no anchors."""
+        per-agent anchors move them with the opinions. The default has no anchors.
+
+        Parameters
+        ----------
+        state
+            The run's state, with the new opinions or stances.
+        agents
+            Indices of the agents moved.
+        delta
+            The change of each agent's opinion; None for discrete stances.
+        """
 
     def on_network_change(self, state: State, network: Network) -> None:
         """Recompute model-specific arrays that depend on the ties (border flows change
-        who is connected); the default has none."""
+        who is connected); the default has none.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        network
+            The ties in force from now on.
+        """
 
     def is_frozen(self, state: State, network: Network) -> bool:
-        """True when the dynamics can no longer change anything (an absorbing state other
+        """Whether the dynamics can no longer change anything (an absorbing state other
         than consensus, e.g. converged continuous opinions or Sznajd's stalemate). Checked
-        between chunks; the default is never."""
+        between chunks; the default is never.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        network
+            The ties in force now.
+
+        Returns
+        -------
+        bool
+            True when no further sweep can change the state.
+        """
         return False
 
     def settles(self) -> bool:
@@ -169,12 +262,34 @@ class Model:
         reaches consensus or a state :meth:`is_frozen` detects. A scenario whose model does
         not settle must give the run a fixed length. The default is no: stochastic rules
         with noise never settle, and without noise a disconnected network can still keep
-        a run going forever."""
+        a run going forever.
+
+        Returns
+        -------
+        bool
+            True when every run ends on its own.
+        """
         return False
 
     # -- helpers shared by all models ------------------------------------------------------
     def stance_code(self, label: str) -> int:
-        """The code of a stance label; :class:`ParameterError` for unknown labels."""
+        """The code of a stance label.
+
+        Parameters
+        ----------
+        label
+            One of :attr:`stances`.
+
+        Returns
+        -------
+        int
+            Its position in :attr:`stances`.
+
+        Raises
+        ------
+        ParameterError
+            An unknown label (the message lists the model's stances).
+        """
         try:
             return self.stances.index(label)
         except ValueError:
@@ -184,19 +299,44 @@ class Model:
             ) from None
 
     def consensus_codes(self) -> tuple[int, ...]:
+        """The stance codes whose unanimity counts as consensus (all, unless the model sets
+        :attr:`consensus_stances`).
+
+        Returns
+        -------
+        tuple of int
+        """
         if self.consensus_stances is None:
             return tuple(range(len(self.stances)))
         return self.consensus_stances
 
     def consensus_mask(self) -> np.ndarray:
-        """uint8 array over stance codes: 1 where unanimity on that stance is consensus."""
+        """Which stances' unanimity is consensus, as kernels read it.
+
+        Returns
+        -------
+        numpy.ndarray
+            uint8 over stance codes: 1 where unanimity on that stance is consensus.
+        """
         mask = np.zeros(len(self.stances), dtype=np.uint8)
         mask[list(self.consensus_codes())] = 1
         return mask
 
     def consensus_stance(self, state: State, share: float = 1.0) -> int | None:
-        """The consensus stance held by at least ``share`` of the agents (all of them by
-        default), or None."""
+        """The consensus stance held by at least ``share`` of the agents, if any.
+
+        Parameters
+        ----------
+        state
+            The run's state (only the agents present count).
+        share
+            The share of agents that must hold it (1: all of them).
+
+        Returns
+        -------
+        int or None
+            Its stance code, or None when no consensus stance is held that widely.
+        """
         n = state.n_present
         counts = state.present_counts()
         need = n if share >= 1.0 else max(1, int(np.ceil(share * n - 1e-9)))
@@ -261,6 +401,18 @@ class ContinuousModel(Model):
         converged to one cluster, all within ``spread`` of each other) or ``"stance"``
         (every agent in one stance category, however far apart their opinions).
 
+        Parameters
+        ----------
+        by
+            ``"opinions"`` or ``"stance"``.
+        spread
+            With ``"opinions"``: how close all opinions must be, within the opinion range.
+
+        Raises
+        ------
+        ParameterError
+            An unknown kind, or a spread outside ``(0, width of the range]``.
+
         Examples
         --------
         >>> m = ContinuousModel()
@@ -278,7 +430,13 @@ class ContinuousModel(Model):
         self.spread = float(spread)
 
     def consensus_mask(self) -> np.ndarray:
-        """Kernels stop at a category's unanimity only when that is what consensus means."""
+        """Kernels stop at a category's unanimity only when that is what consensus means.
+
+        Returns
+        -------
+        numpy.ndarray
+            uint8 over stance codes: all zero with ``consensus_by = "opinions"``.
+        """
         if self.consensus_by == "opinions":
             return np.zeros(len(self.stances), dtype=np.uint8)
         return super().consensus_mask()
@@ -287,6 +445,18 @@ class ContinuousModel(Model):
         """With ``consensus_by = "opinions"``: the category of the one cluster holding at
         least ``share`` of the (present) agents whose opinions lie within ``spread`` of each
         other, or None; with ``"stance"``: as for discrete models.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        share
+            The share of agents the cluster must hold (1: all of them).
+
+        Returns
+        -------
+        int or None
+            The cluster's stance code (the category of its midpoint), or None.
 
         Examples
         --------
@@ -324,12 +494,33 @@ class ContinuousModel(Model):
         return code if code in self.consensus_codes() else None
 
     def settles(self) -> bool:
-        """Continuous models converge and detect it (:meth:`is_frozen`)."""
+        """Continuous models converge and detect it (:meth:`is_frozen`).
+
+        Returns
+        -------
+        bool
+            Always True.
+        """
         return True
 
     def set_categories(self, labels: tuple[str, ...] | list[str],
                        cutoffs: tuple[float, ...] | list[float]) -> None:
-        """Name the stance categories and the opinion values that separate them."""
+        """Name the stance categories and the opinion values that separate them.
+
+        Parameters
+        ----------
+        labels
+            The categories' labels, from the lowest opinions up.
+        cutoffs
+            One fewer than ``labels``, increasing, inside the opinion range: an opinion's
+            category is the number of cut-offs at or below it.
+
+        Raises
+        ------
+        ParameterError
+            Labels and cut-offs that do not fit together, repeated labels, cut-offs that do
+            not increase or lie outside the range.
+        """
         labels = tuple(labels)
         cutoffs = tuple(float(c) for c in cutoffs)
         if len(labels) != len(cutoffs) + 1:
@@ -350,24 +541,69 @@ class ContinuousModel(Model):
         self.cutoffs = cutoffs
 
     def bounds(self, code: int) -> tuple[float, float]:
-        """The opinion interval of category ``code`` (within the domain)."""
+        """The opinion interval of a category.
+
+        Parameters
+        ----------
+        code
+            The category's stance code.
+
+        Returns
+        -------
+        tuple of float
+            Its lower and upper bound (within :attr:`domain`).
+        """
         edges = (self.domain[0], *self.cutoffs, self.domain[1])
         return edges[code], edges[code + 1]
 
     def representative(self, code: int) -> float:
-        """A typical opinion of category ``code``: the middle of its interval."""
+        """A typical opinion of a category: the middle of its interval.
+
+        Parameters
+        ----------
+        code
+            The category's stance code.
+
+        Returns
+        -------
+        float
+        """
         lo, hi = self.bounds(code)
         return 0.5 * (lo + hi)
 
     def categorize(self, state: State) -> None:
         """Recompute ``state.stance`` and ``state.counts`` from ``state.opinion`` (one pass:
-        the category is the number of cut-offs <= the opinion)."""
+        the category is the number of cut-offs <= the opinion).
+
+        Parameters
+        ----------
+        state
+            The run's state, changed in place.
+        """
         _categorize(state.opinion, np.asarray(self.cutoffs, dtype=np.float64), state.stance,
                     state.counts)
 
 
 def register(cls: type[Model]) -> type[Model]:
-    """Class decorator: make a model available by its ``name``."""
+    """Class decorator: make a model available by its ``name``.
+
+    Parameters
+    ----------
+    cls
+        A :class:`Model` subclass with a non-empty ``name`` and a ``Params`` class deriving
+        from :class:`ModelParams`.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, registered.
+
+    Raises
+    ------
+    TypeError
+        No name, a name another model already uses, or ``Params`` not a
+        :class:`ModelParams`.
+    """
     if not cls.name:
         raise TypeError(f"{cls.__name__} must set a non-empty `name`")
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
@@ -379,7 +615,23 @@ def register(cls: type[Model]) -> type[Model]:
 
 
 def get_model(name: str) -> type[Model]:
-    """The model class registered as ``name``."""
+    """The model class registered as ``name``.
+
+    Parameters
+    ----------
+    name
+        A registered name (``steppe models`` lists them).
+
+    Returns
+    -------
+    type
+        The :class:`Model` subclass; call it with parameters to make a model.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name (the message lists the registered ones).
+    """
     from . import _discover
 
     _discover()
@@ -393,7 +645,13 @@ def get_model(name: str) -> type[Model]:
 
 
 def available_models() -> dict[str, type[Model]]:
-    """All registered models, by name (sorted)."""
+    """All registered models, by name (sorted).
+
+    Returns
+    -------
+    dict
+        Name -> :class:`Model` subclass.
+    """
     from . import _discover
 
     _discover()
@@ -403,6 +661,17 @@ def available_models() -> dict[str, type[Model]]:
 # -- describing parameters ----------------------------------------------------------------
 def describe_field(info: Any, name: str = "x") -> str:
     """What a pydantic field allows, in words: ``"0 <= x <= 1"``, ``"one of 'a', 'b'"``.
+
+    Parameters
+    ----------
+    info
+        The field (``Params.model_fields[name]``).
+    name
+        The name to use for the value in the description.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -467,7 +736,21 @@ def _describe(ann: Any, metadata: list[Any], name: str) -> str:
 
 def parameter_error_from(exc: ValidationError, *, prefix: str,
                          params: type[ModelParams] | None = None) -> ParameterError:
-    """Turn the first problem of a pydantic error into a :class:`ParameterError`."""
+    """Turn the first problem of a pydantic error into a :class:`ParameterError`.
+
+    Parameters
+    ----------
+    exc
+        The validation error.
+    prefix
+        Put before the field's name in the message (the model's name).
+    params
+        The parameter class validated, to say what the field allows.
+
+    Returns
+    -------
+    ParameterError
+    """
     err = exc.errors()[0]
     loc = ".".join(str(x) for x in err["loc"])
     allowed = None

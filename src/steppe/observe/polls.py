@@ -340,8 +340,11 @@ class PollResult:
         """Tidy rows: one per answer (``method="direct"``) for the whole sample (``by`` and
         ``level`` "all") and for each subgroup, and one for the list experiment.
 
-        Columns: time, poll, question, by, level, stance, method, estimate, se, ci_low,
-        ci_high, n, n_eff, true_expressed, true_private.
+        Returns
+        -------
+        pandas.DataFrame
+            Columns: time, poll, question, by, level, stance, method, estimate, se,
+            ci_low, ci_high, n, n_eff, true_expressed, true_private.
         """
         time = np.nan if self.time is None else float(self.time)
         question = self.question if self.question is not None else "stance"
@@ -376,6 +379,16 @@ def polls_to_frame(results: Iterable[PollResult],
     times
         Optional times (or dates) replacing each result's own ``time``.
 
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :meth:`PollResult.to_frame` of every result, in order.
+
+    Raises
+    ------
+    ParameterError
+        ``times`` does not give one time per result.
+
     Examples
     --------
     >>> import numpy as np
@@ -403,6 +416,20 @@ def polls_to_frame(results: Iterable[PollResult],
 def wilson_interval(p: np.ndarray | float, m: float, z: float) -> tuple[np.ndarray,
                                                                           np.ndarray]:
     """Wilson score interval of a proportion ``p`` observed in a sample of size ``m``.
+
+    Parameters
+    ----------
+    p
+        Observed proportions.
+    m
+        The sample size (an effective sample size for weighted samples).
+    z
+        The normal quantile of the interval's level (1.96 for 95%).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The lower and upper bounds, within [0, 1].
 
     Examples
     --------
@@ -895,7 +922,14 @@ class PollObserver:
     people_per_agent: float = 1.0
 
     def observe(self, state: Any) -> None:
-        """Poll the state now (it is not changed)."""
+        """Poll the state now (it is not changed); the result is appended to
+        ``results``.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        """
         self.results.append(run_poll(self.design, expressed=state.expressed,
                                      private=state.stance, stance_labels=self.stances,
                                      attributes=self.attributes, present=state.present,

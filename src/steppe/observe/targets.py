@@ -36,7 +36,19 @@ TARGET_COLUMNS = ["poll", "question", "by", "level", "answer", "value"]
 
 
 def read_targets(path: str | Path) -> pd.DataFrame:
-    """Read a targets file (module docstring).
+    """Read a targets file (its format: the module docstring).
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published figure: ``poll``, ``question``, ``by``, ``level``,
+        ``answer`` (text), ``value`` (float), ``source`` and ``note`` (empty when absent),
+        and any other column of the file.
 
     Raises
     ------
@@ -84,7 +96,20 @@ def read_targets(path: str | Path) -> pd.DataFrame:
 def target_rows(targets: pd.DataFrame, polls: pd.DataFrame) -> pd.DataFrame:
     """Each target's simulated counterpart in one run's ``polls`` table: one row per target
     (in order) with ``estimate``, ``se`` and ``n_eff`` of the direct question's estimate
-    (NaN where the run has no such poll, question, subgroup or answer)."""
+    (NaN where the run has no such poll, question, subgroup or answer).
+
+    Parameters
+    ----------
+    targets
+        The published figures (:func:`read_targets`).
+    polls
+        One run's simulated polls (``polls.parquet`` rows of one run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``estimate``, ``se``, ``n_eff``: one row per target, in the targets' order.
+    """
     sim = polls[polls["method"].astype(str) == "direct"]
     if "question" not in sim.columns:
         sim = sim.assign(question="stance", by="all", level="all")

@@ -137,8 +137,26 @@ MAX_CONTROL = 1e6
 
 
 def non_negative(path: str, value: Any, high: float = MAX_CONTROL) -> float:
-    """``value`` as a float if it is a number in ``[0, high]``, else a ParameterError for
-    the event target ``path``."""
+    """``value`` as a float if it is a number in ``[0, high]``.
+
+    Parameters
+    ----------
+    path
+        The event target, for the message (``"media.tv.strength"``).
+    value
+        The value an event gives it.
+    high
+        The largest value allowed.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        Not a number, or outside ``[0, high]``.
+    """
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= high:
         raise ParameterError("must be a number >= 0", field=f"events.{path}",
                              allowed=f"0 <= value <= {high:g}", given=value)
@@ -148,6 +166,23 @@ def non_negative(path: str, value: Any, high: float = MAX_CONTROL) -> float:
 def number_control(obj: Any, attr: str, path: str, *, live: bool = True,
                    high: float = MAX_CONTROL) -> Control:
     """A control over the attribute ``attr`` of ``obj``: a number >= 0, stored as float.
+
+    Parameters
+    ----------
+    obj
+        The object holding the number (usually the pressure).
+    attr
+        The attribute's name.
+    path
+        The event target that sets it (``"media.tv.strength"``).
+    live
+        False when the pressure reads the whole schedule up front (:class:`Control`).
+    high
+        The largest value allowed.
+
+    Returns
+    -------
+    Control
 
     Examples
     --------
@@ -176,8 +211,8 @@ _REGISTRY: dict[str, type[Pressure]] = {}
 class Pressure(abc.ABC):
     """Base class of pressures (see the module docstring for the protocol).
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     field : str
         The scenario field the pressure is declared in (``"media"`` for ``[[media]]``).
     stage : Stage
@@ -204,47 +239,131 @@ class Pressure(abc.ABC):
     def from_scenario(cls, scenario: LoadedScenario, model: Model) -> Sequence[Pressure]:
         """The unbound pressures the scenario declares in ``cls.field`` (none if absent).
 
-        Raises :class:`~steppe.errors.ScenarioError` naming the file and the field for
-        anything the model or the scenario contradicts."""
+        Parameters
+        ----------
+        scenario
+            The loaded scenario.
+        model
+            The run's model (its stances, continuous or not).
+
+        Returns
+        -------
+        sequence of Pressure
+            Unbound instances, in the order declared.
+
+        Raises
+        ------
+        ScenarioError
+            Anything the model or the scenario contradicts (naming the file and the field).
+        """
 
     def controls(self) -> Sequence[Control]:
-        """The numbers events may set or ramp (default: none)."""
+        """The numbers events may set or ramp (default: none).
+
+        Returns
+        -------
+        sequence of Control
+        """
         return ()
 
     def schedule(self, value_at: Callable[[str, int], float],  # noqa: B027
                  sweeps: int | None) -> None:
-        """Read whole control schedules up front: ``value_at(path, t)`` is the value the
-        timeline gives ``path`` at sweep ``t``; ``sweeps`` is the length of the run (None
-        when it has none). Default: nothing to read."""
+        """Read whole control schedules up front. Default: nothing to read.
+
+        Parameters
+        ----------
+        value_at
+            ``value_at(path, t)`` is the value the timeline gives ``path`` at sweep ``t``.
+        sweeps
+            The length of the run (None when it has none).
+        """
 
     def slots(self) -> Sequence[ArrivalPool]:
-        """Agents this pressure needs who are not present at the start (default: none)."""
+        """Agents this pressure needs who are not present at the start (default: none).
+
+        Returns
+        -------
+        sequence of ArrivalPool
+        """
         return ()
 
     # -- binding -------------------------------------------------------------------------
     def bind(self, network: Network, gen: np.random.Generator) -> Self:
-        """Draw this run's per-agent arrays over ``network`` from ``gen`` and return the
-        pressure (default: nothing to draw)."""
+        """Draw this run's per-agent arrays (default: nothing to draw).
+
+        Parameters
+        ----------
+        network
+            The run's network (its groups and attributes select per-agent values).
+        gen
+            The pressure's own random generator for this run; keep it for later draws.
+
+        Returns
+        -------
+        Pressure
+            The pressure itself, bound.
+        """
         return self
 
     # -- in the loop ---------------------------------------------------------------------
     def prepare(self, state: State, world: World) -> None:  # noqa: B027
-        """Before anything else in the run (e.g. mark absent agents)."""
+        """Before anything else in the run (e.g. mark absent agents).
+
+        Parameters
+        ----------
+        state
+            The run's initial state.
+        world
+            The full network and the ties in force.
+        """
 
     def next_time(self, t: float) -> float:
-        """The first sweep after ``t`` at which :meth:`due` has something to do (inf:
-        none)."""
+        """The first sweep after ``t`` at which :meth:`due` has something to do.
+
+        Parameters
+        ----------
+        t
+            The current time, in sweeps.
+
+        Returns
+        -------
+        float
+            A sweep, or ``inf`` when nothing is due any more.
+        """
         return float("inf")
 
     def due(self, state: State, world: World) -> None:  # noqa: B027
-        """Carry out every discrete act due up to ``state.time`` (it may replace
-        ``world.active``)."""
+        """Carry out every discrete act due up to ``state.time``.
+
+        Parameters
+        ----------
+        state
+            The run's state, changed in place.
+        world
+            The full network and the ties in force (it may replace ``world.active``).
+        """
 
     def start(self, state: State, world: World) -> None:  # noqa: B027
-        """Once, after the events of sweep 0 and before the first record."""
+        """Once, after the events of sweep 0 and before the first record.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+        world
+            The full network and the ties in force.
+        """
 
     def apply(self, state: State, world: World) -> None:  # noqa: B027
-        """Once per sweep, at :attr:`stage` (and once after a chunk of quiet sweeps)."""
+        """Once per sweep, at :attr:`stage` (and once after a chunk of quiet sweeps).
+
+        Parameters
+        ----------
+        state
+            The run's state, changed in place.
+        world
+            The full network and the ties in force.
+        """
 
     @property
     def quiet(self) -> bool:
@@ -259,22 +378,47 @@ class Pressure(abc.ABC):
         return False
 
     def settled(self, state: State) -> bool:
-        """True when nothing this pressure does can change the state any more (a run may
-        then stop as absorbed); default: when nothing is due."""
+        """Whether nothing this pressure does can change the state any more (a run may
+        then stop as absorbed); default: when nothing is due.
+
+        Parameters
+        ----------
+        state
+            The run's state.
+
+        Returns
+        -------
+        bool
+        """
         return self.next_time(state.time) == float("inf")
 
     def extra_answers(self) -> Sequence[str]:
         """Answers agents may voice besides the model's stances (e.g. "don't know"): they
-        follow the stances in the outputs (default: none)."""
+        follow the stances in the outputs (default: none).
+
+        Returns
+        -------
+        sequence of str
+        """
         return ()
 
     def pull(self) -> OpinionPull | None:
         """A continuous pull toward an opinion, as arrays, for models that fold the
-        pressures into their rest state (default: none)."""
+        pressures into their rest state (default: none).
+
+        Returns
+        -------
+        OpinionPull or None
+        """
         return None
 
     def observables(self) -> Sequence[Observable]:
-        """What this pressure adds to the outputs (default: nothing)."""
+        """What this pressure adds to the outputs (default: nothing).
+
+        Returns
+        -------
+        sequence of Observable
+        """
         return ()
 
 
@@ -282,6 +426,24 @@ def per_agent_probability(network: Network, value: float, by_group: dict[int, fl
                           by_age: dict[int, float], field: str, what: str) -> np.ndarray:
     """Each agent's probability: ``value``, replaced by its group's entry of ``by_group``,
     times its age band's factor of ``by_age``, capped at 1.
+
+    Parameters
+    ----------
+    network
+        The run's network (its ``groups`` and ``age`` attribute).
+    value
+        The probability of agents whose group is not listed.
+    by_group
+        Group code -> probability, replacing ``value`` for its members.
+    by_age
+        Age band code -> factor (unlisted bands: 1).
+    field, what
+        The scenario field and the quantity, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        One probability per agent.
 
     Raises
     ------
@@ -317,7 +479,23 @@ def per_agent_probability(network: Network, value: float, by_group: dict[int, fl
 
 
 def register(cls: type[Pressure]) -> type[Pressure]:
-    """Class decorator: make a pressure available for its scenario ``field``."""
+    """Class decorator: make a pressure available for its scenario ``field``.
+
+    Parameters
+    ----------
+    cls
+        A :class:`Pressure` subclass with a non-empty ``field``.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, registered.
+
+    Raises
+    ------
+    TypeError
+        No field, or a field another pressure already uses.
+    """
     if not cls.field:
         raise TypeError(f"{cls.__name__} must set a non-empty `field`")
     if cls.field in _REGISTRY and _REGISTRY[cls.field] is not cls:
@@ -335,6 +513,12 @@ def _discover() -> None:
 
 
 def available_pressures() -> dict[str, type[Pressure]]:
-    """Every registered pressure, by scenario field, in the order they act in a sweep."""
+    """Every registered pressure, by scenario field, in the order they act in a sweep.
+
+    Returns
+    -------
+    dict
+        Scenario field -> :class:`Pressure` subclass.
+    """
     _discover()
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].stage, kv[0])))

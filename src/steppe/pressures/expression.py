@@ -320,6 +320,8 @@ class ExpressionLayer(Pressure):
     committed_always_voice
         If True, committed agents voice their stance whatever it costs.
 
+    Notes
+    -----
     :meth:`bind` then draws the per-agent values over a network (whose neighbourhoods
     define support).
     """

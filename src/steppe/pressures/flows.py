@@ -125,6 +125,8 @@ class BorderFlows(Pressure):
         The flows, in declared order (their ``counts`` may come later, from
         :meth:`schedule`).
 
+    Notes
+    -----
     :meth:`bind` then reads every agent's origin from the network (0 residents, ``1 + f``
     the slots of arrival flow ``f``, its ``origin`` attribute) and draws the order in which
     slots arrive; the same generator draws the arrivals' stances and who leaves.

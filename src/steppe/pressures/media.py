@@ -102,6 +102,8 @@ class MediaChannel(Pressure):
         Continuous models: the opinion the channel pushes (default: middle of the stance's
         interval).
 
+    Notes
+    -----
     :meth:`bind` then draws the exposures over a network (its groups select per-group
     exposures); the same generator draws the pulls.
     """

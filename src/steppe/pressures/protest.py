@@ -105,6 +105,8 @@ class ProtestLayer(Pressure):
     permitted
         1: protests allowed; 0: banned (events may change it).
 
+    Notes
+    -----
     :meth:`bind` then draws thresholds and instigators over a network.
     """
 

@@ -86,9 +86,27 @@ def read_scenario(src: str | Path | Mapping[str, Any] | LoadedScenario,
 def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any], *,
                    check_assumptions: bool = True) -> LoadedScenario:
     """The scenario with dotted fields changed, validated again, still addressed to its
-    file and reading its relative paths from the same folder. ``check_assumptions=False``
-    skips validating every assumption's two ends again (a calibration's draws lie inside
-    the ranges already checked)."""
+    file and reading its relative paths from the same folder.
+
+    Parameters
+    ----------
+    loaded
+        The scenario.
+    overrides
+        Dotted field -> new value (``{"network.mean_degree": 12}``).
+    check_assumptions
+        Validate the scenario at both ends of every assumption's range again; False skips
+        it (a calibration's draws lie inside the ranges already checked).
+
+    Returns
+    -------
+    LoadedScenario
+
+    Raises
+    ------
+    ScenarioError
+        A field that does not exist or a value it does not allow (naming the file).
+    """
     try:
         data = apply_overrides(loaded.data(), overrides)
     except ParameterError as exc:
