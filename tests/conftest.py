@@ -1,4 +1,6 @@
-"""Shared fixtures: small networks every model is defined on."""
+"""Shared fixtures: small networks every model is defined on; figures written as PNG only
+(the SVG and PDF copies that ``steppe report`` writes beside each PNG triple the time a
+report takes) except in tests that ask for the ``vectors`` fixture."""
 
 from __future__ import annotations
 
@@ -6,6 +8,18 @@ import numpy as np
 import pytest
 
 from steppe.networks.base import Network, complete_graph
+from steppe.report import plots
+
+
+@pytest.fixture
+def vectors() -> None:
+    """Write the SVG and PDF copies of every figure, as ``steppe report`` does."""
+
+
+@pytest.fixture(autouse=True)
+def _png_only(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "vectors" not in request.fixturenames:
+        monkeypatch.setattr(plots, "VECTOR_FORMATS", ())
 
 
 def ring(n: int) -> Network:

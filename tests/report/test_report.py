@@ -151,9 +151,10 @@ def test_report_without_dates(tmp_path):
     d = write_results(tmp_path / "res")
     paths = make_report(d)
     names = [p.name for p in paths]
-    assert names == ["share_A.png", "gap.png", "summary.md"]
+    # report.html (the interactive report) comes before summary.md: an intended addition
+    assert names == ["share_A.png", "gap.png", "report.html", "summary.md"]
     assert all(p.parent == d / "report" for p in paths)
-    for p in paths[:-1]:
+    for p in paths[:-2]:
         assert_png(p)
     md = (d / "report" / "summary.md").read_text()
     assert md.startswith("# synthetic-test\n")
@@ -176,8 +177,8 @@ def test_report_with_dates_groups_and_polls(tmp_path):
     out = tmp_path / "out"
     paths = make_report(d, out)
     assert [p.name for p in paths] == ["share_A.png", "share_A_by_group.png", "gap.png",
-                                       "summary.md"]
-    for p in paths[:-1]:
+                                       "report.html", "summary.md"]
+    for p in paths[:-2]:
         assert_png(p)
     md = (out / "summary.md").read_text()
     # expressed A across runs: 0.05, 0.1, 0.3 -> median 10.0%, band 5.5%–28.0%;
@@ -213,7 +214,7 @@ def test_polls_without_dates_are_plotted_on_sweeps(tmp_path):
 def test_missing_optional_inputs_are_skipped(tmp_path):
     d = write_results(tmp_path / "bare", summary=False, metadata=False)
     paths = make_report(d)
-    assert [p.name for p in paths] == ["share_A.png", "gap.png", "summary.md"]
+    assert [p.name for p in paths] == ["share_A.png", "gap.png", "report.html", "summary.md"]
     md = paths[-1].read_text()
     assert md.startswith("# bare\n")  # the folder name stands in for the scenario's
     assert "## Consensus" not in md

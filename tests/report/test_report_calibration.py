@@ -206,8 +206,8 @@ def test_report_draws_every_calibration_file(results):
     names = [p.name for p in paths]
     cal_figs = ["posterior_marginals.png", "posterior_pairs.png", "predictive.png",
                 "calibration_diagnostics.png", "loo.png", "variants.png", "voi.png"]
-    assert names[-1] == "summary.md"
-    assert names[-1 - len(cal_figs):-1] == cal_figs
+    assert names[-2:] == ["report.html", "summary.md"]  # report.html: an intended addition
+    assert names[-2 - len(cal_figs):-2] == cal_figs
     for n in cal_figs:
         assert_png(results / "report" / n)
     md = (results / "report" / "summary.md").read_text(encoding="utf-8")
@@ -273,8 +273,8 @@ def test_partial_folder(results):
                                                     "posterior.parquet"]
     paths = make_report(results)
     names = [p.name for p in paths]
-    assert names[-4:] == ["posterior_marginals.png", "posterior_pairs.png",
-                          "calibration_diagnostics.png", "summary.md"]
+    assert names[-5:] == ["posterior_marginals.png", "posterior_pairs.png",
+                          "calibration_diagnostics.png", "report.html", "summary.md"]
     md = (results / "report" / "summary.md").read_text(encoding="utf-8")
     assert "| true share of A, March | 0.1 to 0.9 | 0.4 | 0.2 to 0.5 | 58.3% |" in md
     assert "No posterior predictive yet" in md
@@ -411,7 +411,7 @@ def test_a_folder_with_only_a_calibration(tmp_path):
     write_calibration(d)
     paths = make_report(d)
     assert paths[-1] == d / "report" / "summary.md"
-    assert len(paths) == 8
+    assert len(paths) == 9  # the figures, report.html (an intended addition), summary.md
     md = paths[-1].read_text(encoding="utf-8")
     # titled by the calibrated scenario file (no metadata.json here)
     assert md.startswith("# demo\n\n## Calibration\n")

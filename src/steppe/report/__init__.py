@@ -1,19 +1,33 @@
-"""Reports from saved results: plots (PNG, 150 dpi) and a Markdown summary.
+"""Reports from saved results: figures (PNG at 150 dpi, with SVG and PDF copies), an
+interactive HTML report and a Markdown summary.
 
 The report reads a results folder written by :func:`steppe.run` (or ``steppe run``) and
 never runs a model. It needs ``series.parquet``; ``summary.parquet``, ``metadata.json`` and
 ``polls.parquet`` (simulated polls) are used when present and skipped otherwise.
 
 What :func:`make_report` writes (into ``out_dir``, by default ``<results>/report``), each
-file atomically:
+file atomically; every figure is written three times, as ``.png``, ``.svg`` and ``.pdf``
+(the same figure; the returned list names the PNG):
 
 - ``share_<stance>.png``: private and expressed share of the focus stance over time, for
-  the whole population: median across runs and 50%/90% bands, the timeline's events as
-  dotted lines, simulated polls (``polls.parquet``) as small markers with their intervals,
-  and observed polls (black diamonds, 95% binomial intervals, at the fieldwork midpoint)
-  when the series has dates and an observed-polls file is named;
+  every agent the model holds (the y axis says so: "children included" when the
+  population has age bands under the polls' frame): median across runs and 50%/90% bands,
+  the timeline's events as numbered dotted lines with their key under the time axis
+  (what an event sets is marked as a scenario input), the starting share ringed as set by
+  the scenario (an assumption, not a result), simulated polls (``polls.parquet``) as one
+  point per poll and method (median across runs, with the typical 95% interval of one
+  poll), and observed polls (black diamonds, 95% binomial intervals, at the fieldwork
+  midpoint) when the series has dates and an observed-polls file is named. Fewer than 20
+  runs earn a warning on the figure: the "90% band" is then about the range of the runs;
+- ``share_<stance>_adults.png``: the same for adults only, when the series has age bands
+  and some band lies outside the ages the scenario's polls interview (the adults are the
+  bands the polls' ``frame`` names, else those from 18);
 - ``share_<stance>_by_<attribute>.png``: the same for each level of each breakdown in the
-  series (``by`` other than ``"all"``), one panel per level (at most 20: the largest);
+  series (``by`` other than ``"all"``), one panel per level (at most 20: the largest),
+  largest first (age bands in their order); a panel of fewer than 200 agents says "n ≈ 40
+  agents: noisy"; the simulated polls' subgroup estimates and, with a targets file, the
+  published figures of that breakdown (e.g. its ``by = age`` rows) are drawn on their
+  panel;
 - ``gap.png``: the hidden share (private − expressed) of every stance, median and 90% band;
 - ``participation.png``: when the model has a participation stance (a label such as
   ``active`` or ``protest…``, or the one named in the report settings), its share;
@@ -31,6 +45,10 @@ file atomically:
   ``variants.png``, ``voi.png`` when the held-out checks, variants and value-of-information
   files exist; each only when its file is there and readable. A folder holding only a
   calibration (no ``series.parquet``) gets these and ``summary.md`` alone;
+- ``report.html``: every figure above again, interactive (hover for values, legend
+  entries to hide or show levels), with the summary, in one self-contained file that opens
+  offline (plotly.js inlined once; nothing fetched from the network), see
+  :mod:`steppe.report.interactive`;
 - ``summary.md``: see :mod:`steppe.report.summary` (and the targets table, when given,
   the sensitivity section, and the calibration section).
 
@@ -70,7 +88,7 @@ Examples
 >>> _ = run({"name": "demo", "seed": 1, "runs": 3, "network": {"kind": "complete", "n": 100},
 ...          "model": {"name": "voter"}, "stop": {"max_sweeps": 5}}, out=d)
 >>> [p.name for p in make_report(d)]
-['share_A.png', 'gap.png', 'summary.md']
+['share_A.png', 'gap.png', 'report.html', 'summary.md']
 """
 
 from __future__ import annotations
@@ -87,14 +105,36 @@ import pandas as pd
 
 from ..errors import ParameterError, SteppeError
 from ..experiments.sensitivity import SENSITIVITY_FILE
+from ..observe.writers import atomic_path
+from .assumed import adult_levels, breakdown_inputs, poll_frame_ages, start_input
 from .calibration import CALIBRATION_DIR, CalibrationReport, calibration_report
+from .interactive import HTML_FILE, InteractiveInputs, write_html
 from .phase import draw_phase_folder
-from .plots import plot_gap, plot_sensitivity, plot_share, plot_share_by, safe_name
-from .sensitivity import gsa_section, sensitivity_markdown
+from .plots import (
+    adults_series,
+    plot_gap,
+    plot_sensitivity,
+    plot_share,
+    plot_share_by,
+    safe_name,
+)
+from .sensitivity import gsa_files, gsa_section, sensitivity_markdown
 from .summary import read_observed_polls, summary_markdown, write_summary
-from .targets import compare_targets, plot_targets, read_targets, targets_markdown
+from .targets import (
+    compare_targets,
+    plot_targets,
+    published_by,
+    read_targets,
+    targets_markdown,
+)
 
-__all__ = ["Results", "load_results", "make_report", "participation_stance"]
+__all__ = ["Results", "load_results", "make_report", "participation_stance", "whose_share"]
+
+#: the summary's last paragraph: where the interactive report is
+HTML_NOTE = (f"Every figure of this report is also in `{HTML_FILE}` beside this file, "
+             "interactive (hover for values, click a legend entry to hide or show a group), "
+             "with this summary: one file that opens offline in any browser and can be sent "
+             "as it is. Each figure is also written as SVG and PDF beside its PNG.\n")
 
 
 @dataclass
@@ -297,7 +337,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     Returns
     -------
     list of pathlib.Path
-        The files written: the PNGs, then ``summary.md``.
+        The files written: the figures (PNG; an SVG and a PDF of each lie beside it), the
+        targets table, ``report.html``, then ``summary.md``.
 
     Raises
     ------
@@ -306,6 +347,18 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
         malformed.
     ParameterError
         ``stance`` (or a stance in the report settings) is not one of the model's.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from steppe import run
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = run({"name": "demo", "seed": 1, "runs": 2, "network": {"kind": "complete",
+    ...          "n": 50}, "model": {"name": "voter"}, "stop": {"max_sweeps": 3}}, out=d)
+    >>> written = make_report(d)
+    >>> sorted(p.name for p in (d / "report").glob("share_A.*"))
+    ['share_A.pdf', 'share_A.png', 'share_A.svg']
     """
     folder = Path(results_dir)
     if (folder / "manifest.json").is_file() and not (folder / "series.parquet").exists():
@@ -332,21 +385,50 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
             observed = read_observed_polls(found, settings.get("observed_columns"), stances)
             if "date" not in res.series.columns:
                 notes.append("observed polls are not drawn: the results have no dates")
+    targets = None
+    targets_missing = ""
+    if settings.get("targets"):
+        found = _find_polls_file(res, str(settings["targets"]))
+        if found is None:
+            targets_missing = f"targets file {settings['targets']!r} not found; skipped"
+            warnings.warn(targets_missing, stacklevel=2)
+        else:
+            targets = read_targets(found)
 
     series = res.series
     name = res.name
     events = res.events
+    who = whose_share(res)
     written: list[Path] = []
+    start = start_input(res.metadata, focus)
     written.append(plot_share(series, focus, out / f"share_{safe_name(focus)}.png",
                               title=f"{name}: who holds and who voices {focus}",
                               observed=observed, simulated_polls=res.direct_polls,
-                              events=events))
+                              events=events, ylabel=who.ylabel, notes=who.notes,
+                              start_input=start))
+    adults_start = ("start: follows from the scenario's starting shares and odds "
+                    "(assumptions), not a result") if start else None
+    if who.adults is not None:
+        written.append(plot_share(
+            who.adults, focus, out / f"share_{safe_name(focus)}_adults.png",
+            title=f"{name}: who holds and who voices {focus}, adults only",
+            observed=observed, simulated_polls=res.direct_polls, events=events,
+            ylabel=who.adults_label, start_input=adults_start,
+            notes=[f"adults: the age bands the polls interview ({', '.join(who.adult_bands)})"
+                   ]))
     attributes = [b for b in dict.fromkeys(series["by"].astype(str)) if b != "all"]
+    sub_polls = _subgroup_polls(res.polls)
     for attr in attributes:
+        pub = (published_by(targets, res.polls, attr, focus,
+                            scenario_polls=(res.metadata.get("scenario") or {}).get("polls"))
+               if targets is not None else None)
+        sim = (sub_polls[sub_polls["by"].astype(str) == attr]
+               if sub_polls is not None else None)
         written.append(plot_share_by(
             series, focus, attr,
             out / f"share_{safe_name(focus)}_by_{safe_name(attr)}.png",
-            title=f"{name}: {focus}", events=events))
+            title=f"{name}: {focus}", events=events, published=pub, simulated_polls=sim,
+            notes=breakdown_inputs(res.metadata, attr)))
     written.append(plot_gap(series, stances, out / "gap.png",
                             title=f"{name}: hidden support (private − expressed)",
                             events=events))
@@ -365,21 +447,21 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
                             stances=stances, focus=focus, observed=observed,
                             simulated_polls=res.direct_polls,
                             figures=[p.name for p in written],
-                            notes=notes, name=name,
-                            calibrated=cal is not None and cal.has_results)
-    if settings.get("targets"):
-        found = _find_polls_file(res, str(settings["targets"]))
-        if found is None:
-            msg = f"targets file {settings['targets']!r} not found; skipped"
-            warnings.warn(msg, stacklevel=2)
-            text = text.rstrip() + f"\n\n{msg}\n"
-        else:
-            table = compare_targets(read_targets(found), res.polls)
-            table.to_csv(out / "targets.csv", index=False)
-            written.append(out / "targets.csv")
-            written.append(plot_targets(table, out / "targets.png",
-                                        title=f"{name}: published figures"))
-            text = text.rstrip() + "\n\n" + targets_markdown(table)
+                            notes=[*notes, *who.summary], name=name,
+                            calibrated=cal is not None and cal.has_results,
+                            whole=who.whole)
+    table = None
+    if targets_missing:
+        text = text.rstrip() + f"\n\n{targets_missing}\n"
+    elif targets is not None:
+        table = compare_targets(targets, res.polls)
+        with atomic_path(out / "targets.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        written.append(out / "targets.csv")
+        written.append(plot_targets(table, out / "targets.png",
+                                    title=f"{name}: published figures"))
+        text = text.rstrip() + "\n\n" + targets_markdown(table)
+    sens = None
     sens_file = Path(results_dir) / SENSITIVITY_FILE
     if sens_file.exists():
         sens = _read_parquet(sens_file)
@@ -400,8 +482,112 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     if cal is not None:
         written += cal.files
         text = text.rstrip() + "\n\n" + cal.markdown
+    text = text.rstrip() + "\n\n" + HTML_NOTE
+    html = write_html(out / HTML_FILE, InteractiveInputs(
+        name=name, markdown=text, series=series, focus=focus, stances=stances,
+        observed=observed, polls=res.polls, events=events, adults=who.adults,
+        ylabel=who.ylabel, adults_label=who.adults_label, start_input=start,
+        targets=targets, comparison=table, sensitivity=sens,
+        gsa=[(m, o, _read_parquet(p)) for m, o, p in gsa_files(results_dir)],
+        calibration=cal.calibration if cal is not None else None,
+        participation=_participation_frame(protest_file, series, part),
+        scenario_polls=(res.metadata.get("scenario") or {}).get("polls"),
+        figures=[p.name for p in written if p.suffix == ".png"], metadata=res.metadata,
+        share_notes=who.notes, adults_start_input=adults_start))
+    written.append(html)
     written.append(write_summary(out / "summary.md", text))
     return written
+
+
+@dataclass
+class _Whose:
+    """Whose share the figures show: the y label of the whole-population plot, notes on
+    its figure and in the summary, and the adults-only series when it can be computed."""
+
+    ylabel: str
+    whole: str
+    notes: list[str]
+    summary: list[str]
+    adults: pd.DataFrame | None = None
+    adults_label: str = ""
+    adult_bands: list[str] = field(default_factory=list)
+
+
+def whose_share(res: Results) -> _Whose:
+    """Whose share the series' whole-sample rows are, and the adults' share when the
+    population has children and the series records age bands (the bands the scenario's
+    polls interview, else those from 18).
+
+    Parameters
+    ----------
+    res
+        The results folder as read by :func:`load_results`.
+
+    Returns
+    -------
+    _Whose
+        ``ylabel`` (the whole-population figure's y axis), ``whole`` (for the summary),
+        ``notes`` (under the figure's title), ``summary`` (notes for ``summary.md``),
+        ``adults`` (the adults' rows, or ``None``), ``adults_label`` and ``adult_bands``.
+
+    Examples
+    --------
+    >>> r = Results(Path("."), pd.DataFrame({"by": ["all"], "level": ["all"]}))
+    >>> whose_share(r).ylabel
+    'share of all agents'
+    """
+    framed = poll_frame_ages(res.metadata)
+    ages = res.series.loc[res.series["by"].astype(str) == "age", "level"].astype(str)
+    levels = list(dict.fromkeys(ages))
+    adults = adult_levels(res.metadata, levels) if levels else []
+    children = [lv for lv in levels if lv not in adults]
+    if levels and adults and children:
+        frame = adults_series(res.series, adults)
+        label = f"share of adults ({', '.join(adults)})"
+        notes = [f"everyone the model holds, children ({', '.join(children)}) included; "
+                 "the polls interview adults only"
+                 + (": see the adults-only figure" if frame is not None else "")]
+        return _Whose(ylabel="share of all agents (children included)",
+                      whole="all agents (children included)", notes=notes,
+                      summary=[f"The shares are of everyone the model holds, children "
+                               f"({', '.join(children)}) included; the polls interview "
+                               f"adults ({', '.join(adults)})."
+                               + (" The adults-only figure shows their shares."
+                                  if frame is not None else "")],
+                      adults=frame, adults_label=label, adult_bands=adults)
+    if framed and not levels:
+        msg = (f"the polls interview ages {', '.join(framed)} only, but the series has no "
+               "age breakdown: the adults' share cannot be drawn, these are shares of all "
+               "agents")
+        return _Whose(ylabel="share of all agents (all ages)", whole="all agents (all ages)",
+                      notes=[msg], summary=[msg[0].upper() + msg[1:] + "."])
+    return _Whose(ylabel="share of all agents", whole="all agents", notes=[], summary=[])
+
+
+def _subgroup_polls(polls: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The simulated polls' subgroup rows of the model's own question (direct polls)."""
+    if polls is None or not {"by", "level"} <= set(polls.columns):
+        return None
+    keep = polls["by"].astype(str) != "all"
+    if "question" in polls.columns:
+        keep &= polls["question"].astype(str) == "stance"
+    if "method" in polls.columns:
+        keep &= polls["method"].astype(str) == "direct"
+    return polls[keep].reset_index(drop=True)
+
+
+def _participation_frame(path: Path, series: pd.DataFrame, part: str | None
+                         ) -> pd.DataFrame | None:
+    """What participation.png shows, as series rows (stance ``protesting`` or ``part``)."""
+    if path.exists():
+        try:
+            p = pd.read_parquet(path)
+        except Exception:  # pragma: no cover - reported by _plot_protest already
+            return None
+        return p.assign(stance="protesting", expressed_share=p["share"], gap=0.0)
+    if part is not None:
+        return series.loc[series["stance"].astype(str) == part]
+    return None
 
 
 def _calibration_only(folder: Path, out_dir: str | Path | None) -> list[Path]:
@@ -423,4 +609,10 @@ def _calibration_only(folder: Path, out_dir: str | Path | None) -> list[Path]:
     gsa_figures, gsa_text = gsa_section(folder, out, name=name)
     if gsa_text:
         text = text.rstrip() + "\n\n" + gsa_text
-    return [*cal.files, *gsa_figures, write_summary(out / "summary.md", text)]
+    figures = [*cal.files, *gsa_figures]
+    text = text.rstrip() + "\n\n" + HTML_NOTE
+    html = write_html(out / HTML_FILE, InteractiveInputs(
+        name=name, markdown=text, calibration=cal.calibration,
+        gsa=[(m, o, _read_parquet(p)) for m, o, p in gsa_files(folder)],
+        figures=[p.name for p in figures]))
+    return [*figures, html, write_summary(out / "summary.md", text)]

@@ -37,7 +37,7 @@ import pandas as pd
 from ..errors import ScenarioError, SteppeError
 from ..inputs import MAX_TEXT_BYTES, check_file
 from ..observe.writers import atomic_path
-from .plots import Bands, ensemble_bands, time_column
+from .plots import MIN_RUNS, Bands, ensemble_bands, small_ensemble_note, time_column
 
 __all__ = [
     "final_shares",
@@ -238,13 +238,16 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
                      observed: pd.DataFrame | None = None,
                      simulated_polls: pd.DataFrame | None = None,
                      figures: Sequence[str] = (), notes: Sequence[str] = (),
-                     name: str | None = None, calibrated: bool = False) -> str:
+                     name: str | None = None, calibrated: bool = False,
+                     whole: str = "the population") -> str:
     """The text of ``summary.md`` (see the module docstring for what it holds).
 
     ``name`` is the title used when the metadata has no scenario name. ``calibrated``:
     the results folder holds a calibration, so a footnote says that the intervals across
     runs are Monte Carlo noise at one setting of the assumptions, and that the calibration
-    section gives the uncertainty from the assumptions.
+    section gives the uncertainty from the assumptions. ``whole`` names whose shares the
+    percentages are (e.g. "all agents, children included"). Fewer than 20 runs earn a
+    warning that the intervals are close to the range of the runs.
 
     Examples
     --------
@@ -279,11 +282,17 @@ def summary_markdown(*, metadata: Mapping[str, Any], series: pd.DataFrame,
     if facts:
         text = "; ".join(facts)
         lines += [text[0].upper() + text[1:] + ".", ""]
-    lines += [f"Focus stance: **{focus}**. Percentages are shares of the population; "
+    lines += [f"Focus stance: **{focus}**. Percentages are shares of {whole}; "
               "intervals hold the middle 90% of runs (5th to 95th percentile)."
               + ("¹" if calibrated else ""), ""]
     if calibrated:
         lines += [f"¹ {MONTE_CARLO_FOOTNOTE}", ""]
+    warn = small_ensemble_note(int(runs)) if isinstance(runs, int | float) else None
+    if warn:
+        lines += [f"> **Warning:** {warn[0].upper() + warn[1:]}. With fewer than "
+                  f"{MIN_RUNS} runs the 5th and 95th percentiles lie between the two lowest "
+                  "and the two highest runs, so one unusual run moves them; the intervals "
+                  "below describe these few runs, not the model's run-to-run spread.", ""]
 
     # -- final shares
     finals = final_shares(series, summary, stances)

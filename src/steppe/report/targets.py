@@ -41,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +49,8 @@ import pandas as pd
 
 from ..observe.targets import TARGET_COLUMNS, read_targets
 
-__all__ = ["TARGET_COLUMNS", "compare_targets", "plot_targets", "read_targets",
-           "targets_markdown"]
+__all__ = ["TARGET_COLUMNS", "compare_targets", "plot_targets", "published_by",
+           "read_targets", "targets_markdown"]
 
 #: the central range over runs a published figure is compared with
 RANGE = 0.90
@@ -92,6 +93,89 @@ def compare_targets(targets: pd.DataFrame, polls: pd.DataFrame | None,
                        inside=bool(lo <= t.value <= hi), missing="")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def published_by(targets: pd.DataFrame, polls: pd.DataFrame | None, attribute: str,
+                 stance: str, *, question: str = "stance",
+                 scenario_polls: list[dict] | None = None) -> pd.DataFrame:
+    """The published figures of one breakdown and answer, placed in time, with a 95%
+    sampling interval: what the breakdown panels draw beside the simulated subgroups.
+
+    Parameters
+    ----------
+    targets
+        The targets file (:func:`read_targets`).
+    polls
+        ``polls.parquet``: gives each poll's date (or time) and the subgroup's sample size
+        (``n`` of the poll's rows for that subgroup, median across runs).
+    attribute
+        The breakdown (the targets' ``by``), e.g. ``age``.
+    stance
+        The answer (the targets' ``answer``).
+    question
+        The question (default: the model's own, ``stance``).
+    scenario_polls
+        The scenario's ``polls`` list: each poll's ``at`` when ``polls`` lacks it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``poll``, ``level``, ``value``, ``n``, ``ci_low``, ``ci_high`` (binomial normal
+        approximation ``p ± 1.96·sqrt(p(1 − p)/n)``, NaN without ``n``) and ``date``
+        and/or ``time``; rows whose poll cannot be placed in time are left out.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"poll": ["P"], "question": ["stance"], "by": ["age"],
+    ...                   "level": ["60+"], "answer": ["A"], "value": [0.34]})
+    >>> p = pd.DataFrame({"poll": "P", "by": "age", "level": "60+", "time": 3.0,
+    ...                   "n": [100, 100]})
+    >>> r = published_by(t, p, "age", "A").iloc[0]
+    >>> float(r["time"]), round(float(r["ci_high"]), 3)
+    (3.0, 0.433)
+    """
+    cols = ["poll", "level", "value", "n", "ci_low", "ci_high", "date", "time"]
+    t = targets[(targets["by"].astype(str) == attribute)
+                & (targets["question"].astype(str) == question)
+                & (targets["answer"].astype(str) == stance)]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for r in t.itertuples(index=False):
+        row: dict = {"poll": str(r.poll), "level": str(r.level), "value": float(r.value),
+                     "n": np.nan, "date": pd.NaT, "time": np.nan}
+        if polls is not None and not polls.empty and "poll" in polls.columns:
+            at = polls[polls["poll"].astype(str) == str(r.poll)]
+            if not at.empty:
+                if "date" in at.columns and at["date"].notna().any():
+                    row["date"] = pd.Timestamp(at["date"].dropna().iloc[0])
+                if "time" in at.columns:
+                    row["time"] = float(at["time"].iloc[0])
+                sub = at
+                if {"by", "level"} <= set(at.columns):
+                    sub = at[(at["by"].astype(str) == attribute)
+                             & (at["level"].astype(str) == str(r.level))]
+                if "n" in sub.columns and not sub.empty:
+                    row["n"] = float(np.nanmedian(sub["n"].to_numpy(dtype=float)))
+        if pd.isna(row["date"]) and not np.isfinite(row["time"]):
+            for sp in scenario_polls or []:
+                if str(sp.get("name")) == str(r.poll) and sp.get("at") is not None:
+                    if isinstance(sp["at"], str):
+                        row["date"] = pd.Timestamp(sp["at"])
+                    else:
+                        row["time"] = float(sp["at"])
+        if pd.isna(row["date"]) and not np.isfinite(row["time"]):
+            continue
+        p, n = row["value"], row["n"]
+        half = 1.96 * math.sqrt(p * (1 - p) / n) if np.isfinite(n) and n > 0 else np.nan
+        row["ci_low"], row["ci_high"] = max(0.0, p - half), min(1.0, p + half)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols)
+    if out["date"].isna().all():
+        out = out.drop(columns=["date"])
+    elif out["date"].notna().all():
+        out["date"] = pd.to_datetime(out["date"])
+    return out
 
 
 def _why(sim: pd.DataFrame, keys: dict[str, pd.Series], t: object) -> str:
