@@ -1,5 +1,5 @@
 """The ``steppe`` command line: ``run``, ``report``, ``models``, ``validate``, ``sweep``,
-``query``, ``sensitivity``, ``design``, ``calibrate``.
+``query``, ``sensitivity``, ``design``, ``calibrate``, ``explore``.
 
 Bad input (a wrong scenario field, an impossible parameter, a missing file) prints one clear
 message and exits with status 2, without a traceback and without writing anything.
@@ -316,6 +316,11 @@ _register_design(app, console, err_console)
 from .cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _register_calibrate(app, console, err_console)
+
+# steppe explore lives in cli_explore.py
+from .cli_explore import register as _register_explore  # noqa: E402
+
+_register_explore(app, console, err_console)
 
 
 def main() -> None:
