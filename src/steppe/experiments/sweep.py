@@ -67,7 +67,7 @@ import pandas as pd
 from .._version import __version__
 from ..assembly import assemble, make_model
 from ..errors import ParameterError, ScenarioError, SteppeError
-from ..scenario.files import check_depth, read_scenario_file, resolve_variant, set_path
+from ..scenario.files import apply_overrides, check_depth, read_scenario_file, resolve_variant
 from ..scenario.loaded import LoadedScenario
 from ..scenario.messages import validate
 from .executors import Executor, make_executor
@@ -332,18 +332,14 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         raise ScenarioError("unknown seed mode", file=source, field="sweep.seeds",
                             allowed="independent, common", given=mode)
 
-    base = dict(data)
-    for path, value in fixed.items():
-        base = set_path(base, path, value)
+    base = apply_overrides(data, fixed)
     base["runs"] = runs
     base["seed"] = seed
     points = make_points(axes, seed, mode) if designs is None else design_points(
         designs, seed, mode)
     scenarios: dict[str, LoadedScenario] = {}
     for pt in points:
-        d = dict(base)
-        for path, value in pt.params.items():
-            d = set_path(d, path, value)
+        d = apply_overrides(base, pt.params)
         d["seed"] = pt.seed
         try:
             scenarios[pt.key] = validate_point(d, source, base_dir, sha)

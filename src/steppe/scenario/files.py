@@ -204,6 +204,12 @@ def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
     {'events': [{'set': {'model.p': 0.2}}]}
     """
     out = copy.deepcopy(dict(data))
+    _set_in_place(out, path, value)
+    return out
+
+
+def _set_in_place(out: dict[str, Any], path: str, value: Any) -> None:
+    """:func:`set_path` on ``out`` itself (no copy)."""
     parts = path.split(".")
     node: Any = out
     i = 0
@@ -215,7 +221,7 @@ def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
                                      allowed=f"0 .. {len(node) - 1}", given=part)
             if i == len(parts) - 1:
                 node[int(part)] = value
-                return out
+                return
             node = node[int(part)]
             i += 1
             continue
@@ -230,16 +236,18 @@ def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
             key = parts[i]
         if j == len(parts):
             node[key] = value
-            return out
+            return
         if not isinstance(node.get(key), dict | list):
             node[key] = {}
         node = node[key]
         i = j
 
 
-def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Set dotted paths in a nested dict (a copy), creating tables as needed; a number
-    selects an item of an existing array, as in :func:`set_path`.
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], *,
+                    in_place: bool = False) -> dict[str, Any]:
+    """Set dotted paths in a nested dict (a copy, or ``data`` itself with ``in_place``),
+    creating tables as needed; a number selects an item of an existing array, as in
+    :func:`set_path`.
 
     Raises
     ------
@@ -253,7 +261,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
     >>> apply_overrides({"news": [{"amount": 0.1}]}, {"news.0.amount": 0.2})
     {'news': [{'amount': 0.2}]}
     """
-    out = copy.deepcopy(dict(data))
+    # one copy (not one per path: the tables are large), none for data made to be changed
+    out = data if in_place and isinstance(data, dict) else copy.deepcopy(dict(data))
     for dotted, value in overrides.items():
-        out = set_path(out, dotted, value)
+        # a table or array given as a value is the caller's: a later path may set into it
+        _set_in_place(out, dotted, copy.deepcopy(value) if isinstance(value, dict | list)
+                      else value)
     return out

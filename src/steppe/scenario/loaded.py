@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ParameterError, ScenarioError
 from .calendar import Calendar
-from .files import set_path
+from .files import apply_overrides
 from .schema import Scenario
 
 __all__ = ["LoadedScenario"]
@@ -211,9 +211,8 @@ class LoadedScenario:
         data.pop("assumptions", None)
         try:
             value = self.assumption_value(index, end)
-            for path in a.paths:
-                data = set_path(data, path, value)
-            return data
+            # data() is a fresh dict: set the fields in it, no copy
+            return apply_overrides(data, dict.fromkeys(a.paths, value), in_place=True)
         except ParameterError as exc:
             raise self.fail(f"assumption {a.name!r}: {exc.message}",
                             f"assumptions.{index}.path", allowed=exc.allowed,

@@ -108,7 +108,7 @@ def with_overrides(loaded: LoadedScenario, overrides: Mapping[str, Any], *,
         A field that does not exist or a value it does not allow (naming the file).
     """
     try:
-        data = apply_overrides(loaded.data(), overrides)
+        data = apply_overrides(loaded.data(), overrides, in_place=True)  # data(): a fresh dict
     except ParameterError as exc:
         raise loaded.fail(exc.message, exc.field, allowed=exc.allowed,
                           given=exc.given) from None
