@@ -76,7 +76,7 @@ def run(
                                          help="Worker processes; 0 = one per core.")] = 1,
     scale: Annotated[float | None, typer.Option("--scale", min=0.0, max=1.0,
                                                 help="Agents per person for scenarios with a "
-                                                     "[population] (1 = everyone).")] = None,
+                                                     "\\[population] (1 = everyone).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write the report (plots "
                                                           "and summary.md) into OUT/report."
@@ -283,10 +283,11 @@ def validate(
             failed += not res.passed
             measured = f"{res.measured:.4g}" + (f" ± {res.se:.2g}" if res.se else "")
             verdict = "[green]pass[/]" if res.passed else "[red]FAIL[/]"
-            table.add_row(str(i), c.model, c.name, res.expected, measured, verdict,
-                          f"{c.seconds:.1f}")
-            notes.append(f"[bold]{i}[/] {c.reference}" + (f". {res.detail}" if res.detail
-                                                           else ""))
+            # the checks' own text is not markup: "[min x̂*, max x̂*]" must print as written
+            table.add_row(str(i), c.model, escape(c.name), escape(str(res.expected)),
+                          measured, verdict, f"{c.seconds:.1f}")
+            notes.append(f"[bold]{i}[/] " + escape(c.reference + (f". {res.detail}"
+                                                                    if res.detail else "")))
             bar.advance(task)
     console.print(table)
     console.print("references and details:")
