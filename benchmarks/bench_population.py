@@ -7,7 +7,7 @@ Usage::
                                           [--within-group 0.85] [--within-region 0.7]
 
 A Kazakhstan-like population: 3 groups (Kazakh 70.4%, Russian 15.54%, other; 2021 census,
-``shared/data/kazakhstan/population.csv``), the 17 regions before the 2022 split with
+``scenarios/data/kazakhstan/population.csv``), the 17 regions before the 2022 split with
 *made-up* round shares, the group mix of six regions from ``regions.csv`` (the missing
 "other" share filled in; Almaty city's Kazakh share made up) and made-up age bands, older
 among Russians. Prints: synthesis seconds, network seconds, edges, bytes of the population

@@ -2,7 +2,7 @@
 
 Mean field (complete graph, N → ∞), n_A and n_B the shares of *uncommitted* agents holding
 A and B (as shares of all N agents), n_AB = 1 − p − n_A − n_B. For ``collapse = "both"``
-(Xie et al. 2011, VALIDATION.md entry 2):
+(Xie et al. 2011, docs/validation.md entry 2):
 
     dn_A/dt = −n_A n_B + n_AB² + n_A n_AB + (3/2) p n_AB
     dn_B/dt = −n_A n_B + n_AB² + n_B n_AB − p n_B
@@ -24,10 +24,10 @@ The critical fraction p_c is found by bisection on whether the solution started 
 (n_A, n_B) = (0, 1 − p) reaches n_B < 10⁻³ by t = 10⁴; published: 0.0979 ("both"),
 ≈ 0.072 ("listener_only").
 
-Statistical tolerances. n_B at p = 0.08: VALIDATION.md gives 0.79 ± 0.03 (the ODE's stable
+Statistical tolerances. n_B at p = 0.08: docs/validation.md gives 0.79 ± 0.03 (the ODE's stable
 fixed point is 0.790); the measured value is the mean over 20 runs of the time average over
 t ∈ [100, 300], standard error from the spread between runs. Consensus time at p = 0.12:
-VALIDATION.md gives the band [30, 55] for the mean of 20 runs at N = 1000.
+docs/validation.md gives the band [30, 55] for the mean of 20 runs at N = 1000.
 """
 
 from __future__ import annotations

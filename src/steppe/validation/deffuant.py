@@ -1,4 +1,4 @@
-"""Deffuant–Weisbuch bounded confidence: number of final opinion clusters (VALIDATION.md,
+"""Deffuant–Weisbuch bounded confidence: number of final opinion clusters (docs/validation.md,
 entry 4).
 
 Opinions start i.i.d. uniform on [0, 1], μ = 1/2, and every run goes on until the model

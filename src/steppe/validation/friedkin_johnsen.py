@@ -1,5 +1,5 @@
 """Friedkin–Johnsen and EPO: the simulated limit equals the direct solution of the linear
-fixed-point equations (VALIDATION.md, entry 7), and EPO's expressed opinions agree more
+fixed-point equations (docs/validation.md, entry 7), and EPO's expressed opinions agree more
 closely than its private ones.
 
 Friedkin–Johnsen: ``x* = (I − ΛW)⁻¹ (I − Λ) x(0)``, solved with ``scipy.sparse.linalg.spsolve``.
@@ -35,7 +35,7 @@ from ..networks import complete_graph, erdos_renyi
 from ..networks.base import Network
 from .base import CheckResult, check
 
-REFERENCE_FJ = "Friedkin & Johnsen 1990, 1999; VALIDATION.md entry 7"
+REFERENCE_FJ = "Friedkin & Johnsen 1990, 1999; docs/validation.md entry 7"
 REFERENCE_EPO = "Ye, Qin, Govaert, Anderson & Cao 2019, Automatica 107, 371"
 TOL = 1e-8
 _LAM = Uniform(dist="uniform", low=0.2, high=0.9)

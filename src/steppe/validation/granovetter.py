@@ -1,6 +1,6 @@
 """Granovetter's threshold model: the riot examples, the normal-threshold jump, Watts cascades.
 
-- Exact (VALIDATION.md, entry 5; Granovetter 1978): 100 agents on the complete graph with
+- Exact (docs/validation.md, entry 5; Granovetter 1978): 100 agents on the complete graph with
   thresholds 0, 1, ..., 99, nobody active at the start: all 100 join, one per synchronous
   step. Give the agent with threshold 1 the threshold 2: exactly 1 joins.
 - Normal thresholds (Granovetter 1978, the crowd of 100 with mean threshold 25): from nobody

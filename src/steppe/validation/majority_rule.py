@@ -6,7 +6,7 @@ chain: a group update raises K by one with probability w₊(K) = C(K,2)(N−K)/C
 B) and lowers it with w₋(K) = K·C(N−K,2)/C(N,3). The exit probability and the mean consensus
 time (in group updates / N) follow exactly from the backward equations of that chain
 (:func:`birth_death_exit`, :func:`birth_death_time`), so the checks compare with exact
-finite-N values, not asymptotics. VALIDATION.md entry 6 quotes 3.07, 4.64, 6.30 at
+finite-N values, not asymptotics. docs/validation.md entry 6 quotes 3.07, 4.64, 6.30 at
 N = 10², 10³, 10⁴ (ρ = ½) and a slope in [0.55, 0.8] per ln N.
 
 Galam's synchronous model with r = 4 and ties to B maps the share p of A to
@@ -118,7 +118,7 @@ def _kr_runs(n: int, rho: float, runs: int, seed: int) -> tuple[np.ndarray, np.n
 def majority_time_log_n() -> CheckResult:
     # Mean consensus time at N = 10², 10³, 10⁴ from ρ = ½ against the exact backward-equation
     # values (each within 4 se), and the slope of T against ln N in [0.55, 0.8]
-    # (VALIDATION.md 6; mean-field 2/3). sd(T) ≈ 1 sweep, so 400 runs give se ≈ 0.05.
+    # (docs/validation.md, entry 6; mean-field 2/3). sd(T) ≈ 1 sweep, so 400 runs give se ≈ 0.05.
     sizes = (100, 1000, 10_000)
     runs = (1000, 600, 300)
     means, ses, exact = [], [], []

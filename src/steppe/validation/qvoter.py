@@ -3,7 +3,7 @@
 The mean-field steady state c* (share of the majority) solves p = A/(c^q − (1−c)^q) for
 anticonformity and p = A/(A + c − ½) for independence, A = (1−c)c^q − c(1−c)^q
 (:func:`steppe.models.qvoter.mean_field_share`). For q = 4, anticonformity, p = 0.25 it gives
-|m*| = 2c* − 1 = 0.4859, the value VALIDATION.md entry 3 quotes (0.486 ± 0.02).
+|m*| = 2c* − 1 = 0.4859, the value docs/validation.md entry 3 quotes (0.486 ± 0.02).
 
 Finite N: the share c performs a diffusion dc = f(c) dt + sqrt(D(c)/N) dW with drift
 f = w₊ − w₋ (per sweep) and D = w₊ + w₋, where w₊ and w₋ are the mean-field flip rates

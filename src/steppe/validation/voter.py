@@ -1,7 +1,7 @@
 """Voter model on the complete graph: exit probability and mean consensus time.
 
 The exact finite-size consensus times come from the backward equation of the voter model on
-the complete graph (VALIDATION.md, entry 1): N = 100 gives 68.13 sweeps from ρ = 0.5 and 49.05
+the complete graph (docs/validation.md, entry 1): N = 100 gives 68.13 sweeps from ρ = 0.5 and 49.05
 from ρ = 0.2. The standard deviation of T is about 50 sweeps, so with 1000 runs the standard
 error is about 1.6 and four standard errors are 6.5. The exit probability has standard error
 sqrt(ρ(1−ρ)/runs).
