@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,11 +134,15 @@ def register(app: typer.Typer, console: Console, err_console: Console) -> None:
                               highlight=False, soft_wrap=True)
 
         try:
-            res = run_sweep(scenario, sets=set_ or [], runs=runs, seed=seed, seeds=seeds,
-                            workers=workers, out=out, scheduler=scheduler, cluster=cluster,
-                            resume=resume, phases=phase or [],
-                            check_memory_first=memory_check, progress=progress,
-                            on_failure=on_failure, on_start=on_start)
+            with warnings.catch_warnings():
+                # printed as a note when the sweep starts (on_start)
+                warnings.filterwarnings("ignore", message=".*over another grid",
+                                        category=UserWarning)
+                res = run_sweep(scenario, sets=set_ or [], runs=runs, seed=seed, seeds=seeds,
+                                workers=workers, out=out, scheduler=scheduler,
+                                cluster=cluster, resume=resume, phases=phase or [],
+                                check_memory_first=memory_check, progress=progress,
+                                on_failure=on_failure, on_start=on_start)
         except KeyboardInterrupt:
             if started:
                 bar.stop()

@@ -55,6 +55,7 @@ import platform
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -521,6 +522,23 @@ def _reconcile(plan: SweepPlan, manifest: dict[str, Any] | None, out: Path
     return index
 
 
+def _other_grid(plan: SweepPlan, manifest: dict[str, Any] | None, out: Path) -> str:
+    """What to tell a user who resumes into a folder holding another grid of the same
+    sweep (the folder grows: nothing stored is deleted), or "" when the grids agree."""
+    if manifest is None:
+        return ""
+    stored = {(params_key(p["params"]), int(p["seed"])) for p in manifest.get("points", [])}
+    ours = {(params_key(pt.params), pt.seed) for pt in plan.points}
+    new, elsewhere = len(ours - stored), len(stored - ours)
+    if not new and not elsewhere:
+        return ""
+    return (f"{out} already holds this sweep over another grid: {len(ours) - new} of this "
+            f"grid's {len(ours)} points are stored there, {new} are new, and {elsewhere} "
+            "stored points are not in this grid (kept: the folder's outcomes cover all "
+            f"{len(stored | ours)} points, the phase diagrams this grid's); choose another "
+            "--out for a separate sweep, or --no-resume to replace it")
+
+
 def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
           sets: Iterable[str] | Mapping[str, Any] = (), runs: int | None = None,
           seed: int | None = None, seeds: SeedMode | None = None,
@@ -588,6 +606,10 @@ def sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
     store.check_usable()
     manifest = store.read_manifest() if resume else None
     index = _reconcile(plan, manifest, out_dir)
+    other = _other_grid(plan, manifest, out_dir)
+    if other:
+        plan.notes.append(other)
+        warnings.warn(other, UserWarning, stacklevel=2)
     finished = store.finished() if resume else set()
     total = len(plan.points) * plan.runs
     # disk and memory first, before the runs are even listed, any process starts or
