@@ -4,7 +4,10 @@ written, on every command's ``--help`` and in ``steppe validate``'s table."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import click
 import pytest
@@ -59,8 +62,10 @@ def test_help_prints_every_bracketed_phrase(path):
 def test_validate_table_prints_bracketed_phrases():
     """Row "epo: expressed opinions agree more closely…" expects "[min x̂*, max x̂*] ⊆ [min
     x*, max x*]": both brackets must reach the table."""
-    res = CliRunner().invoke(app, ["validate", "--quick", "--model", "epo"],
-                             env={"COLUMNS": "250"}, terminal_width=250)
-    assert res.exit_code == 0, res.output
-    shown = _flat(res.output)
-    assert "[min x̂*, max x̂*]" in shown and "[min x*, max x*]" in shown, res.output
+    # a process of its own: the console takes its width from COLUMNS when it is made
+    res = subprocess.run([sys.executable, "-m", "steppe", "validate", "--quick", "--model",
+                          "epo"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "COLUMNS": "250"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    shown = _flat(res.stdout)
+    assert "[min x̂*, max x̂*]" in shown and "[min x*, max x*]" in shown, res.stdout
