@@ -1,16 +1,21 @@
-"""Speed of steppe's voter and q-voter models against NDlib, Mesa 3 and a hand-written loop.
+"""Speed of steppe's voter and q-voter models against a tight hand-written loop, NDlib and Mesa 3.
 
-Run ``python benchmarks/bench_models.py`` (after ``pip install -e '.[bench]'``); see
-``benchmarks/README.md`` for what is measured and the numbers on the reference machine.
+Run ``python benchmarks/bench_models.py`` (NDlib and Mesa come with
+``pip install -e '.[bench]'``; without them the script runs the steppe-versus-loop rows and
+says what it skipped); see ``benchmarks/README.md`` for what is measured and the numbers on
+the reference machine.
 
-Every implementation runs on the same Erdős–Rényi graph G(N, p = k/(N−1)) (networkx's
-``fast_gnp_random_graph``), from the same initial stances (half A, half B, placed by
-``steppe.engine.init_state``). The figure of merit is *elementary updates per second*: one
-elementary update is one randomly chosen agent applying the rule once, whether or not its
-stance changes (one sweep = N of them).
+At every size (default N = 100,000 and 2,000,000) every implementation runs on the same
+Erdős–Rényi graph G(N, p = k/(N−1)) (``steppe.networks.erdos_renyi``; NDlib and Mesa get it
+as a networkx graph, at sizes up to ``--competitors-max-n``), from the same initial stances
+(half A, half B, placed by ``steppe.engine.init_state``). The figure of merit is *elementary
+updates per second*: one elementary update is one randomly chosen agent applying the rule
+once, whether or not its stance changes (one sweep = N of them).
 
 - steppe: ``model.advance(state, network, sweeps, stop_at_consensus=False)``.
-- hand-written: plain Numba loops over the same CSR arrays (``_handwritten.py``).
+- hand-written: plain Numba loops over the same CSR arrays (``_handwritten.py``): one 64-bit
+  SplitMix64 draw per voter update split into two 32-bit halves (agent, then neighbour), the
+  generator counter in a local variable.
 - NDlib: ``VoterModel`` / ``QVoterModel``; one ``iteration()`` updates exactly one agent
   (the first call only reports the initial status and is not timed).
 - Mesa 3: an idiomatic model (``FixedAgent`` on a ``discrete_space.Network``,
@@ -36,11 +41,11 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
 from _handwritten import qvoter_loop, voter_loop
 from steppe.engine import init_state
 from steppe.models import get_model
+from steppe.networks import erdos_renyi
 from steppe.networks.base import Network
 
 Q = 4
@@ -51,12 +56,17 @@ MODEL_LABEL = {"voter": "voter", "qvoter": f"q-voter (q={Q}, p={P_INDEPENDENCE})
 
 @dataclass
 class Result:
+    """The timed repeats of one implementation of one model at one size."""
+
     implementation: str
     model: str
+    n: int
     rates: list[float]  # elementary updates per second, one per repeat
     updates: list[int]  # elementary updates timed, one per repeat
     setup_seconds: float = 0.0
     note: str = ""
+    #: steppe / hand loop, repeat by repeat (timed side by side); steppe rows only
+    paired_ratios: list[float] = field(default_factory=list)
     median: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,17 +74,20 @@ class Result:
 
 
 # -- the graph ------------------------------------------------------------------------------
-def build_graph(n: int, mean_degree: float, seed: int) -> tuple[nx.Graph, Network]:
-    """The benchmark graph, as networkx (for NDlib and Mesa) and as a steppe CSR Network."""
-    g = nx.fast_gnp_random_graph(n, mean_degree / (n - 1), seed=seed)
-    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adj = sp.csr_array((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    adj.sort_indices()
-    net = Network.from_csr(adj.indptr, adj.indices, name="erdos_renyi",
-                           params={"n": n, "mean_degree": mean_degree, "seed": seed})
-    return g, net
+def build_graph(n: int, mean_degree: float, seed: int) -> Network:
+    """The benchmark graph as a steppe CSR Network (G(N, p), p = k/(N−1))."""
+    return erdos_renyi(n, mean_degree, seed)
+
+
+def as_networkx(net: Network) -> nx.Graph:
+    """The same graph as a networkx Graph (for NDlib and Mesa)."""
+    src = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    dst = net.indices.astype(np.int64)
+    keep = src < dst
+    g = nx.Graph()
+    g.add_nodes_from(range(net.n))
+    g.add_edges_from(zip(src[keep].tolist(), dst[keep].tolist(), strict=True))
+    return g
 
 
 def make_model(name: str):
@@ -119,9 +132,10 @@ def bench_fast(name: str, net: Network, stance0: np.ndarray, seed: int, sweeps: 
         t0 = time.perf_counter()
         run_hand(n_updates)
         hand_rates.append(n_updates / (time.perf_counter() - t0))
+    paired = [a / b for a, b in zip(steppe_rates, hand_rates, strict=True)]
     return [
-        Result("steppe", name, steppe_rates, [n_updates] * repeats),
-        Result("hand-written Numba", name, hand_rates, [n_updates] * repeats),
+        Result("steppe", name, n, steppe_rates, [n_updates] * repeats, paired_ratios=paired),
+        Result("hand-written Numba", name, n, hand_rates, [n_updates] * repeats),
     ]
 
 
@@ -173,7 +187,7 @@ def bench_ndlib(name: str, g: nx.Graph, stance0: np.ndarray, seed: int, budget: 
     note = "" if name == "voter" else (
         f"NDlib {_version('ndlib')} QVoterModel: q={Q} drawn with repetition, no "
         "independence (it has no nonconformity parameter)")
-    return Result("NDlib", name, rates, counts, setup, note)
+    return Result("NDlib", name, g.number_of_nodes(), rates, counts, setup, note)
 
 
 def _mesa_models():
@@ -241,7 +255,7 @@ def bench_mesa(name: str, g: nx.Graph, stance0: np.ndarray, seed: int, budget: f
         return n
 
     rates, counts = time_budgeted(one, budget, repeats)
-    return Result("Mesa 3", name, rates, counts, setup,
+    return Result("Mesa 3", name, n, rates, counts, setup,
                   "one step = N updates (each agent once, random order)")
 
 
@@ -272,17 +286,20 @@ def _fmt_ratio(a: float, b: float | None) -> str:
 
 
 def table(results: list[Result]) -> str:
-    by = {(r.implementation, r.model): r.median for r in results}
-    head = ("implementation", "model", "updates/s (median)", "spread (min-max)",
-            "vs hand loop", "vs NDlib", "vs Mesa")
+    """A Markdown table: one row per implementation, model and size."""
+    by = {(r.implementation, r.model, r.n): r.median for r in results}
+    head = ("implementation", "model", "N", "updates/s (median)", "spread (min-max)",
+            "vs hand loop", "paired ratio (min-max)", "vs NDlib", "vs Mesa")
     rows = []
     for r in results:
-        hand = by.get(("hand-written Numba", r.model))
-        ndl = by.get(("NDlib", r.model))
-        mes = by.get(("Mesa 3", r.model))
+        hand = by.get(("hand-written Numba", r.model, r.n))
+        ndl = by.get(("NDlib", r.model, r.n))
+        mes = by.get(("Mesa 3", r.model, r.n))
         spread = f"{_fmt_rate(min(r.rates))}-{_fmt_rate(max(r.rates))}" if r.rates else "-"
-        rows.append((r.implementation, MODEL_LABEL[r.model], _fmt_rate(r.median), spread,
-                     _fmt_ratio(r.median, hand), _fmt_ratio(r.median, ndl),
+        paired = (f"{min(r.paired_ratios):.2f}-{max(r.paired_ratios):.2f}"
+                  if r.paired_ratios else "-")
+        rows.append((r.implementation, MODEL_LABEL[r.model], f"{r.n:,}", _fmt_rate(r.median),
+                     spread, _fmt_ratio(r.median, hand), paired, _fmt_ratio(r.median, ndl),
                      _fmt_ratio(r.median, mes)))
     widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
@@ -291,6 +308,15 @@ def table(results: list[Result]) -> str:
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
                      + " |")
     return "\n".join(lines)
+
+
+def _importable(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def machine() -> dict[str, Any]:
@@ -311,19 +337,25 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--n", type=int, default=100_000, help="number of agents")
+    ap.add_argument("--sizes", default="100000,2000000",
+                    help="comma-separated numbers of agents")
+    ap.add_argument("--n", type=int, default=None,
+                    help="one number of agents (overrides --sizes)")
     ap.add_argument("--mean-degree", type=float, default=10.0, help="mean degree of the graph")
     ap.add_argument("--seed", type=int, default=1, help="seed of the graph and initial state")
-    ap.add_argument("--repeats", type=int, default=5,
+    ap.add_argument("--repeats", type=int, default=7,
                     help="timed repeats for steppe and the hand-written loop")
     ap.add_argument("--slow-repeats", type=int, default=3,
                     help="timed repeats for NDlib and Mesa")
-    ap.add_argument("--sweeps", type=int, default=20,
-                    help="sweeps (N updates each) per timed repeat of steppe / hand loop")
-    ap.add_argument("--warmup-sweeps", type=int, default=5,
+    ap.add_argument("--updates", type=int, default=4_000_000,
+                    help="elementary updates per timed repeat of steppe / hand loop (rounded "
+                    "up to whole sweeps)")
+    ap.add_argument("--warmup-sweeps", type=int, default=2,
                     help="untimed sweeps first (includes Numba compilation)")
     ap.add_argument("--budget-seconds", type=float, default=10.0,
                     help="wall-clock time for each NDlib / Mesa measurement (all repeats)")
+    ap.add_argument("--competitors-max-n", type=int, default=100_000,
+                    help="run NDlib and Mesa only at sizes up to this")
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: voter,qvoter")
     ap.add_argument("--skip-ndlib", action="store_true")
     ap.add_argument("--skip-mesa", action="store_true")
@@ -333,47 +365,67 @@ def main(argv: list[str] | None = None) -> int:
     for m in models:
         if m not in MODELS:
             ap.error(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
+    sizes = [args.n] if args.n else [int(x) for x in args.sizes.split(",") if x.strip()]
+
+    skipped: list[str] = []
+    run_ndlib = not args.skip_ndlib and _importable("ndlib")
+    run_mesa = not args.skip_mesa and _importable("mesa")
+    if not args.skip_ndlib and not run_ndlib:
+        skipped.append("NDlib (not installed: pip install -e '.[bench]')")
+    if not args.skip_mesa and not run_mesa:
+        skipped.append("Mesa 3 (not installed: pip install -e '.[bench]')")
+    if (run_ndlib or run_mesa) and any(n > args.competitors_max_n for n in sizes):
+        skipped.append(f"NDlib and Mesa at N > {args.competitors_max_n:,} "
+                       "(--competitors-max-n)")
 
     t_start = time.perf_counter()
-    print(f"graph: Erdős–Rényi, N={args.n:,}, mean degree {args.mean_degree}, "
-          f"seed {args.seed} ...", flush=True)
-    t0 = time.perf_counter()
-    g, net = build_graph(args.n, args.mean_degree, args.seed)
-    print(f"  {net.n_edges:,} edges, mean degree {net.mean_degree():.3f}, "
-          f"{int((net.degree() < Q).sum())} agents with degree < {Q} "
-          f"({time.perf_counter() - t0:.1f} s)", flush=True)
-    stance0 = init_state(make_model("voter"), net, shares={"A": 0.5, "B": 0.5},
-                         seed=args.seed).stance.copy()
-
     results: list[Result] = []
-    for name in models:
-        print(f"{MODEL_LABEL[name]}: steppe and hand-written loop ...", flush=True)
-        results += bench_fast(name, net, stance0, args.seed, args.sweeps, args.warmup_sweeps,
-                              args.repeats)
-        if not args.skip_ndlib:
-            print(f"{MODEL_LABEL[name]}: NDlib ({args.budget_seconds:g} s) ...", flush=True)
-            results.append(bench_ndlib(name, g, stance0, args.seed, args.budget_seconds,
-                                       args.slow_repeats))
-        if not args.skip_mesa:
-            print(f"{MODEL_LABEL[name]}: Mesa 3 ({args.budget_seconds:g} s) ...", flush=True)
-            results.append(bench_mesa(name, g, stance0, args.seed, args.budget_seconds,
-                                      args.slow_repeats))
+    graphs: list[dict[str, Any]] = []
+    for n in sizes:
+        print(f"graph: Erdős–Rényi, N={n:,}, mean degree {args.mean_degree}, "
+              f"seed {args.seed} ...", flush=True)
+        t0 = time.perf_counter()
+        net = build_graph(n, args.mean_degree, args.seed)
+        print(f"  {net.n_edges:,} edges, mean degree {net.mean_degree():.3f}, "
+              f"{int((net.degree() < Q).sum())} agents with degree < {Q} "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+        graphs.append({"n": net.n, "edges": net.n_edges, "mean_degree": net.mean_degree()})
+        stance0 = init_state(make_model("voter"), net, shares={"A": 0.5, "B": 0.5},
+                             seed=args.seed).stance.copy()
+        sweeps = max(1, -(-args.updates // n))
+        competitors = n <= args.competitors_max_n and (run_ndlib or run_mesa)
+        g = as_networkx(net) if competitors else None
+        for name in models:
+            print(f"{MODEL_LABEL[name]}, N={n:,}: steppe and hand-written loop "
+                  f"({args.repeats} x {sweeps} sweeps) ...", flush=True)
+            results += bench_fast(name, net, stance0, args.seed, sweeps, args.warmup_sweeps,
+                                  args.repeats)
+            if competitors and run_ndlib:
+                print(f"{MODEL_LABEL[name]}: NDlib ({args.budget_seconds:g} s) ...", flush=True)
+                results.append(bench_ndlib(name, g, stance0, args.seed, args.budget_seconds,
+                                           args.slow_repeats))
+            if competitors and run_mesa:
+                print(f"{MODEL_LABEL[name]}: Mesa 3 ({args.budget_seconds:g} s) ...",
+                      flush=True)
+                results.append(bench_mesa(name, g, stance0, args.seed, args.budget_seconds,
+                                          args.slow_repeats))
+        del g, net
 
     order = {"steppe": 0, "hand-written Numba": 1, "NDlib": 2, "Mesa 3": 3}
-    results.sort(key=lambda r: (models.index(r.model), order[r.implementation]))
+    results.sort(key=lambda r: (models.index(r.model), r.n, order[r.implementation]))
     print()
     print(table(results))
     for r in results:
         extra = f"; setup {r.setup_seconds:.1f} s" if r.setup_seconds else ""
         if r.note or extra:
             print(f"  {r.implementation}, {r.model}: {r.note}{extra}".replace(": ;", ":"))
+    for what in skipped:
+        print(f"skipped: {what}")
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
     if args.json:
-        payload = {"args": vars(args), "machine": machine(),
-                   "graph": {"n": net.n, "edges": net.n_edges,
-                             "mean_degree": net.mean_degree()},
-                   "results": [asdict(r) for r in results]}
+        payload = {"args": vars(args), "machine": machine(), "graphs": graphs,
+                   "skipped": skipped, "results": [asdict(r) for r in results]}
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2)
         print(f"wrote {args.json}")

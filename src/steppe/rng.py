@@ -18,6 +18,9 @@ make_state(seed)
     A fresh generator state from an int, a SeedSequence or a numpy Generator.
 next_u64(s), uniform(s), randint(s, n), randint_excluding(s, n, i), bernoulli(s, p)
     Numba-compiled draws; ``s`` is the state array.
+load_state(s), store_state(s, t), next_u64_r(t), randint_hi(t, x, n), randint_lo(t, x, n)
+    The same stream with the state held in registers for the length of a kernel's loop;
+    one 64-bit draw gives two choices (its high and its low half).
 
 Examples
 --------
@@ -46,10 +49,15 @@ __all__ = [
     "Stream",
     "as_generator",
     "bernoulli",
+    "load_state",
     "make_state",
     "next_u64",
+    "next_u64_r",
     "randint",
     "randint_excluding",
+    "randint_hi",
+    "randint_lo",
+    "store_state",
     "stream_generator",
     "stream_seed",
     "substream",
@@ -243,3 +251,137 @@ def randint_excluding(s, n, i):
 def bernoulli(s, p):
     """True with probability ``p``."""
     return uniform(s) < p
+
+
+# -- the generator state in registers -------------------------------------------------------
+# A kernel that makes many draws loads the four words once (``load_state``), threads them
+# through its loop as a tuple (``next_u64_r``, ``randint_hi``, ``randint_lo``) and writes them
+# back once (``store_state``). The stream is the same xoshiro256** stream as ``next_u64``'s;
+# only the state no longer goes through memory on every draw (a store to any other array in
+# the loop would otherwise force it to be reloaded, since Numba cannot prove they differ).
+# These are small functions that LLVM inlines; the rare rejection steps are kept out of line.
+
+
+@njit(cache=True)
+def load_state(s):
+    """The four words of ``s`` as a tuple, to be kept in registers by a kernel's loop.
+
+    Examples
+    --------
+    >>> s = make_state(3)
+    >>> t = load_state(s)
+    >>> x, t = next_u64_r(t)
+    >>> store_state(s, t)
+    >>> int(x) == int(next_u64(make_state(3)))
+    True
+    """
+    return (s[0], s[1], s[2], s[3])
+
+
+@njit(cache=True)
+def store_state(s, t):
+    """Write a register state ``t`` (from :func:`load_state`) back into ``s``."""
+    s[0] = t[0]
+    s[1] = t[1]
+    s[2] = t[2]
+    s[3] = t[3]
+
+
+@njit(cache=True)
+def next_u64_r(t):
+    """Next 64-bit output of xoshiro256** from a register state; returns ``(x, t)``.
+
+    The same output and successor as :func:`next_u64` on the same four words.
+    """
+    s0 = uint64(t[0])
+    s1 = uint64(t[1])
+    s2 = uint64(t[2])
+    s3 = uint64(t[3])
+    result = _rotl(s1 * uint64(5), 7) * uint64(9)
+    u = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= u
+    s3 = _rotl(s3, 45)
+    return result, (s0, s1, s2, s3)
+
+
+@njit(inline="never", cache=True)
+def _reject_hi(t, x, n):
+    """The rare path of :func:`randint_hi` (kept out of line so that kernels stay tight)."""
+    x = uint64(x)
+    nn = uint64(n)
+    m = (x >> uint64(32)) * nn
+    low = m & _U32_MASK
+    threshold = (uint64(0x100000000) - nn) % nn
+    while low < threshold:
+        x, t = next_u64_r(t)
+        m = (x >> uint64(32)) * nn
+        low = m & _U32_MASK
+    return np.int64(m >> uint64(32)), x, t
+
+
+@njit(inline="never", cache=True)
+def _reject_lo(t, x, n):
+    """The rare path of :func:`randint_lo`."""
+    x = uint64(x)
+    nn = uint64(n)
+    m = (x & _U32_MASK) * nn
+    low = m & _U32_MASK
+    threshold = (uint64(0x100000000) - nn) % nn
+    while low < threshold:
+        x, t = next_u64_r(t)
+        m = (x & _U32_MASK) * nn
+        low = m & _U32_MASK
+    return np.int64(m >> uint64(32)), t
+
+
+@njit(cache=True)
+def randint_hi(t, x, n):
+    """An integer uniform on {0, ..., n-1} from the high 32 bits of the draw ``x``.
+
+    Lemire's multiply-and-reject method, without bias, for 1 <= n < 2**32: when the high half
+    is rejected (probability below n / 2**32), fresh draws replace ``x`` (their high halves
+    are used). Returns ``(value, x, t)``: the draw whose high half was used (its low half is
+    still unused and independent of the value) and the register state.
+
+    Examples
+    --------
+    >>> t = load_state(make_state(0))
+    >>> x, t = next_u64_r(t)
+    >>> v, x2, t = randint_hi(t, x, 10)
+    >>> 0 <= v < 10 and v == (int(x) >> 32) * 10 >> 32
+    True
+    """
+    x = uint64(x)
+    nn = uint64(n)
+    m = (x >> uint64(32)) * nn
+    if (m & _U32_MASK) < nn:  # possibly rejected: decided out of line
+        return _reject_hi(t, x, n)
+    return np.int64(m >> uint64(32)), x, t
+
+
+@njit(cache=True)
+def randint_lo(t, x, n):
+    """An integer uniform on {0, ..., n-1} from the low 32 bits of the draw ``x``.
+
+    As :func:`randint_hi`, on the other half: with ``randint_hi`` one 64-bit draw makes two
+    independent choices. On rejection fresh draws are made (their low halves are used).
+    Returns ``(value, t)``.
+
+    Examples
+    --------
+    >>> t = load_state(make_state(0))
+    >>> x, t = next_u64_r(t)
+    >>> v, t = randint_lo(t, x, 10)
+    >>> v == (int(x) & 0xFFFFFFFF) * 10 >> 32
+    True
+    """
+    x = uint64(x)
+    nn = uint64(n)
+    m = (x & _U32_MASK) * nn
+    if (m & _U32_MASK) < nn:
+        return _reject_lo(t, x, n)
+    return np.int64(m >> uint64(32)), t

@@ -102,10 +102,13 @@ def _trajectory_hash(name: str, params: dict, net: str, shares, seed: int = 5) -
     return h.hexdigest()[:16]
 
 
-# Computed with the kernels *before* they read ``seen`` (commit 77c5736).
+# Computed with the kernels *before* they read ``seen`` (commit 77c5736); the q-voter's
+# (cases 0-5) again when its kernel changed its draws (issue 14: one 64-bit draw for two
+# choices), with the seen-reading kernel checked against a plain-Python reference in
+# test_binary_kernels.py.
 _BEFORE: dict[int, str] = {
-    0: '67add59fa368c03b', 1: '1f1fc50905af4306', 2: 'de8d2dd79895a2e6', 3: 'fece023de2d8da0e',
-    4: '4ed516b58e8a0d8d', 5: '9c7951581feb41ee', 6: '673fb8a7dfb17bf4', 7: '181fb1c6e801e096',
+    0: 'ec53e0c32e6cb2e0', 1: '43ba5907de193a24', 2: '3cf9d2597ee4c258', 3: '4a148358f2e6fd3b',
+    4: 'ac6089e431045a38', 5: '7ec1603d4e61b34a', 6: '673fb8a7dfb17bf4', 7: '181fb1c6e801e096',
     8: '2f0c0ce43a58277a', 9: 'adf2eaa70a064c4e', 10: 'dee2dedc55c6c1f4', 11: '2ce3f93309b31b86',
     12: '4a33ab80c4c6290c', 13: '0f0494095b908763', 14: 'de067718dd8b9446', 15: '635cb650901c144f',
     16: '95e1e94686151318', 17: '2c74913717064611', 18: '5f12d11abc4557de', 19: 'eb3f8c2fb77dcc1b',

@@ -52,7 +52,7 @@ from pydantic import Field
 
 from ..errors import ParameterError
 from ..networks.base import Network
-from ..rng import randint, uniform
+from ..rng import load_state, next_u64_r, randint_hi, randint_lo, store_state
 from ..state import State
 from .base import Model, ModelParams, register
 
@@ -81,75 +81,225 @@ def _member(i, x, complete, a, indices):
     return np.int64(indices[a + x])
 
 
-# Kernel design (see benchmarks/README.md): every random number of an update is drawn before
-# the committed flag is read, the panel is drawn member by member and abandoned at the first
-# dissenter (each member Floyd's method yields belongs to the final uniform subset, so the
-# unanimity indicator has the right law), one uniform decides both "nonconforming" and the
-# independent coin (u < p/2 flips), and the two-stance tally lives in a register.
-@njit(cache=True)
-def _qvoter(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
-            cmask, q, p, anti, repetition, s):
+# Kernel design (measured in benchmarks/, see benchmarks/README.md). The generator state is
+# loaded into registers for the length of the call. One 64-bit draw per update gives the
+# agent (high half) and, when p > 0, the nonconformity test and the independent coin (low
+# half, to 32 bits: u < p/2 flips, p/2 <= u < p keeps); every further draw gives two panel
+# positions (high half, then low half; when p = 0 the first draw's low half is the first
+# position). The rare rejection step of the unbiased integer draw lives out of line. The panel
+# is drawn member by member and abandoned at the first dissenter (each member Floyd's method
+# yields belongs to the final uniform subset, so the unanimity indicator has the right law).
+# The committed flag is read after every draw of the update, and only when some agent is
+# committed (the loop is specialised for that and for the complete graph: inlined copies with
+# constant flags, which LLVM folds). The two-stance tally lives in a register; the consensus
+# test compares it with two bounds read once (``cmask`` is not reloaded after every store).
+@njit(inline="always", cache=True)
+def _qvoter_loop(stance, seen, committed, indptr, indices, n_updates, stop, cmask, q, p, anti,
+                 repetition, buf, t, ones, complete, any_committed):
     n = stance.shape[0]
-    buf = np.empty(q, dtype=np.int64)
-    ones = counts[1]
     done = n_updates
-    half_p = 0.5 * p
+    # the tallies at which to stop, read once (a store to stance could alias cmask)
+    end_hi = n if stop and cmask[1] else -1
+    end_lo = 0 if stop and cmask[0] else -1
+    has_p = p > 0.0
+    # thresholds on a 32-bit uniform: P(u < p_cut) = p and P(u < flip_cut) = p / 2 to 2**-32
+    p_cut = np.uint64(min(p * 4294967296.0, 4294967296.0))
+    flip_cut = np.uint64(0.5 * p * 4294967296.0)
+    mask32 = np.uint64(0xFFFFFFFF)
     for u in range(n_updates):
-        i = randint(s, n)
-        r = uniform(s) if p > 0.0 else 1.0
-        nonconform = r < p
-        if nonconform and not anti:
-            # independence: flip with probability 1/2 (r is uniform on [0, p) here)
-            if r >= half_p or committed[i]:
+        x, t = next_u64_r(t)
+        i, x, t = randint_hi(t, x, n)
+        pending = True  # the low half of x is still unused
+        nonconform = False
+        if has_p:
+            r = x & mask32
+            pending = False
+            nonconform = r < p_cut
+            if nonconform and not anti:
+                # independence: flip with probability 1/2
+                if r >= flip_cut or (any_committed and committed[i]):
+                    continue
+                old = np.int64(stance[i])
+                ones += 1 - 2 * old
+                stance[i] = 1 - old
+                if ones == end_hi or ones == end_lo:
+                    done = u + 1
+                    break
                 continue
-            new = 1 - np.int64(stance[i])
+        if complete:
+            a = 0
+            d = n - 1
         else:
-            if complete:
-                a = 0
-                d = n - 1
-            else:
-                a = indptr[i]
-                d = indptr[i + 1] - a
-            if d == 0 or (not repetition and d < q):
-                continue  # no panel can be formed
-            first = np.int64(-1)
-            unanimous = True
-            if repetition:
-                for t in range(q):
-                    v = np.int64(seen[_member(i, randint(s, d), complete, a, indices)])
-                    if t == 0:
-                        first = v
-                    elif v != first:
-                        unanimous = False
+            a = indptr[i]
+            d = indptr[i + 1] - a
+        if d == 0 or (not repetition and d < q):
+            continue  # no panel can be formed
+        first = np.int64(-1)
+        unanimous = True
+        if repetition:
+            for w in range(q):
+                if pending:
+                    k, t = randint_lo(t, x, d)
+                    pending = False
+                else:
+                    x, t = next_u64_r(t)
+                    k, x, t = randint_hi(t, x, d)
+                    pending = True
+                v = np.int64(seen[_member(i, k, complete, a, indices)])
+                if w == 0:
+                    first = v
+                elif v != first:
+                    unanimous = False
+                    break
+        else:
+            # Floyd's algorithm: a uniform q-subset of {0..d-1}, one member at a time
+            m = 0
+            for jj in range(d - q, d):
+                if pending:
+                    k, t = randint_lo(t, x, jj + 1)
+                    pending = False
+                else:
+                    x, t = next_u64_r(t)
+                    k, x, t = randint_hi(t, x, jj + 1)
+                    pending = True
+                for w in range(m):
+                    if buf[w] == k:
+                        k = jj
                         break
-            else:
-                # Floyd's algorithm: a uniform q-subset of {0..d-1}, one member at a time
-                t = 0
-                for jj in range(d - q, d):
-                    x = randint(s, jj + 1)
-                    for w in range(t):
-                        if buf[w] == x:
-                            x = jj
-                            break
-                    buf[t] = x
-                    v = np.int64(seen[_member(i, x, complete, a, indices)])
-                    if t == 0:
-                        first = v
-                    elif v != first:
-                        unanimous = False
-                        break
-                    t += 1
-            if not unanimous or committed[i]:
-                continue
-            new = 1 - first if nonconform else first
+                buf[m] = k
+                v = np.int64(seen[_member(i, k, complete, a, indices)])
+                if m == 0:
+                    first = v
+                elif v != first:
+                    unanimous = False
+                    break
+                m += 1
+        if not unanimous or (any_committed and committed[i]):
+            continue
+        new = 1 - first if nonconform else first
         ones += new - np.int64(stance[i])
         stance[i] = new
-        if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
+        if ones == end_hi or ones == end_lo:
             done = u + 1
             break
+    return done, ones, t
+
+
+@njit(inline="always", cache=True)
+def _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                any_committed, s, anti, repetition, complete):
+    """Load the generator, run the loop (one copy reading ``committed``, one not), store the
+    generator and the counts."""
+    buf = np.empty(q, dtype=np.int64)
+    t = load_state(s)
+    ones = counts[1]
+    if any_committed:
+        done, ones, t = _qvoter_loop(stance, seen, committed, indptr, indices, n_updates,
+                                     stop, cmask, q, p, anti, repetition, buf, t, ones,
+                                     complete, True)
+    else:
+        done, ones, t = _qvoter_loop(stance, seen, committed, indptr, indices, n_updates,
+                                     stop, cmask, q, p, anti, repetition, buf, t, ones,
+                                     complete, False)
+    store_state(s, t)
     counts[1] = ones
-    counts[0] = n - ones
+    counts[0] = stance.shape[0] - ones
     return done
+
+
+# One compiled kernel per rule (independence or anticonformity, panel with or without
+# repetition) and kind of graph (a network or the implicit complete graph), each compiled when
+# first used: these flags are constants inside the loop.
+@njit(cache=True)
+def _qv_ind_net(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, False, False, False)
+
+
+@njit(cache=True)
+def _qv_ind_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+               any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, False, False, True)
+
+
+@njit(cache=True)
+def _qv_ind_rep_net(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                    any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, False, True, False)
+
+
+@njit(cache=True)
+def _qv_ind_rep_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                   any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, False, True, True)
+
+
+@njit(cache=True)
+def _qv_anti_net(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                 any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, True, False, False)
+
+
+@njit(cache=True)
+def _qv_anti_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, True, False, True)
+
+
+@njit(cache=True)
+def _qv_anti_rep_net(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                     any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, True, True, False)
+
+
+@njit(cache=True)
+def _qv_anti_rep_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q, p,
+                    any_committed, s):
+    return _qvoter_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask,
+                       q, p, any_committed, s, True, True, True)
+
+
+#: (anticonformity, repetition, complete) -> kernel
+_KERNELS = {
+    (False, False, False): _qv_ind_net,
+    (False, False, True): _qv_ind_kn,
+    (False, True, False): _qv_ind_rep_net,
+    (False, True, True): _qv_ind_rep_kn,
+    (True, False, False): _qv_anti_net,
+    (True, False, True): _qv_anti_kn,
+    (True, True, False): _qv_anti_rep_net,
+    (True, True, True): _qv_anti_rep_kn,
+}
+
+
+def _qvoter(stance: np.ndarray, seen: np.ndarray, committed: np.ndarray, counts: np.ndarray,
+            complete: bool, indptr: np.ndarray, indices: np.ndarray, n_updates: int,
+            stop: bool, cmask: np.ndarray, q: int, p: float, anti: bool, repetition: bool,
+            s: np.ndarray) -> int:
+    """Run ``n_updates`` q-voter updates in place; return how many were done (fewer when
+    ``stop`` and a consensus in ``cmask`` is reached).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe.rng import make_state
+    >>> st = np.array([0, 1, 1, 1, 1], dtype=np.int8)
+    >>> counts = np.array([1, 4], dtype=np.int64)
+    >>> _qvoter(st, st, np.zeros(5, np.bool_), counts, True, np.zeros(1, np.int64),
+    ...         np.zeros(0, np.int32), 500, True, np.array([True, True]), 3, 0.0, False,
+    ...         False, make_state(1)) < 500, counts.tolist()
+    (True, [0, 5])
+    """
+    kernel = _KERNELS[bool(anti), bool(repetition), bool(complete)]
+    return kernel(stance, seen, committed, counts, indptr, indices, n_updates, stop, cmask, q,
+                  p, bool(committed.any()), s)
 
 
 def mean_field_share(q: int, p: float, nonconformity: str = "independence") -> float:

@@ -34,7 +34,7 @@ from numba import njit
 
 from ..errors import ParameterError
 from ..networks.base import Network, random_neighbor
-from ..rng import randint
+from ..rng import load_state, next_u64_r, randint, randint_hi, randint_lo, store_state
 from ..state import State
 from .base import Model, ModelParams, register
 
@@ -49,52 +49,230 @@ class VoterParams(ModelParams):
     """Random-sequential (one sweep = N elementary updates) or synchronous (node only)."""
 
 
-# Kernel design (measured in benchmarks/): the committed flag is read *after* the neighbour
-# is drawn, so that the random stream never waits on a memory load, and the two-stance tally
-# lives in a local variable (``ones``), updated without a branch. Checking committed first
-# made the loop three times slower; see benchmarks/README.md.
-@njit(cache=True)
-def _voter_node(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
-                cmask, s):
+# Kernel design (measured against a tight hand-written loop; see benchmarks/README.md). One
+# 64-bit draw per update: its high half picks the agent, its low half the neighbour. The
+# generator state is loaded into registers for the length of the call (``load_state``), not
+# read and written through memory at every draw (a store to ``stance`` could alias it, so it
+# was reloaded after every update). The rare rejection step of the unbiased integer draw lives
+# out of line. The loop is specialised, with constant flags that the compiler folds: for the
+# complete graph, for "no agent is committed" (then ``committed`` is never read) and for "stop
+# at consensus" (only then is the two-stance tally kept update by update, compared with two
+# bounds read once; otherwise the stances are counted once at the end; and when consensus is
+# absorbing even a run that stops at consensus skips the tally, see ``_pair``). The committed
+# flag is read after every draw of the update, so that the random stream never waits on a
+# memory load.
+@njit(inline="always", cache=True)
+def _pair_loop(stance, seen, committed, indptr, indices, n_updates, cmask, t, ones, complete,
+               any_committed, stop, invasion):
+    """Node updates (``invasion`` False: i copies j) or invasion updates (j copies i)."""
     n = stance.shape[0]
-    ones = counts[1]
     done = n_updates
+    # the tallies at which to stop, read once (a store to stance could alias cmask)
+    end_hi = n if cmask[1] else -1
+    end_lo = 0 if cmask[0] else -1
     for u in range(n_updates):
-        i = randint(s, n)
-        j = random_neighbor(s, i, n, complete, indptr, indices)
-        if j < 0 or committed[i]:
+        x, t = next_u64_r(t)
+        i, x, t = randint_hi(t, x, n)
+        if complete:
+            j, t = randint_lo(t, x, n - 1)
+            if j >= i:
+                j += 1
+        else:
+            a = indptr[i]
+            d = indptr[i + 1] - a
+            if d == 0:
+                continue
+            k, t = randint_lo(t, x, d)
+            j = np.int64(indices[a + k])
+        if invasion:
+            src = i
+            dst = j
+        else:
+            src = j
+            dst = i
+        if any_committed and committed[dst]:
             continue
-        new = seen[j]
-        ones += np.int64(new) - np.int64(stance[i])
-        stance[i] = new
-        if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
-            done = u + 1
-            break
+        new = seen[src]
+        if stop:
+            ones += np.int64(new) - np.int64(stance[dst])
+            stance[dst] = new
+            if ones == end_hi or ones == end_lo:
+                done = u + 1
+                break
+        else:
+            stance[dst] = new
+    return done, ones, t
+
+
+@njit(cache=True)
+def _count_ones(stance):
+    ones = 0
+    for v in stance:
+        ones += np.int64(v)
+    return ones
+
+
+@njit(inline="always", cache=True)
+def _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop, absorbing,
+              cmask, s, complete, any_committed, invasion):
+    """Load the generator, run the updates, store the generator and the counts.
+
+    Two copies of the loop: with the running tally (to stop at the very update that reaches
+    consensus) and without it (the stances are counted at the end). When the run stops at
+    consensus and consensus is ``absorbing`` (agents see each other as they are: an agent
+    copying a unanimous population changes nothing), the updates run without the tally one
+    sweep at a time; a sweep that ends in a consensus that stops the run is replayed with the
+    tally from a copy of the stances and of the generator. The results are those of the
+    tallying loop, bit for bit.
+    """
+    n = stance.shape[0]
+    t = load_state(s)
+    ones = counts[1]
+    end_hi = n if cmask[1] else -1
+    end_lo = 0 if cmask[0] else -1
+    tally = stop and not absorbing
+    chunk = n_updates if not stop else n
+    snap = np.empty(n if stop and absorbing else 0, dtype=stance.dtype)
+    done = 0
+    remaining = n_updates
+    while remaining > 0:
+        b = min(chunk, remaining)
+        if tally:
+            d, ones, t = _pair_loop(stance, seen, committed, indptr, indices, b, cmask, t, ones,
+                                    complete, any_committed, True, invasion)
+            done += d
+            if ones == end_hi or ones == end_lo:  # stopped (possibly at the chunk's end)
+                break
+            remaining -= b
+            continue
+        t0 = t
+        if stop:
+            snap[:] = stance
+        _, _, t = _pair_loop(stance, seen, committed, indptr, indices, b, cmask, t, ones,
+                             complete, any_committed, False, invasion)
+        new_ones = _count_ones(stance)
+        if stop and (new_ones == end_hi or new_ones == end_lo):
+            stance[:] = snap  # replay this sweep with the tally
+            t = t0
+            tally = True
+            continue
+        ones = new_ones
+        done += b
+        remaining -= b
+    store_state(s, t)
     counts[1] = ones
     counts[0] = n - ones
     return done
 
 
+# One compiled kernel per variant (node or invasion), kind of graph (a network or the implicit
+# complete graph) and "some agent is committed", each compiled when first used.
 @njit(cache=True)
-def _voter_invasion(stance, seen, committed, counts, complete, indptr, indices, n_updates,
-                    stop, cmask, s):
-    n = stance.shape[0]
-    ones = counts[1]
-    done = n_updates
-    for u in range(n_updates):
-        i = randint(s, n)
-        j = random_neighbor(s, i, n, complete, indptr, indices)
-        if j < 0 or committed[j]:
-            continue
-        new = seen[i]
-        ones += np.int64(new) - np.int64(stance[j])
-        stance[j] = new
-        if stop and ((cmask[1] and ones == n) or (cmask[0] and ones == 0)):
-            done = u + 1
-            break
-    counts[1] = ones
-    counts[0] = n - ones
-    return done
+def _node_net(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+              absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, False, False, False)
+
+
+@njit(cache=True)
+def _node_net_c(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, False, True, False)
+
+
+@njit(cache=True)
+def _node_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+             absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, True, False, False)
+
+
+@njit(cache=True)
+def _node_kn_c(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+               absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, True, True, False)
+
+
+@njit(cache=True)
+def _inv_net(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+             absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, False, False, True)
+
+
+@njit(cache=True)
+def _inv_net_c(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+               absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, False, True, True)
+
+
+@njit(cache=True)
+def _inv_kn(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+            absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, True, False, True)
+
+
+@njit(cache=True)
+def _inv_kn_c(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+              absorbing, cmask, s):
+    return _pair_run(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                     absorbing, cmask, s, True, True, True)
+
+
+#: (invasion, complete, some agent committed) -> kernel
+_PAIR_KERNELS = {
+    (False, False, False): _node_net, (False, False, True): _node_net_c,
+    (False, True, False): _node_kn, (False, True, True): _node_kn_c,
+    (True, False, False): _inv_net, (True, False, True): _inv_net_c,
+    (True, True, False): _inv_kn, (True, True, True): _inv_kn_c,
+}
+
+
+def _pair(stance: np.ndarray, seen: np.ndarray, committed: np.ndarray, counts: np.ndarray,
+          complete: bool, indptr: np.ndarray, indices: np.ndarray, n_updates: int,
+          stop: bool, cmask: np.ndarray, s: np.ndarray, invasion: bool) -> int:
+    """Run the kernel for this variant, kind of graph and "some agent committed"; consensus
+    is absorbing when agents see each other as they are (``seen is stance``)."""
+    kernel = _PAIR_KERNELS[bool(invasion), bool(complete), bool(committed.any())]
+    return kernel(stance, seen, committed, counts, indptr, indices, n_updates, stop,
+                  seen is stance, cmask, s)
+
+
+def _voter_node(stance: np.ndarray, seen: np.ndarray, committed: np.ndarray,
+                counts: np.ndarray, complete: bool, indptr: np.ndarray, indices: np.ndarray,
+                n_updates: int, stop: bool, cmask: np.ndarray, s: np.ndarray) -> int:
+    """Run ``n_updates`` node updates (a random agent copies what a random neighbour voices)
+    in place; return how many were done (fewer when ``stop`` and a consensus in ``cmask`` is
+    reached).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe.rng import make_state
+    >>> st = np.array([0, 1, 1, 1], dtype=np.int8)
+    >>> counts = np.array([1, 3], dtype=np.int64)
+    >>> done = _voter_node(st, st, np.zeros(4, np.bool_), counts, True, np.zeros(1, np.int64),
+    ...                    np.zeros(0, np.int32), 10_000, True, np.array([True, True]),
+    ...                    make_state(2))
+    >>> done < 10_000, int(counts.max())
+    (True, 4)
+    """
+    return _pair(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
+                 cmask, s, False)
+
+
+def _voter_invasion(stance: np.ndarray, seen: np.ndarray, committed: np.ndarray,
+                    counts: np.ndarray, complete: bool, indptr: np.ndarray,
+                    indices: np.ndarray, n_updates: int, stop: bool, cmask: np.ndarray,
+                    s: np.ndarray) -> int:
+    """As :func:`_voter_node`, with invasion updates (a random neighbour of a random agent
+    takes what the agent voices)."""
+    return _pair(stance, seen, committed, counts, complete, indptr, indices, n_updates, stop,
+                 cmask, s, True)
 
 
 @njit(cache=True)
