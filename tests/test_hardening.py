@@ -287,7 +287,9 @@ def _base_dict() -> dict:
 
 def test_two_runs_into_one_folder(tmp_path):
     """The second writer is refused while the first holds the folder."""
-    big = BASE.replace("n = 100", "n = 300000").replace("max_sweeps = 10", "max_sweeps = 400")
+    # long enough to be still writing when the second starts (it is killed below)
+    big = BASE.replace("n = 100", "n = 300000").replace("max_sweeps = 10",
+                                                        "max_sweeps = 40000")
     (tmp_path / "s.toml").write_text(big)
     first = subprocess.Popen([sys.executable, "-m", "steppe", "run", "s.toml", "--out", "out",
                               "-q"], cwd=tmp_path, stdout=subprocess.PIPE,

@@ -46,11 +46,11 @@ Examples
 ...                       items=(), runs=2, reps=20)
 >>> print(res.table[["design", "mean_a", "mean_b", "power"]].round(2).to_string(index=False))
        design  mean_a  mean_b  power
- direct, n=10    0.28    0.58   0.55
- direct, n=25    0.30    0.58   0.88
-direct, n=100    0.30    0.59   1.00
+ direct, n=10    0.31    0.58   0.28
+ direct, n=25    0.30    0.57   0.78
+direct, n=100    0.30    0.58   1.00
 >>> res.smallest("direct")
-Candidate(n=25, items=None, placebo=False)
+Candidate(n=100, items=None, placebo=False)
 """
 
 from __future__ import annotations
