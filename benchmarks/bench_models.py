@@ -23,6 +23,17 @@ once, whether or not its stance changes (one sweep = N of them).
 
 Compilation (Numba) and model construction are excluded from the timings; construction
 times are reported separately. Each figure is the median over repeats.
+
+The naming game (``--models naming_game``, at sizes up to ``--naming-game-max-n``) has no
+hand-written, NDlib or Mesa counterpart; its rows give *interactions per second* (one
+interaction = one random speaker, whether or not it has a neighbour), from empty
+inventories: on the implicit complete graph over a whole run to consensus (about 1.7 N^1.5
+interactions; the inventories reach about 0.34 N^0.5 words per agent, so the hearer's
+search makes the peak the slow part), and on the same Erdős–Rényi graph over the first 50
+sweeps (consensus never comes there: an isolated agent never plays). The note of each row
+gives the memory per agent: bytes of the inventory arrays (``state.aux``: word pool,
+offsets, lengths, capacities, holders per word) divided by N, at the largest seen (after
+each sweep) and at the end, and the peak number of words per agent.
 """
 
 from __future__ import annotations
@@ -45,13 +56,16 @@ import numpy as np
 from _handwritten import qvoter_loop, voter_loop
 from steppe.engine import init_state
 from steppe.models import get_model
-from steppe.networks import erdos_renyi
+from steppe.networks import complete_graph, erdos_renyi
 from steppe.networks.base import Network
 
 Q = 4
 P_INDEPENDENCE = 0.1
-MODELS = ("voter", "qvoter")
-MODEL_LABEL = {"voter": "voter", "qvoter": f"q-voter (q={Q}, p={P_INDEPENDENCE})"}
+MODELS = ("voter", "qvoter", "naming_game")
+MODEL_LABEL = {"voter": "voter", "qvoter": f"q-voter (q={Q}, p={P_INDEPENDENCE})",
+               "naming_game": "naming game (ER)", "naming_game_complete":
+               "naming game (complete graph)"}
+NAMING_GAME_SWEEPS = 50
 
 
 @dataclass
@@ -137,6 +151,46 @@ def bench_fast(name: str, net: Network, stance0: np.ndarray, seed: int, sweeps: 
         Result("steppe", name, n, steppe_rates, [n_updates] * repeats, paired_ratios=paired),
         Result("hand-written Numba", name, n, hand_rates, [n_updates] * repeats),
     ]
+
+
+# -- the naming game: steppe only ----------------------------------------------------------
+def bench_naming_game(net: Network, seed: int, repeats: int,
+                      sweeps: int | None = None) -> Result:
+    """Interactions per second from empty inventories, run one sweep at a time: ``sweeps``
+    sweeps, or (None) until consensus; ``repeats`` runs with seeds ``seed + r``. The
+    memory per agent goes in the note."""
+    from steppe.models.naming_game import PEAK
+
+    model = get_model("naming_game")()
+    warm = init_state(model, net, seed=seed)
+    model.interact(warm, net, 10, stop_at_consensus=True)  # compiles the kernel
+    rates, counts, peak_bytes, end_bytes, peak_words = [], [], [], [], []
+    n = net.n
+    for r in range(repeats):
+        state = init_state(model, net, seed=seed + r)
+        done, elapsed, top = 0, 0.0, 0
+        k = 0
+        while sweeps is None or k < sweeps:
+            t0 = time.perf_counter()
+            d = model.interact(state, net, n, stop_at_consensus=True)
+            elapsed += time.perf_counter() - t0
+            done += d
+            k += 1
+            top = max(top, sum(a.nbytes for a in state.aux.values()))
+            if d < n:
+                break
+        rates.append(done / elapsed)
+        counts.append(done)
+        peak_bytes.append(top / n)
+        end_bytes.append(sum(a.nbytes for a in state.aux.values()) / n)
+        peak_words.append(int(state.aux["tally"][PEAK]) / n)
+    label = "naming_game_complete" if net.complete else "naming_game"
+    what = ("whole runs to consensus" if sweeps is None
+            else f"first {sweeps} sweeps") + " from empty inventories"
+    note = (f"{what}; bytes/agent peak {statistics.median(peak_bytes):.0f}, end "
+            f"{statistics.median(end_bytes):.0f}; peak words/agent "
+            f"{statistics.median(peak_words):.1f}")
+    return Result("steppe", label, n, rates, counts, note=note)
 
 
 # -- slow implementations: time whole calls against a wall-clock budget ---------------------
@@ -356,7 +410,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="wall-clock time for each NDlib / Mesa measurement (all repeats)")
     ap.add_argument("--competitors-max-n", type=int, default=100_000,
                     help="run NDlib and Mesa only at sizes up to this")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: voter,qvoter")
+    ap.add_argument("--models", default=",".join(MODELS),
+                    help="comma-separated: voter,qvoter,naming_game")
+    ap.add_argument("--naming-game-max-n", type=int, default=100_000,
+                    help="run the naming game only at sizes up to this")
+    ap.add_argument("--naming-game-repeats", type=int, default=3,
+                    help="runs of the naming game (each on the complete graph is a whole "
+                    "run to consensus: about 20 s at N = 100,000)")
     ap.add_argument("--skip-ndlib", action="store_true")
     ap.add_argument("--skip-mesa", action="store_true")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
@@ -396,6 +456,19 @@ def main(argv: list[str] | None = None) -> int:
         competitors = n <= args.competitors_max_n and (run_ndlib or run_mesa)
         g = as_networkx(net) if competitors else None
         for name in models:
+            if name == "naming_game":
+                if n > args.naming_game_max_n:
+                    skipped.append(f"the naming game at N = {n:,} (--naming-game-max-n)")
+                    continue
+                print(f"naming game, N={n:,}: ER, {args.naming_game_repeats} x "
+                      f"{NAMING_GAME_SWEEPS} sweeps ...", flush=True)
+                results.append(bench_naming_game(net, args.seed, args.naming_game_repeats,
+                                                 NAMING_GAME_SWEEPS))
+                print(f"naming game, N={n:,}: complete graph, {args.naming_game_repeats} "
+                      "runs to consensus ...", flush=True)
+                results.append(bench_naming_game(complete_graph(n), args.seed,
+                                                 args.naming_game_repeats))
+                continue
             print(f"{MODEL_LABEL[name]}, N={n:,}: steppe and hand-written loop "
                   f"({args.repeats} x {sweeps} sweeps) ...", flush=True)
             results += bench_fast(name, net, stance0, args.seed, sweeps, args.warmup_sweeps,
@@ -412,7 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         del g, net
 
     order = {"steppe": 0, "hand-written Numba": 1, "NDlib": 2, "Mesa 3": 3}
-    results.sort(key=lambda r: (models.index(r.model), r.n, order[r.implementation]))
+    rank = {m: i for i, m in enumerate(models)}
+    rank["naming_game_complete"] = rank.get("naming_game", len(models))
+    results.sort(key=lambda r: (rank[r.model], r.n, order[r.implementation]))
     print()
     print(table(results))
     for r in results:

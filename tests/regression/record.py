@@ -51,6 +51,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "kazakhstan-2022-stress-propaganda": {"population.scale": 0.0001},
     "majority-rule-galam": {"network.n": 400, "stop.max_sweeps": 40},
     "majority-vote-lattice": {"network.shape": [16, 16], "stop.max_sweeps": 60},
+    "naming-game": {"network.n": 300},
     "qvoter-anticonformity": {"network.n": 400, "stop.max_sweeps": 40},
     "voter-lattice": {"network.shape": [16, 16], "stop.max_sweeps": 60},
 }

@@ -129,6 +129,14 @@ class Trajectory:
         return self.recording.values[table, name]
 
 
+def model_observables(model: Model) -> list[Observable]:
+    """The model's own quantities (:meth:`Model.quantities`) as observables of the table
+    named after the model, one value per record."""
+    return [Observable(name, model.name, "record",
+                       lambda st, tally, f=f: f(st), description=text)
+            for name, (f, text) in model.quantities().items()]
+
+
 def simulate(
     model: Model,
     network: Network,
@@ -222,7 +230,8 @@ def simulate(
     for p in pressures:
         p.start(state, world)
     if observables is None:
-        observables = with_observables([o for p in pressures for o in p.observables()])
+        observables = with_observables([*model_observables(model),
+                                         *(o for p in pressures for o in p.observables())])
     if breakdowns is None:
         breakdowns = default_breakdowns(network)
     elif not isinstance(breakdowns, Breakdowns):

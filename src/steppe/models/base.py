@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -256,6 +256,17 @@ class Model:
             True when no further sweep can change the state.
         """
         return False
+
+    def quantities(self) -> dict[str, tuple[Callable[[State], int], str]]:
+        """Model-specific integers recorded at every record, in the output table named
+        after the model (one row per record): column name -> ``(measure(state),
+        description)``. The default records none.
+
+        Returns
+        -------
+        dict
+        """
+        return {}
 
     def settles(self) -> bool:
         """Whether every run of this model ends on its own, on any finite network: it

@@ -357,6 +357,20 @@ register_derived(Derived(
     description="private share minus expressed share: who hides the stance"))
 
 
+def _rate_since_last_record(cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Successes per interaction since the run's previous record (NaN at its first)."""
+    df = cols  # a DataFrame: differences within each run
+    d_succ = df["successes"].groupby(df["run"]).diff()  # type: ignore[attr-defined]
+    d_int = df["interactions"].groupby(df["run"]).diff()  # type: ignore[attr-defined]
+    return (d_succ / d_int.where(d_int > 0)).to_numpy(dtype=np.float64)
+
+
+register_derived(Derived(
+    "success_rate", "naming_game", _rate_since_last_record,
+    description="naming game: successful interactions per interaction since the previous "
+                "record (empty at the first record)"))
+
+
 def with_observables(extra: Sequence[Observable]) -> list[Observable]:
     """The registered observables followed by ``extra`` (a pressure's), checked for
     clashing names."""
