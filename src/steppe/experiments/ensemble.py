@@ -252,14 +252,20 @@ def final_shares(summary: pd.DataFrame, stances: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("stance")
 
 
-def _versions() -> dict[str, str]:
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
     out = {}
     for pkg in ("numpy", "numba", "pandas", "pyarrow", "pydantic", "scipy", "networkx"):
         try:
             out[pkg] = importlib_metadata.version(pkg)
         except importlib_metadata.PackageNotFoundError:  # pragma: no cover
             out[pkg] = "not installed"
-    return out
+    return tuple(out.items())
+
+
+def _versions() -> dict[str, str]:
+    """The versions of the packages a run's results depend on (read once per process)."""
+    return dict(_package_versions())
 
 
 def run(

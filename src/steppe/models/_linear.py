@@ -136,11 +136,23 @@ def kernel_weights(network: Network, self_weight: float | None) -> tuple[np.ndar
     """
     if network.complete or getattr(network, "weights", None) is not None:
         return influence_weights(network, self_weight)
-    deg = np.diff(network.indptr)
-    s = np.ones(network.n)
-    has = deg > 0
-    s[has] = 1.0 / (deg[has] + 1.0) if self_weight is None else float(self_weight)
+    s = np.empty(network.n)
+    _self_weights(network.indptr, -1.0 if self_weight is None else float(self_weight), s)
     return s, np.zeros(0, dtype=np.float64)
+
+
+@njit(cache=True, parallel=True)
+def _self_weights(indptr, self_weight, out):
+    """``w_ii``: 1 without neighbours, else ``self_weight``, or ``1 / (k_i + 1)`` when it
+    is negative (unset); one pass over the row starts (after every border flow)."""
+    for i in prange(out.shape[0]):
+        k = indptr[i + 1] - indptr[i]
+        if k == 0:
+            out[i] = 1.0
+        elif self_weight < 0.0:
+            out[i] = 1.0 / (k + 1.0)
+        else:
+            out[i] = self_weight
 
 
 def influence_matrix(network: Network, selfw: np.ndarray, nbw: np.ndarray):
@@ -216,13 +228,12 @@ def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indice
         maxd = 0.0
         lo = np.inf
         hi = -np.inf
-        for i in range(n):
-            d = abs(buf[i] - x[i])
-            if d > maxd:
-                maxd = d
-            x[i] = buf[i]
-            lo = min(lo, buf[i])
-            hi = max(hi, buf[i])
+        for i in prange(n):  # max and min reductions: exact whatever the thread count
+            v = buf[i]
+            maxd = max(maxd, abs(v - x[i]))
+            x[i] = v
+            lo = min(lo, v)
+            hi = max(hi, v)
         delta[0] = maxd
         if stop:
             c = _category(lo, cutoffs)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["csr_from_edges", "directed_csr_from_edges", "filter_rows"]
+__all__ = ["csr_from_edges", "directed_csr_from_edges", "filter_rows", "refilter_rows"]
 
 
 @njit(cache=True)
@@ -190,4 +190,90 @@ def filter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
     np.cumsum(kept, out=out_ptr[1:])
     out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
     _fill_kept(indptr, indices, present, out_ptr, out_idx)
+    return out_idx
+
+
+@njit(cache=True)
+def _mark_rows(indptr, indices, who, mark):
+    """Mark the agents ``who`` and their neighbours in the full network (the rows whose
+    ties among present agents change when they come or go); returns how many."""
+    marked = 0
+    for w in who:
+        if not mark[w]:
+            mark[w] = True
+            marked += 1
+        for e in range(indptr[w], indptr[w + 1]):
+            j = indices[e]
+            if not mark[j]:
+                mark[j] = True
+                marked += 1
+    return marked
+
+
+@njit(cache=True, parallel=True)
+def _recount(indptr, indices, present, mark, old_ptr, kept):
+    for i in prange(indptr.shape[0] - 1):
+        if mark[i]:
+            c = 0
+            if present[i]:
+                for e in range(indptr[i], indptr[i + 1]):
+                    if present[indices[e]]:
+                        c += 1
+            kept[i] = c
+        else:
+            kept[i] = old_ptr[i + 1] - old_ptr[i]
+
+
+@njit(cache=True, parallel=True)
+def _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx):
+    n = indptr.shape[0] - 1
+    chunk = 1 << 14
+    for c in prange((n + chunk - 1) // chunk):
+        i = c * chunk
+        end = min(n, i + chunk)
+        while i < end:
+            if mark[i]:
+                k = out_ptr[i]
+                if present[i]:
+                    for e in range(indptr[i], indptr[i + 1]):
+                        j = indices[e]
+                        if present[j]:
+                            out_idx[k] = j
+                            k += 1
+                i += 1
+            else:  # a run of unchanged rows: one block copy
+                r = i
+                while r < end and not mark[r]:
+                    r += 1
+                out_idx[out_ptr[i]:out_ptr[r]] = old_idx[old_ptr[i]:old_ptr[r]]
+                i = r
+
+
+def refilter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
+                  old_ptr: np.ndarray, old_idx: np.ndarray, who: np.ndarray,
+                  out_ptr: np.ndarray) -> np.ndarray:
+    """:func:`filter_rows` after the agents ``who`` came or went, from the previous
+    filtered rows ``(old_ptr, old_idx)``: only the rows of ``who`` and of their neighbours
+    are filtered again, the others are copied in blocks. The result is identical to
+    ``filter_rows(indptr, indices, present, out_ptr)``.
+
+    Examples
+    --------
+    >>> ptr = np.array([0, 1, 3, 4]); idx = np.array([1, 0, 2, 1], np.int32)
+    >>> p0 = np.empty(4, np.int64)
+    >>> i0 = filter_rows(ptr, idx, np.array([True, True, False]), p0)
+    >>> p1 = np.empty(4, np.int64)
+    >>> i1 = refilter_rows(ptr, idx, np.ones(3, bool), p0, i0, np.array([2]), p1)
+    >>> p1.tolist(), i1.tolist()
+    ([0, 1, 3, 4], [1, 0, 2, 1])
+    """
+    n = len(indptr) - 1
+    mark = np.zeros(n, dtype=np.bool_)
+    _mark_rows(indptr, indices, np.ascontiguousarray(who, dtype=np.int64), mark)
+    kept = np.empty(n, dtype=np.int64)
+    _recount(indptr, indices, present, mark, old_ptr, kept)
+    out_ptr[0] = 0
+    np.cumsum(kept, out=out_ptr[1:])
+    out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
+    _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx)
     return out_idx

@@ -132,14 +132,23 @@ def _table(outputs: Sequence[RunOutput], table: str,
                          "record")
     per_kind = per.pop()
     k = len(stances)
-    frames = []
+    # the columns of every run and level, joined once at the end (a frame per run and
+    # level cost about a millisecond each: most of a small run's overhead)
+    parts: dict[str, list[np.ndarray]] = {}
+
+    def add(cols: dict[str, Any]) -> None:
+        rows = len(cols["run"])
+        for name, v in cols.items():
+            parts.setdefault(name, []).append(
+                np.full(rows, v, dtype=object) if isinstance(v, str) else np.asarray(v))
+
     for o in present:
         rec = o.recording
         if per_kind == "record":
             cols: dict[str, Any] = _keys(o, 1)
             for ob in obs:
                 cols[ob.name] = rec.values[table, ob.name]
-            frames.append(pd.DataFrame(cols))
+            add(cols)
             continue
         sizes = level_sizes(rec) if any(ob.share for ob in obs) else None
         for li, (by, label) in enumerate(rec.levels):
@@ -159,8 +168,8 @@ def _table(outputs: Sequence[RunOutput], table: str,
                     size = sizes[:, li]
                     share = v / (size[:, None] if per_kind == "stance" else size)
                     cols[ob.share] = share.reshape(-1)
-            frames.append(pd.DataFrame(cols))
-    df = pd.concat(frames, ignore_index=True)
+            add(cols)
+    df = pd.DataFrame({name: np.concatenate(arrays) for name, arrays in parts.items()})
     for d in derived_columns(table):
         df[d.name] = d.compute(df)
     if per_kind != "record":

@@ -504,12 +504,21 @@ def register(cls: type[Pressure]) -> type[Pressure]:
     return cls
 
 
+_DISCOVERED = False
+
+
 def _discover() -> None:
+    """Import every pressure module of the package, once (as the models do: listing the
+    modules cost about a millisecond per run)."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
     from .. import pressures
 
     for mod in pkgutil.iter_modules(pressures.__path__):
         if not mod.name.startswith("_") and mod.name != "base":
             importlib.import_module(f"{pressures.__name__}.{mod.name}")
+    _DISCOVERED = True
 
 
 def available_pressures() -> dict[str, type[Pressure]]:

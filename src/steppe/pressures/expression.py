@@ -112,6 +112,28 @@ DONT_KNOW = "dont_know"
 _BLOCK = 4096
 
 
+@njit(cache=True)
+def _tally(codes, k):
+    """How many agents hold each code ``0..k-1`` (``np.bincount`` without its copy to
+    64-bit integers)."""
+    out = np.zeros(k, dtype=np.int64)
+    for c in codes:
+        if c < k:
+            out[c] += 1
+    return out
+
+
+@njit(cache=True)
+def _commit(new, old):
+    """Copy ``new`` into ``old``; returns whether anything changed."""
+    changed = False
+    for i in range(new.shape[0]):
+        if new[i] != old[i]:
+            changed = True
+            old[i] = new[i]
+    return changed
+
+
 @njit(cache=True, inline="always")
 def _support(i, a, old, complete, indptr, indices, old_counts, n):
     """Share of ``i``'s neighbours voicing answer ``a`` (complete graph: of all others)."""
@@ -197,7 +219,9 @@ def _choose(stance, committed, old, new, sanction, n_answers, has_dk, conviction
                         top = util[a]
                 total = 0.0
                 for a in range(n_answers):
-                    util[a] = np.exp((util[a] - top) / temperature)
+                    d = util[a] - top
+                    # exp(0) is exactly 1: the best answer's weight costs no exponential
+                    util[a] = 1.0 if d == 0.0 else np.exp(d / temperature)
                     total += util[a]
                 r = uniform[i] * total
                 pick = n_answers - 1
@@ -237,10 +261,11 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
 
 def _pass(stance, committed, old, sanction, n_answers, has_dk, conviction, visibility,
           dk_utility, weight, scope_all, temperature, uniform, safe, network,
-          committed_voice) -> np.ndarray:
+          committed_voice, new: np.ndarray | None = None) -> np.ndarray:
     complete, indptr, indices = network.kernel_args()
-    counts = np.bincount(old, minlength=n_answers).astype(np.int64)
-    new = np.empty_like(old)
+    counts = _tally(old, n_answers)
+    if new is None:
+        new = np.empty_like(old)
     return _choose(stance, committed, old, new, np.asarray(sanction, dtype=np.float64),
                    n_answers, has_dk, conviction, visibility, dk_utility, float(weight),
                    scope_all, float(temperature), uniform, safe, complete, indptr, indices,
@@ -630,15 +655,17 @@ class ExpressionLayer(Pressure):
         if not self.active:
             self.sync(state)
             return
-        uniform = (self.gen.random(state.n) if self.temperature > 0
-                   else np.zeros(0))
+        if getattr(self, "_buffers", None) is None or len(self._buffers[1]) != state.n:
+            self._buffers = (np.empty(state.n), np.empty_like(state.expressed))
+        uniform, new = self._buffers
+        if self.temperature > 0:
+            self.gen.random(out=uniform)  # the same draws as gen.random(n), no new array
         new = _pass(state.stance, state.committed, state.expressed, self._sanctions(),
                     len(self.answers), self.has_dk, self.conviction, self.visibility,
                     self.dk_utility, self.support_weight, self.reputation == "all",
-                    self.temperature, uniform, self.safe, network,
-                    self.committed_always_voice)
-        self.changed = not np.array_equal(new, state.expressed)
-        state.expressed[:] = new
+                    self.temperature, uniform if self.temperature > 0 else np.zeros(0),
+                    self.safe, network, self.committed_always_voice, new)
+        self.changed = _commit(new, state.expressed)
         self._finish(state)
 
     def sync(self, state: State) -> None:
@@ -654,10 +681,10 @@ class ExpressionLayer(Pressure):
 
     def _finish(self, state: State) -> None:
         a = len(self.answers)
-        state.expressed_counts[:] = np.bincount(state.expressed, minlength=a)[:a]
+        state.expressed_counts[:] = _tally(state.expressed, a)
         if state.heard is not state.expressed:
             np.take(self._heard_map, state.expressed, out=state.heard)
-            state.heard_counts[:] = np.bincount(state.heard, minlength=self.k)[:self.k]
+            state.heard_counts[:] = _tally(state.heard, self.k)
         if self.continuous and state.opinion is not None:
             assert self.voiced_opinion is not None
             other = state.expressed != state.stance

@@ -304,6 +304,8 @@ class BorderFlows(Pressure):
         self._times = np.unique(np.concatenate(
             [np.flatnonzero(p.counts) for p in self.plans] or [np.zeros(0, np.int64)]))
         self._done_until = -1
+        self._active: Network | None = None  # the restriction this layer made last
+        self._members: dict[int, np.ndarray] = {}  # agents by origin (sorted ids)
         return self
 
     # -- in the loop ---------------------------------------------------------------------
@@ -321,6 +323,7 @@ class BorderFlows(Pressure):
             state.present = self.present0()
         state.committed[~state.present] = True
         world.active = restrict(self.network, state.present)
+        self._active = world.active
 
     def next_time(self, t: float) -> float:
         """The first sweep after ``t`` at which a flow acts (inf: none)."""
@@ -331,18 +334,28 @@ class BorderFlows(Pressure):
         """Carry out every flow due up to ``state.time`` (and refilter the ties if anyone
         came or went)."""
         t = int(np.floor(state.time + 1e-9))
-        changed = False
+        moved: list[np.ndarray] = []
         for s in self._times[(self._times > self._done_until) & (self._times <= t)]:
-            changed |= self._apply(state, int(s))
+            moved += self._apply(state, int(s))
         self._done_until = max(self._done_until, t)
-        if changed:
-            world.active = restrict(self.network, state.present)
+        if moved:
+            self._refilter(state, world, moved)
 
     def apply_sweep(self, state: State, world: World, sweep: int) -> None:
         """Carry out the flows of one given sweep (and refilter the ties)."""
-        if self._apply(state, sweep):
-            world.active = restrict(self.network, state.present)
+        moved = self._apply(state, sweep)
+        if moved:
+            self._refilter(state, world, moved)
         self._done_until = max(self._done_until, sweep)
+
+    def _refilter(self, state: State, world: World, moved: list[np.ndarray]) -> None:
+        """The ties among those present, after the agents ``moved`` came or went: only
+        their rows and their neighbours' are filtered again when the network in force is
+        the one this layer made last."""
+        previous = world.active if world.active is self._active else None
+        world.active = restrict(self.network, state.present, previous,
+                                np.concatenate(moved))
+        self._active = world.active
 
     def observables(self) -> list[Observable]:
         """Agents ``present``, and cumulative ``arrived_<flow>`` and ``left_<flow>``."""
@@ -358,20 +371,20 @@ class BorderFlows(Pressure):
                 for name in self.left]
         return out
 
-    def _apply(self, state: State, sweep: int) -> bool:
-        changed = False
+    def _apply(self, state: State, sweep: int) -> list[np.ndarray]:
+        """The flows of one sweep; returns who came or went (one array per flow)."""
+        moved = []
         for f, plan in enumerate(self.plans):
             k = int(plan.counts[sweep]) if sweep < len(plan.counts) else 0
             if k <= 0:
                 continue
             if plan.direction == "in":
-                self._arrive(state, f, plan, k)
+                moved.append(self._arrive(state, f, plan, k))
             else:
-                self._leave(state, plan, k)
-            changed = True
-        return changed
+                moved.append(self._leave(state, plan, k))
+        return moved
 
-    def _arrive(self, state: State, f: int, plan: FlowPlan, k: int) -> None:
+    def _arrive(self, state: State, f: int, plan: FlowPlan, k: int) -> np.ndarray:
         start = self._next[f]
         who = self._slots[f][start:start + k]
         self._next[f] = start + len(who)
@@ -395,15 +408,20 @@ class BorderFlows(Pressure):
         state.present[who] = True
         self.model.on_arrival(state, who)
         self.arrived[plan.name] += len(who)
+        return who
 
-    def _leave(self, state: State, plan: FlowPlan, k: int) -> None:
+    def _leave(self, state: State, plan: FlowPlan, k: int) -> np.ndarray:
         assert state.present is not None
-        eligible = state.present.copy()
-        if plan.source is not None:
-            eligible &= self.origin == plan.source
+        if plan.source is not None:  # only the source's arrival slots can leave
+            if plan.source not in self._members:
+                self._members[plan.source] = np.flatnonzero(self.origin == plan.source)
+            members = self._members[plan.source]
+            candidates = members[state.present[members]]
+        else:
+            candidates = np.flatnonzero(state.present)
         groups = self.network.groups
         if plan.group_weights is None or groups is None:
-            pool = np.flatnonzero(eligible)
+            pool = candidates
             who = self.gen.choice(pool, size=min(k, len(pool)), replace=False)
         else:
             want = largest_remainder(k, plan.group_weights)
@@ -411,12 +429,13 @@ class BorderFlows(Pressure):
             for g, kg in enumerate(want.tolist()):
                 if kg <= 0:
                     continue
-                pool = np.flatnonzero(eligible & (groups == g))
+                pool = candidates[groups[candidates] == g]
                 picks.append(self.gen.choice(pool, size=min(kg, len(pool)), replace=False))
             who = np.concatenate(picks) if picks else np.zeros(0, np.int64)
         state.present[who] = False
         state.committed[who] = True
         self.left[plan.name] += len(who)
+        return who
 
 
 def _stance(scenario: LoadedScenario, model: Model, label: str, field: str) -> int:

@@ -1,0 +1,37 @@
+"""The incremental re-filtering of the ties in force (border flows) against a full pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from steppe.networks import erdos_renyi, lattice, restrict
+
+
+@pytest.mark.parametrize("make", [lambda: erdos_renyi(3_000, 8.0, seed=3),
+                                  lambda: lattice((40, 40))])
+def test_incremental_restriction_equals_a_full_filter(make) -> None:
+    full = make()
+    rng = np.random.default_rng(11)
+    present = rng.random(full.n) < 0.7
+    net = restrict(full, present)
+    for step in range(40):
+        # some arrive, some leave, sometimes none, sometimes the same agent twice
+        k = int(rng.integers(0, 60))
+        who = rng.integers(0, full.n, size=k)
+        present[who] = ~present[who] if step % 3 else True
+        net = restrict(full, present, net, who)
+        ref = restrict(full, present)
+        np.testing.assert_array_equal(net.indptr, ref.indptr)
+        np.testing.assert_array_equal(net.indices, ref.indices)
+        assert net.indices.dtype == ref.indices.dtype
+
+
+def test_without_the_previous_restriction_it_filters_everything() -> None:
+    full = lattice((10,))
+    present = np.ones(10, bool)
+    present[3] = False
+    ref = restrict(full, present)
+    net = restrict(full, present, None, np.array([3]))
+    np.testing.assert_array_equal(net.indices, ref.indices)
+    assert net.degree().tolist() == ref.degree().tolist()
