@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="days from 2022-03-01 instead of --weeks")
     ap.add_argument("--step", choices=("week", "day"), default="week",
                     help="the scenario's time step (the flagship is written with weeks)")
+    ap.add_argument("--record-every", type=int, default=None,
+                    help="record every this many steps (the flagship: every step)")
     args = ap.parse_args(argv)
     span = dt.timedelta(days=args.days) if args.days else dt.timedelta(weeks=args.weeks)
     end = dt.date(2022, 3, 1) + span
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     def timed(scale: float, breakdown: dict[str, float] | None = None) -> dict[str, float]:
         sc = load_scenario(FLAGSHIP, {"population.scale": scale, "runs": 1,
                                       "time.end": end.isoformat(), "time.step": args.step,
-                                      **kept})
+                                      **kept, **({} if args.record_every is None else {
+                                          "record.every": args.record_every})})
         t0 = time.perf_counter()
         clear_cache()
         dry = assemble(sc, 0, dry=True)

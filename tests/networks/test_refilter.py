@@ -35,3 +35,16 @@ def test_without_the_previous_restriction_it_filters_everything() -> None:
     net = restrict(full, present, None, np.array([3]))
     np.testing.assert_array_equal(net.indices, ref.indices)
     assert net.degree().tolist() == ref.degree().tolist()
+
+
+def test_restriction_written_into_given_arrays() -> None:
+    full = erdos_renyi(500, 6.0, seed=1)
+    present = np.ones(500, bool)
+    present[::7] = False
+    ptr, room = np.empty(501, np.int64), np.empty(len(full.indices), full.indices.dtype)
+    net = restrict(full, present, into=(ptr, room))
+    assert net.indptr is ptr and np.shares_memory(net.indices, room)
+    np.testing.assert_array_equal(net.indices, restrict(full, present).indices)
+    present[3] = False
+    with pytest.raises(ValueError, match="previous"):
+        restrict(full, present, net, np.array([3]), into=(ptr, room))

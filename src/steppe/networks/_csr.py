@@ -181,14 +181,22 @@ def _fill_kept(indptr, indices, present, out_ptr, out_idx):
                     k += 1
 
 
+def _room(out: np.ndarray | None, size: int, dtype: np.dtype) -> np.ndarray:
+    """The first ``size`` entries of ``out`` when it is large enough, else a new array."""
+    if out is not None and out.shape[0] >= size and out.dtype == dtype:
+        return out[:size]
+    return np.empty(size, dtype=dtype)
+
+
 def filter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
-                out_ptr: np.ndarray) -> np.ndarray:
-    """The CSR rows restricted to present agents (two parallel passes: count, fill)."""
+                out_ptr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The CSR rows restricted to present agents (two parallel passes: count, fill);
+    written into ``out`` (returned as a view of its start) when it has room."""
     kept = np.empty(len(indptr) - 1, dtype=np.int64)
     _count_kept(indptr, indices, present, kept)
     out_ptr[0] = 0
     np.cumsum(kept, out=out_ptr[1:])
-    out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
+    out_idx = _room(out, int(out_ptr[-1]), indices.dtype)
     _fill_kept(indptr, indices, present, out_ptr, out_idx)
     return out_idx
 
@@ -251,11 +259,12 @@ def _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx):
 
 def refilter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
                   old_ptr: np.ndarray, old_idx: np.ndarray, who: np.ndarray,
-                  out_ptr: np.ndarray) -> np.ndarray:
+                  out_ptr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """:func:`filter_rows` after the agents ``who`` came or went, from the previous
     filtered rows ``(old_ptr, old_idx)``: only the rows of ``who`` and of their neighbours
     are filtered again, the others are copied in blocks. The result is identical to
-    ``filter_rows(indptr, indices, present, out_ptr)``.
+    ``filter_rows(indptr, indices, present, out_ptr)``; written into ``out`` (a view of
+    its start is returned) when it has room and is neither ``old_idx`` nor ``old_ptr``.
 
     Examples
     --------
@@ -274,6 +283,6 @@ def refilter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
     _recount(indptr, indices, present, mark, old_ptr, kept)
     out_ptr[0] = 0
     np.cumsum(kept, out=out_ptr[1:])
-    out_idx = np.empty(int(out_ptr[-1]), dtype=indices.dtype)
+    out_idx = _room(out, int(out_ptr[-1]), indices.dtype)
     _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx)
     return out_idx

@@ -233,13 +233,19 @@ def random_neighbor(s, i, n, complete, indptr, indices):
 
 
 def restrict(full: Network, present: np.ndarray, previous: Network | None = None,
-             who: np.ndarray | None = None) -> Network:
+             who: np.ndarray | None = None,
+             into: tuple[np.ndarray, np.ndarray] | None = None) -> Network:
     """The ties among present agents (absent agents keep their ids and have no ties): the
     network the kernels see under border flows, recomputed when someone comes or goes.
 
     Given the ``previous`` restriction of ``full`` and the agents ``who`` came or went
     since, only their rows and their neighbours' are filtered again (the rest is copied):
     the same network, without a pass over every tie's two ends.
+
+    ``into``: arrays ``(indptr, indices)`` to write the result into (``indptr`` of
+    ``n + 1`` 64-bit integers; ``indices`` long enough, else a new array is made), e.g.
+    those of a restriction no longer in use: each day's flows then allocate nothing.
+    They must not be ``previous``'s own.
 
     Examples
     --------
@@ -254,12 +260,15 @@ def restrict(full: Network, present: np.ndarray, previous: Network | None = None
     if full.weights is not None:
         raise ParameterError("border flows do not support weighted networks", field="flows",
                              given=full.name)
-    ptr = np.empty(full.n + 1, dtype=np.int64)
+    ptr, room = into if into is not None else (np.empty(full.n + 1, dtype=np.int64), None)
+    if previous is not None and (ptr is previous.indptr or (
+            room is not None and np.shares_memory(room, previous.indices))):
+        raise ValueError("restrict: `into` must not hold the previous restriction")
     present = np.ascontiguousarray(present, np.bool_)
     if previous is not None and who is not None and not previous.complete and (
             previous.n == full.n):
         idx = refilter_rows(full.indptr, full.indices, present, previous.indptr,
-                            previous.indices, who, ptr)
+                            previous.indices, who, ptr, room)
     else:
-        idx = filter_rows(full.indptr, full.indices, present, ptr)
+        idx = filter_rows(full.indptr, full.indices, present, ptr, room)
     return dataclasses.replace(full, indptr=ptr, indices=idx)

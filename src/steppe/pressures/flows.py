@@ -41,6 +41,7 @@ Records ``flows.parquet``: per record, the agents ``present`` and the cumulative
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
@@ -305,6 +306,7 @@ class BorderFlows(Pressure):
             [np.flatnonzero(p.counts) for p in self.plans] or [np.zeros(0, np.int64)]))
         self._done_until = -1
         self._active: Network | None = None  # the restriction this layer made last
+        self._spare: Network | None = None  # the one before: its arrays can be reused
         self._members: dict[int, np.ndarray] = {}  # agents by origin (sorted ids)
         return self
 
@@ -322,7 +324,9 @@ class BorderFlows(Pressure):
         if state.present is None:
             state.present = self.present0()
         state.committed[~state.present] = True
-        world.active = restrict(self.network, state.present)
+        # indices with room for every tie, so that later restrictions can be written into
+        # the arrays of those no longer in use
+        world.active = restrict(self.network, state.present, into=self._new_arrays())
         self._active = world.active
 
     def next_time(self, t: float) -> float:
@@ -353,9 +357,31 @@ class BorderFlows(Pressure):
         their rows and their neighbours' are filtered again when the network in force is
         the one this layer made last."""
         previous = world.active if world.active is self._active else None
+        into = self._spare_arrays()
         world.active = restrict(self.network, state.present, previous,
-                                np.concatenate(moved))
+                                np.concatenate(moved), into)
+        self._spare = previous  # replaced: free once the loop has moved on to the new one
         self._active = world.active
+
+    def _spare_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Arrays to write the next restriction into: those of the restriction before the
+        one in force when nothing but this layer holds that network or its arrays (a
+        day's flows at full scale otherwise allocate and fault in 0.8 GB), else new ones
+        with room for every tie."""
+        spare, self._spare = self._spare, None
+        # the references: `spare` here and getrefcount's argument; each array: the
+        # network's field (or the view over it) and the argument
+        if (spare is not None and isinstance(spare.indices.base, np.ndarray)
+                and len(spare.indices.base) >= len(self.network.indices)
+                and sys.getrefcount(spare) == 2 and sys.getrefcount(spare.indptr) == 2
+                and sys.getrefcount(spare.indices) == 2
+                and sys.getrefcount(spare.indices.base) == 2):
+            return spare.indptr, spare.indices.base
+        return self._new_arrays()
+
+    def _new_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        net = self.network
+        return np.empty(net.n + 1, np.int64), np.empty(len(net.indices), net.indices.dtype)
 
     def observables(self) -> list[Observable]:
         """Agents ``present``, and cumulative ``arrived_<flow>`` and ``left_<flow>``."""
