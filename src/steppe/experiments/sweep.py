@@ -365,9 +365,17 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
             notes.append(f"phase diagram over {spec.x} skipped: {spec.x} is not swept")
             continue
         if spec.y is not None and spec.y not in swept:
-            notes.append(f"phase diagram over {spec.x} and {spec.y} drawn over {spec.x} "
-                         f"only: {spec.y} is not swept")
             spec = dataclasses.replace(spec, y=None)
+            same = any((s.x, s.y, s.outcome) == (spec.x, None, spec.outcome) for s in specs)
+            notes.append(f"phase diagram of {spec.outcome} over {spec.x} and {t['y']} "
+                         + ("skipped: " if same else f"drawn over {spec.x} only: ")
+                         + f"{t['y']} is not swept"
+                         + (f" (the diagram of {spec.outcome} over {spec.x} alone is drawn)"
+                            if same else ""))
+            if same:
+                continue
+        if any((s.x, s.y, s.outcome) == (spec.x, spec.y, spec.outcome) for s in specs):
+            continue  # the same diagram twice: drawn once
         specs.append(spec)
     specs += [p if isinstance(p, PhaseSpec) else parse_phase(p) for p in phases]
     for spec in specs:
