@@ -11,6 +11,13 @@ from steppe.networks.base import Network, complete_graph
 from steppe.report import plots
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (the order is otherwise kept): with ``-n auto`` each
+    worker then starts on a long one and the short ones fill in behind, rather than a long
+    one collected last running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def vectors() -> None:
     """Write the SVG and PDF copies of every figure, as ``steppe report`` does."""
