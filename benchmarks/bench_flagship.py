@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import machine
 from steppe import load_scenario
 from steppe.assembly import assemble, cached_network, clear_cache
 from steppe.scenario import read_scenario_file
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     unit = "daily" if args.step == "day" else "weekly"
     print(f"flagship at scale {args.scale:g}, {unit} steps "
-          f"({dt.date.today().isoformat()}, {_machine()}): {r['agents']:,} agents "
+          f"({dt.date.today().isoformat()}, {machine()}): {r['agents']:,} agents "
           f"(with arrival slots), {r['edges']:,} edges")
     print(f"  network build      {r['network']:8.1f} s")
     print(f"  state and layers   {r['setup']:8.1f} s (with the layers' start: {once:.1f} s)")
@@ -97,22 +98,6 @@ def main(argv: list[str] | None = None) -> None:
     for name, secs in sorted(parts.items(), key=lambda kv: -kv[1]):
         print(f"    {name:<34s} {secs / max(r['steps'], 1):8.4f}  ({secs / r['loop']:5.1%})")
     sys.stdout.flush()
-
-
-def _machine() -> str:
-    import os
-    import platform
-
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GB"
 
 
 def _instrument(a, parts: dict[str, float]):
