@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,9 +25,11 @@ max_sweeps = 30
 """
 
 
-def steppe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def steppe(*args: str, cwd: Path, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "steppe", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def test_run_writes_outputs_and_summary(tmp_path):
@@ -108,13 +111,22 @@ def test_version(tmp_path):
 
 def test_run_with_report_and_report_command(tmp_path):
     (tmp_path / "s.toml").write_text(SCEN)
-    p = steppe("run", "s.toml", "--out", "out", "-q", "--report", cwd=tmp_path)
+    p = steppe("run", "s.toml", "--out", "out", "-q", "--report", "--vectors", "pdf",
+               cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "out" / "report" / "summary.md").exists()
     assert (tmp_path / "out" / "report" / "share_A.png").stat().st_size > 10_000
-    again = steppe("report", "out", "--out", "rep2", "--stance", "B", cwd=tmp_path)
+    assert (tmp_path / "out" / "report" / "share_A.pdf").exists()
+    assert not (tmp_path / "out" / "report" / "share_A.svg").exists()
+    # the environment variable sets --vectors: PNG only
+    again = steppe("report", "out", "--out", "rep2", "--stance", "B", cwd=tmp_path,
+                   env={"STEPPE_REPORT_VECTORS": "none"})
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "rep2" / "share_B.png").exists()
+    assert not list((tmp_path / "rep2").glob("*.pdf"))
+    typo = steppe("report", "out", "--out", "rep3", "--vectors", "svg,eps", cwd=tmp_path)
+    assert typo.returncode == 2 and "--vectors" in typo.stderr and "'svg,eps'" in typo.stderr
+    assert "Traceback" not in typo.stderr and not (tmp_path / "rep3").exists()
     missing = steppe("report", "nothing-here", cwd=tmp_path)
     assert missing.returncode == 2 and "nothing-here" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -38,6 +38,11 @@ a block change how it is tested; several may stand one per line.
   after ``SECONDS`` (a server such as ``steppe explore``) is stopped, and passes if what it
   printed by then matches.
 
+Reports are written without their SVG and PDF copies (``STEPPE_REPORT_VECTORS=none``, and
+in Python blocks ``tests/conftest.py``'s PNG-only fixture), as everywhere in the suite but in
+the tests of those copies (``tests/report/test_report_figures.py``): they would double the
+time of every page that writes a report.
+
 Pages whose examples take more than about 20 s even at the small scale (``SLOW`` below)
 carry the ``slow`` marker: ``-m 'not slow'`` leaves them out of a quick run.
 
@@ -263,6 +268,7 @@ def run_page(page: Path, cwd: Path) -> None:
     """Execute every testable block of ``page`` in ``cwd`` (the caller's working directory
     must be ``cwd``)."""
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb", MPLBACKEND="Agg",
+               STEPPE_REPORT_VECTORS="none",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("FORCE_COLOR", None)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}

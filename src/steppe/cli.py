@@ -62,6 +62,12 @@ def _root(
     """steppe: opinion dynamics at the size of a country."""
 
 
+#: the environment variable that sets ``--vectors`` for every report
+VECTORS_ENV = "STEPPE_REPORT_VECTORS"
+_VECTORS_HELP = ("Vector copies of each figure beside its PNG: svg,pdf (the default), svg, "
+                 "pdf, or none (PNG only, quicker to write).")
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
@@ -81,6 +87,8 @@ def run(
     report: Annotated[bool, typer.Option("--report", help="Also write the report (plots "
                                                           "and summary.md) into OUT/report."
                                          )] = False,
+    vectors: Annotated[str, typer.Option("--vectors", envvar=VECTORS_ENV,
+                                         help=_VECTORS_HELP)] = "svg,pdf",
 ) -> None:
     """Run a scenario; write series.parquet, summary.parquet and metadata.json."""
     from .assembly import load_scenario, make_model
@@ -130,13 +138,34 @@ def run(
     console.print(f"wrote {', '.join(p.name for p in paths)} to [bold]{out_dir}[/] "
                   f"in {result.metadata['wall_seconds']:.1f} s")
     if report:
-        _write_report(out_dir, None, None)
+        _write_report(out_dir, None, None, vectors)
 
 
-def _write_report(results: Path, out: Path | None, stance: str | None) -> None:
+def parse_vectors(text: str) -> tuple[str, ...]:
+    """``--vectors``: ``"svg,pdf"`` → ``("svg", "pdf")``; ``"none"`` → ``()``.
+
+    Examples
+    --------
+    >>> parse_vectors("pdf"), parse_vectors("none")
+    (('pdf',), ())
+    """
+    from .errors import ParameterError
+
+    parts = [p.strip().lower() for p in text.split(",") if p.strip()]
+    if parts == ["none"]:
+        return ()
+    if not parts or any(p not in ("svg", "pdf") for p in parts):
+        raise ParameterError("unknown vector format", field=f"--vectors (or {VECTORS_ENV})",
+                             allowed="svg,pdf, svg, pdf or none", given=text)
+    return tuple(dict.fromkeys(parts))
+
+
+def _write_report(results: Path, out: Path | None, stance: str | None,
+                  vectors: str = "svg,pdf") -> None:
+    formats = parse_vectors(vectors)  # a typo is refused before anything is drawn
     from .report import make_report  # matplotlib is only imported when a report is made
 
-    paths = make_report(results, out, stance=stance)
+    paths = make_report(results, out, stance=stance, vectors=formats)
     where = paths[0].parent if paths else results
     console.print(f"report: {', '.join(p.name for p in paths)} in [bold]{where}[/]")
 
@@ -148,9 +177,12 @@ def report(
                                              "report (default: RESULTS/report).")] = None,
     stance: Annotated[str | None, typer.Option("--stance", help="The stance to focus on."
                                                )] = None,
+    vectors: Annotated[str, typer.Option("--vectors", envvar=VECTORS_ENV,
+                                         help=_VECTORS_HELP)] = "svg,pdf",
 ) -> None:
-    """Plots (PNG) and a Markdown summary from saved results; runs nothing."""
-    _write_report(results, out, stance)
+    """Plots (PNG, SVG and PDF), report.html and a Markdown summary from saved results;
+    runs nothing."""
+    _write_report(results, out, stance, vectors)
 
 
 def _print_summary(result) -> None:

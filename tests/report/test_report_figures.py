@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.container import ErrorbarContainer
 
+from steppe.errors import ParameterError
 from steppe.report import make_report, whose_share
 from steppe.report.interactive import markdown_to_html
 from steppe.report.plots import (
@@ -211,6 +212,23 @@ def test_every_figure_is_also_svg_and_pdf(tmp_path, vectors):
         assert p.with_suffix(".svg").read_text()[:200].find("<svg") >= 0
         assert p.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
     assert not list((d / "report").glob(".*tmp*"))  # atomic writes leave nothing behind
+
+
+def test_vector_copies_are_chosen_and_stale_ones_removed(tmp_path, vectors):
+    """``vectors=("pdf",)`` writes PDF copies only and removes the SVG copies an earlier
+    report left, so that no copy disagrees with its PNG; an unknown format is refused."""
+    d = write_results(tmp_path / "res", groups=True)
+    make_report(d)
+    assert len(list((d / "report").glob("*.svg"))) == 3
+    pngs = [p for p in make_report(d, vectors=("pdf",)) if p.suffix == ".png"]
+    assert len(pngs) == 3
+    assert all(p.with_suffix(".pdf").is_file() for p in pngs)
+    assert not list((d / "report").glob("*.svg"))
+    make_report(d, vectors=())
+    assert not list((d / "report").glob("*.pdf"))
+    assert len(list((d / "report").glob("*.png"))) == 3
+    with pytest.raises(ParameterError, match=r"vectors.*given: 'eps'"):
+        make_report(d, vectors=("eps",))
 
 
 def test_interactive_report_stands_alone(tmp_path):

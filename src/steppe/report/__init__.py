@@ -106,6 +106,7 @@ import pandas as pd
 from ..errors import ParameterError, SteppeError
 from ..experiments.sensitivity import SENSITIVITY_FILE
 from ..observe.writers import atomic_path
+from . import plots
 from .assumed import adult_levels, breakdown_inputs, poll_frame_ages, start_input
 from .calibration import CALIBRATION_DIR, CalibrationReport, calibration_report
 from .interactive import HTML_FILE, InteractiveInputs, write_html
@@ -320,7 +321,8 @@ def _find_polls_file(res: Results, name: str) -> Path | None:
 
 
 def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
-                stance: str | None = None) -> list[Path]:
+                stance: str | None = None, vectors: Sequence[str] | None = None
+                ) -> list[Path]:
     """Write plots and ``summary.md`` for a results folder.
 
     Parameters
@@ -333,11 +335,15 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
         Where to write (created if needed); default ``<results_dir>/report``.
     stance
         The stance to focus on (default: the report settings, see the module docstring).
+    vectors
+        The vector copies written beside each PNG figure, of ``"svg"`` and ``"pdf"``
+        (default: both; empty: PNG only, quicker to write). A copy in a format not
+        written that an earlier report left is removed.
 
     Returns
     -------
     list of pathlib.Path
-        The files written: the figures (PNG; an SVG and a PDF of each lie beside it), the
+        The files written: the figures (PNG; the SVG and PDF copies lie beside it), the
         targets table, ``report.html``, then ``summary.md``.
 
     Raises
@@ -360,6 +366,22 @@ def make_report(results_dir: str | Path, out_dir: str | Path | None = None, *,
     >>> sorted(p.name for p in (d / "report").glob("share_A.*"))
     ['share_A.pdf', 'share_A.png', 'share_A.svg']
     """
+    if vectors is None:
+        return _make_report(results_dir, out_dir, stance)
+    wrong = [v for v in vectors if v not in plots.ALL_VECTOR_FORMATS]
+    if wrong:
+        raise ParameterError("unknown vector format", field="vectors",
+                             allowed=", ".join(plots.ALL_VECTOR_FORMATS), given=wrong[0])
+    before = plots.VECTOR_FORMATS
+    plots.VECTOR_FORMATS = tuple(dict.fromkeys(vectors))
+    try:
+        return _make_report(results_dir, out_dir, stance)
+    finally:
+        plots.VECTOR_FORMATS = before
+
+
+def _make_report(results_dir: str | Path, out_dir: str | Path | None,
+                 stance: str | None) -> list[Path]:
     folder = Path(results_dir)
     if (folder / "manifest.json").is_file() and not (folder / "series.parquet").exists():
         # a sweep folder: its figures are the phase diagrams, drawn from their data

@@ -85,8 +85,10 @@ __all__ = [
 ]
 
 DPI = 150
-#: written beside every PNG (the same figure)
-VECTOR_FORMATS = ("svg", "pdf")
+#: the vector formats a figure can be copied to beside its PNG
+ALL_VECTOR_FORMATS = ("svg", "pdf")
+#: written beside every PNG (the same figure); ``make_report(vectors=...)`` chooses
+VECTOR_FORMATS: tuple[str, ...] = ALL_VECTOR_FORMATS
 #: no creation date in the vector files, so that the same results give the same bytes
 _METADATA: dict[str, dict[str, Any]] = {"svg": {"Date": None},
                                         "pdf": {"CreationDate": None}}
@@ -226,12 +228,16 @@ def _figure(width: float, height: float) -> Figure:
 
 def _save(fig: Figure, path: Path) -> Path:
     """Write ``fig`` as ``path`` (PNG, 150 dpi) and, beside it, as SVG and PDF (the same
-    figure, vector formats for papers), each file atomically; return ``path``."""
+    figure, vector formats for papers; :data:`VECTOR_FORMATS`), each file atomically, and
+    remove a copy in a format no longer written; return ``path``."""
     import matplotlib
 
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
+    for fmt in ALL_VECTOR_FORMATS:  # no copy of an earlier report's figure is left stale
+        if fmt not in VECTOR_FORMATS:
+            path.with_suffix(f".{fmt}").unlink(missing_ok=True)
     if not VECTOR_FORMATS:
         return path
     # the layout is in inches and points, the same at every dpi: keep the PNG's rather
