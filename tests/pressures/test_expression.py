@@ -186,3 +186,41 @@ def test_bad_layers_refused():
         _layer(model, net, penalised=["C"])
     with pytest.raises(ParameterError, match="enforcement"):
         _layer(model, net, enforcement=-1)
+
+
+@pytest.mark.parametrize(("separate", "continuous", "n"), [
+    (False, False, 10_000), (True, False, 10_000), (True, True, 9_001), (False, True, 3)])
+def test_commit_all_matches_a_numpy_reference(separate, continuous, n):
+    """The fused pass (copy, tallies, answers as heard, voiced opinions) against NumPy, over
+    several blocks of agents, with and without a refusal heard as a stance."""
+    from steppe.pressures.expression import _commit_all
+
+    rng = np.random.default_rng(n)
+    k, a = 3, 4 if separate else 3
+    stance = rng.integers(0, k, n).astype(np.int8)
+    expressed = rng.integers(0, a, n).astype(np.int8)
+    new = np.where(rng.random(n) < 0.1, rng.integers(0, a, n), expressed).astype(np.int8)
+    heard_map = np.array([0, 1, 2, 1][:a], dtype=np.int8)
+    opinion = rng.random(n)
+    voiced = np.array([0.0, 0.5, 1.0, 0.5][:a])
+    counts = np.zeros(a, dtype=np.int64)
+    heard_counts = np.zeros(k, dtype=np.int64) if separate else counts
+    heard = np.zeros(n, dtype=np.int8) if separate else expressed
+    expressed_opinion = np.zeros(n) if continuous else np.zeros(0)
+    want_changed = bool((new != expressed).any())
+    changed = _commit_all(new, expressed, counts, separate, heard_map, heard, heard_counts,
+                          continuous, stance, opinion if continuous else np.zeros(0),
+                          expressed_opinion, voiced if continuous else np.zeros(0))
+    assert changed == want_changed
+    np.testing.assert_array_equal(expressed, new)
+    np.testing.assert_array_equal(counts, np.bincount(new, minlength=a))
+    if separate:
+        np.testing.assert_array_equal(heard, heard_map[new])
+        np.testing.assert_array_equal(heard_counts, np.bincount(heard_map[new], minlength=k))
+    if continuous:
+        np.testing.assert_array_equal(expressed_opinion,
+                                      np.where(new == stance, opinion, voiced[new]))
+    again = _commit_all(new.copy(), expressed, counts, separate, heard_map, heard,
+                        heard_counts, continuous, stance, opinion if continuous else
+                        np.zeros(0), expressed_opinion, voiced if continuous else np.zeros(0))
+    assert not again  # nothing changed the second time

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..networks.base import Network
 from ..state import State
@@ -192,17 +192,30 @@ def default_breakdowns(network: Network) -> Breakdowns:
                                  [str(x) for x in labels.tolist()])})
 
 
-@njit(cache=True)
+#: agents per block of the parallel tallies (one small table of counts per block)
+_TALLY_BLOCK = 1 << 16
+
+
+@njit(cache=True, parallel=True)
 def _tally(codes, stance, expressed, present, priv, expr):
-    """Agents (present ones, if ``present`` is not empty) per level of ``codes`` and stance,
-    private and expressed, in one pass."""
+    """Add to ``priv`` and ``expr`` the agents (present ones, if ``present`` is not empty)
+    per level of ``codes`` and stance, private and expressed, in one pass: in parallel
+    over blocks of agents, each with its own counts, summed at the end (integers: the
+    same counts whatever the number of threads)."""
+    n = codes.shape[0]
     use = present.shape[0] > 0
-    for i in range(codes.shape[0]):
-        if use and not present[i]:
-            continue
-        c = codes[i]
-        priv[c, stance[i]] += 1
-        expr[c, expressed[i]] += 1
+    blocks = (n + _TALLY_BLOCK - 1) // _TALLY_BLOCK
+    p = np.zeros((blocks, priv.shape[0], priv.shape[1]), dtype=np.int64)
+    e = np.zeros((blocks, expr.shape[0], expr.shape[1]), dtype=np.int64)
+    for b in prange(blocks):
+        for i in range(b * _TALLY_BLOCK, min(n, (b + 1) * _TALLY_BLOCK)):
+            if use and not present[i]:
+                continue
+            c = codes[i]
+            p[b, c, stance[i]] += 1
+            e[b, c, expressed[i]] += 1
+    priv += p.sum(axis=0)
+    expr += e.sum(axis=0)
 
 
 def _padded(counts: np.ndarray, k: int) -> np.ndarray:

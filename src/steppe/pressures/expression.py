@@ -123,15 +123,41 @@ def _tally(codes, k):
     return out
 
 
-@njit(cache=True)
-def _commit(new, old):
-    """Copy ``new`` into ``old``; returns whether anything changed."""
-    changed = False
-    for i in range(new.shape[0]):
-        if new[i] != old[i]:
-            changed = True
-            old[i] = new[i]
-    return changed
+@njit(cache=True, parallel=True)
+def _commit_all(new, expressed, expressed_counts, separate, heard_map, heard, heard_counts,
+                continuous, stance, opinion, expressed_opinion, voiced):
+    """Copy ``new`` into ``expressed`` and, in the same parallel pass, what follows from
+    it: the expressed tallies, the answers as heard (with their tallies: ``separate``) and
+    the voiced opinions (``continuous``: one's own where one voices one's stance, the
+    answer's opinion otherwise). Returns whether any answer changed. The same results as
+    a copy followed by :meth:`ExpressionLayer._finish`, in one pass instead of six
+    (tested against a NumPy reference)."""
+    n = new.shape[0]
+    a = expressed_counts.shape[0]
+    k = heard_counts.shape[0]
+    blocks = (n + _BLOCK - 1) // _BLOCK
+    by_block = np.zeros((blocks, a), dtype=np.int64)
+    heard_by_block = np.zeros((blocks, k if separate else 0), dtype=np.int64)
+    changed = np.zeros(blocks, dtype=np.bool_)
+    for b in prange(blocks):
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            e = new[i]
+            if e != expressed[i]:
+                changed[b] = True
+                expressed[i] = e
+            if e < a:
+                by_block[b, e] += 1
+            if separate:
+                h = heard_map[e]
+                heard[i] = h
+                if h < k:
+                    heard_by_block[b, h] += 1
+            if continuous:
+                expressed_opinion[i] = opinion[i] if e == stance[i] else voiced[e]
+    expressed_counts[:] = by_block.sum(axis=0)
+    if separate:
+        heard_counts[:] = heard_by_block.sum(axis=0)
+    return changed.any()
 
 
 @njit(cache=True, inline="always")
@@ -263,7 +289,9 @@ def _pass(stance, committed, old, sanction, n_answers, has_dk, conviction, visib
           dk_utility, weight, scope_all, temperature, uniform, safe, network,
           committed_voice, new: np.ndarray | None = None) -> np.ndarray:
     complete, indptr, indices = network.kernel_args()
-    counts = _tally(old, n_answers)
+    # the counts of answers matter on the complete graph only (its support is a share of
+    # everyone)
+    counts = _tally(old, n_answers) if complete else np.zeros(n_answers, dtype=np.int64)
     if new is None:
         new = np.empty_like(old)
     return _choose(stance, committed, old, new, np.asarray(sanction, dtype=np.float64),
@@ -665,8 +693,15 @@ class ExpressionLayer(Pressure):
                     self.dk_utility, self.support_weight, self.reputation == "all",
                     self.temperature, uniform if self.temperature > 0 else np.zeros(0),
                     self.safe, network, self.committed_always_voice, new)
-        self.changed = _commit(new, state.expressed)
-        self._finish(state)
+        continuous = self.continuous and state.opinion is not None
+        separate = state.heard is not state.expressed
+        none = np.zeros(0)
+        self.changed = _commit_all(
+            new, state.expressed, state.expressed_counts, separate, self._heard_map,
+            state.heard, state.heard_counts, continuous, state.stance,
+            state.opinion if continuous else none,
+            state.expressed_opinion if continuous else none,
+            self.voiced_opinion if continuous else none)
 
     def sync(self, state: State) -> None:
         """Everybody voices what they hold."""
