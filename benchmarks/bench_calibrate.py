@@ -101,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args(argv)
 
+    import datetime as dt
+
+    from _machine import machine
+
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}")
     sims = {s: _simulator(s) for s in (0.0005, 0.002)}
     ps = sims[0.0005][0].priors
     med = _median_values(args.calibration, ps)

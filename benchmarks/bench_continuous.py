@@ -17,11 +17,13 @@ run on a small system. Reported: the median over repeats, and the spread (min–
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import platform
 import statistics
 import time
 
+from _machine import machine
 from steppe.distributions import Uniform
 from steppe.engine.state import init_state
 from steppe.models import get_model
@@ -82,7 +84,7 @@ def main() -> None:
     rows = bench(args.n, args.repeats, args.dw_sweeps, args.hk_steps, args.mean_degree,
                  args.seed)
     print(f"N = {args.n:,}; median of {args.repeats} repeats (min–max); "
-          f"{platform.processor() or platform.machine()}")
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
     print(f"{'model':<18} {'network':<22} {'rate (median)':>16} {'range':>26}  unit")
     for r in rows:
         rng = f"{r['rate_min'] / 1e6:.2f}–{r['rate_max'] / 1e6:.2f} M"

@@ -54,6 +54,7 @@ import networkx as nx
 import numpy as np
 
 from _handwritten import qvoter_loop, voter_loop
+from _machine import machine as describe
 from steppe.engine import init_state
 from steppe.models import get_model
 from steppe.networks import complete_graph, erdos_renyi
@@ -352,7 +353,10 @@ def table(results: list[Result]) -> str:
         spread = f"{_fmt_rate(min(r.rates))}-{_fmt_rate(max(r.rates))}" if r.rates else "-"
         paired = (f"{min(r.paired_ratios):.2f}-{max(r.paired_ratios):.2f}"
                   if r.paired_ratios else "-")
-        rows.append((r.implementation, MODEL_LABEL[r.model], f"{r.n:,}", _fmt_rate(r.median),
+        label = MODEL_LABEL[r.model]
+        if r.implementation == "NDlib" and r.model == "qvoter":
+            label = f"q-voter (q={Q}, p=0: NDlib has no independence)"
+        rows.append((r.implementation, label, f"{r.n:,}", _fmt_rate(r.median),
                      spread, _fmt_ratio(r.median, hand), paired, _fmt_ratio(r.median, ndl),
                      _fmt_ratio(r.median, mes)))
     widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
@@ -438,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         skipped.append(f"NDlib and Mesa at N > {args.competitors_max_n:,} "
                        "(--competitors-max-n)")
 
+    import datetime as dt
+
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {describe()}")
     t_start = time.perf_counter()
     results: list[Result] = []
     graphs: list[dict[str, Any]] = []

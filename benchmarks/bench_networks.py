@@ -13,12 +13,14 @@ timings exclude compilation.
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import resource
 import statistics
 import sys
 import time
 
+from _machine import machine
 from steppe.networks import erdos_renyi
 
 
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     base_rss = peak_rss_bytes()
     times = []
     edges = nbytes = 0
+    print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}")
     print(f"erdos_renyi(n={a.n:,}, mean_degree={a.mean_degree}) x {a.repeats}")
     print(f"{'run':>4} {'seconds':>9} {'edges':>14} {'CSR MB':>9} {'peak RSS MB':>12}")
     for r in range(a.repeats):

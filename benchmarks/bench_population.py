@@ -20,6 +20,7 @@ cached) Numba kernels first, so timings exclude compilation.
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import resource
 import sys
@@ -27,6 +28,7 @@ import time
 
 import numpy as np
 
+from _machine import machine
 from steppe.networks import homophily_network
 from steppe.population import synthesize
 
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     same_r = float(np.mean(pop.region[rows] == pop.region[g.indices]))
     del rows
     deg = g.degree()
+    print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}")
     print(f"n = {a.n:,}; {len(pop.group_labels)} groups x {len(pop.region_labels)} regions x "
           f"{len(pop.age_labels)} age bands; mean degree {a.mean_degree}; "
           f"equal_degree={a.equal_degree}")

@@ -17,8 +17,8 @@ Measured, each ``--repeats`` times (the median is printed, with every repeat):
   single-run call (what a calibration's or a sweep's every simulation pays on top of
   its own work), in this process;
 - ``steppe sensitivity scenarios/kazakhstan-2022.toml --scale 0.002 --runs 4
-  --workers 0`` (the README's command: 13 assumptions x 2 ends + the baseline = 27
-  settings x 4 runs = 108 runs, one worker per core) as a subprocess, wall time.
+  --workers 0`` (the README's command: 29 assumptions x 2 ends + the baseline = 59
+  settings x 4 runs = 236 runs, one worker per core) as a subprocess, wall time.
 
 The figures depend on the machine and on what else runs on it: quote medians and compare
 before and after on the same machine, side by side.
@@ -27,6 +27,7 @@ before and after on the same machine, side by side.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import statistics
@@ -35,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "kazakhstan-2022.toml"
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     runs_per_minute(1 / 5000, 1, 1)  # warm-up: kernels compiled or loaded from the cache
     out: dict[str, list[float]] = {}
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}")
     print(f"{os.cpu_count()} cores; {args.runs} runs per call, {args.repeats} repeats; "
           "median (all repeats)")
     small_runs(2)  # warm-up
