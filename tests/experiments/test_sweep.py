@@ -279,3 +279,17 @@ def test_sweep_of_the_flagship_keeps_dates_polls_flows_and_breakdowns(tmp_path):
     assert {"all", "group", "region"} <= set(bands["by"])
     dated = res.query("SELECT min(date) AS first FROM bands")
     assert str(dated["first"][0]).startswith("2022-")
+
+
+def test_a_network_that_cannot_be_built_is_refused_before_any_run(tmp_path):
+    """A point whose homophily network needs an edge probability above 1 (a mean degree of
+    30 in a population of 4,000) is refused up front, naming the point, and nothing is
+    run or written; the buildable points' networks are built once each and not kept."""
+    from steppe.assembly import network as assembly_network
+
+    flagship = EXAMPLE.parent / "kazakhstan-2022.toml"
+    with pytest.raises(ScenarioError, match=r"edge probability .* > 1.*mean_degree=30"):
+        sweep(flagship, sets=["population.scale=0.0002", "network.mean_degree=10,20,30"],
+              runs=1, out=tmp_path / "kz", workers=1)
+    assert not (tmp_path / "kz").exists()
+    assert assembly_network._CACHE == {}

@@ -246,6 +246,41 @@ def validate_point(data: Mapping[str, Any], source: str, base_dir: Path,
     return loaded
 
 
+def _check_networks(points: Sequence[Any], scenarios: Mapping[str, LoadedScenario],
+                    source: str) -> None:
+    """Build, once each, the networks of the points that a network builder can refuse
+    (a homophily network or a block model whose parameters imply an edge probability
+    above 1, e.g. a mean degree at the top of its range in a small population), so that
+    such a point is refused before any run starts rather than after the others ran. The
+    networks are not kept: the runs build their own."""
+    from ..assembly.network import cached_network, clear_cache, network_key
+    from ..scenario.schema import HomophilySpec, StochasticBlockSpec
+
+    seen: set[str] = set()
+    try:
+        for pt in points:
+            sc = scenarios[pt.key]
+            if not isinstance(sc.spec.network, HomophilySpec | StochasticBlockSpec):
+                continue
+            slots = assemble(sc, 0, dry=True).slots
+            key = network_key(sc, 0, slots)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                cached_network(sc, 0, slots)
+            except ScenarioError as exc:
+                # the point's fields the network depends on (a design may set dozens)
+                own = {k: v for k, v in pt.params.items()
+                       if k.startswith(("network.", "population."))}
+                shown = dataclasses.replace(pt, params=own) if own else pt
+                where = f" (at the sweep point {shown.describe()})" if pt.params else ""
+                raise _readdress(exc, source, where) from None
+    finally:
+        if seen:
+            clear_cache()
+
+
 def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
                sets: Iterable[str] | Mapping[str, Any] = (), runs: int | None = None,
                seed: int | None = None, seeds: SeedMode | None = None,
@@ -347,6 +382,7 @@ def plan_sweep(scenario: str | Path | Mapping[str, Any] | LoadedScenario, *,
         except ScenarioError as exc:
             where = f" (at the sweep point {pt.describe()})" if pt.params else ""
             raise _readdress(exc, source, where) from None
+    _check_networks(points, scenarios, source)
     first = scenarios[points[0].key]
     stances = tuple(make_model(first).stances)
 
