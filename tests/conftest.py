@@ -18,6 +18,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With several test processes (``-n auto``), compile the kernels first, in two
+    processes (``tests/_warm.py``), so that the workers and the command-line processes the
+    tests start load them from Numba's cache instead of each compiling them again (on a
+    fresh clone). Nothing is checked here: a failure shows up in the tests."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    warm = Path(__file__).with_name("_warm.py")
+    procs = [subprocess.Popen([sys.executable, str(warm), str(k), "2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for k in range(2)]
+    for p in procs:
+        try:
+            p.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 @pytest.fixture
 def vectors() -> None:
     """Write the SVG and PDF copies of every figure, as ``steppe report`` does."""
