@@ -22,7 +22,7 @@ def test_published_results(fn):
 
 
 def test_synchronous_update_fails_the_consensus_time_check():
-    """VALIDATION.md entry 8: a wrong variant must fail. Synchronous copying is a
+    """docs/validation.md entry 8: a wrong variant must fail. Synchronous copying is a
     Wright–Fisher process whose consensus time is about twice the Moran (random-sequential)
     one, far outside four standard errors."""
     res = checks.consensus_time_check(0.5, 68.13, runs=400, seed=5, update="synchronous")

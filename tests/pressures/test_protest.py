@@ -32,7 +32,7 @@ def _settle(layer, st, net, rounds=200):
 
 
 def test_granovetter_riot_through_the_layer():
-    """VALIDATION.md entry 5, through the layer: thresholds 0..99 -> all 100 join; the
+    """docs/validation.md entry 5, through the layer: thresholds 0..99 -> all 100 join; the
     agent with threshold 1 changed to 2 -> exactly 1 joins."""
     assert _settle(*_crowd(range(100))) == 100
     assert _settle(*_crowd([0, 2, *range(2, 100)])) == 1
