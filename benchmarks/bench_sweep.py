@@ -114,7 +114,7 @@ def main() -> None:
                     from distributed import LocalCluster
 
                     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                      dashboard_address=None) as cluster:
+                                      dashboard_address="127.0.0.1:0") as cluster:
                         runs, seconds, wall = one_sweep(cluster.scheduler_address, out)
                 else:
                     runs, seconds, wall = one_sweep(int(name), out)

@@ -423,7 +423,7 @@ def test_runs_on_a_dask_scheduler(tmp_path):
     Dask sampler runs the simulations on the cluster's workers."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         res = calibrate(_scenario(tmp_path, 0.35), out=tmp_path, population=30,
                         generations=2, scheduler=cluster.scheduler_address, workers=None)
     assert list(res.generations["t"]) == [0, 1]

@@ -345,7 +345,9 @@ def start_cluster(desc: ClusterDescription, *, scale: bool = True) -> Any:
         LocalCluster = _distributed().LocalCluster
 
         opts = {"n_workers": desc.workers or os.cpu_count() or 1, "threads_per_worker": 1,
-                "processes": True, "dashboard_address": None, **desc.job}
+                # the scheduler's web server on this machine only, on a free port (None
+                # means port 8787, which another cluster may hold)
+                "processes": True, "dashboard_address": "127.0.0.1:0", **desc.job}
         try:
             return LocalCluster(**opts)
         except TypeError as exc:
