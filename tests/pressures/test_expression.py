@@ -7,6 +7,9 @@ declared; per-group convictions; the two equilibria of the hidden and open start
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -224,3 +227,106 @@ def test_commit_all_matches_a_numpy_reference(separate, continuous, n):
                         heard_counts, continuous, stance, opinion if continuous else
                         np.zeros(0), expressed_opinion, voiced if continuous else np.zeros(0))
     assert not again  # nothing changed the second time
+
+
+def _reference_counts(active, codes, m):
+    """How many of each agent's neighbours (ties in force) voice each answer, in NumPy."""
+    out = np.zeros((active.n, m), dtype=np.int64)
+    for i in range(active.n):
+        row = active.indices[active.indptr[i]:active.indptr[i + 1]]
+        out[i] = np.bincount(codes[row], minlength=m)[:m]
+    return out
+
+
+@pytest.mark.parametrize("leaves", [0, 300])
+def test_answer_counts_follow_answers_and_presence(leaves):
+    """The neighbours' answers, counted once and then moved with each change of answer and
+    each agent who comes or goes, equal a count from scratch over the ties in force after
+    every round: small changes (moved one by one) and large ones (counted again), agents
+    leaving and arriving together, with ties among themselves; more than 255 neighbours
+    (a star's hub) widens the counts."""
+    from types import SimpleNamespace
+
+    from steppe.networks import erdos_renyi, restrict
+    from steppe.pressures.base import World
+    from steppe.pressures.expression import _AnswerCounts
+
+    rng = np.random.default_rng(leaves)
+    full = erdos_renyi(400, 12, seed=leaves) if not leaves else star(leaves + 1)
+    m = 4
+    state = SimpleNamespace(n=full.n, expressed=rng.integers(0, m, full.n).astype(np.int8),
+                            present=rng.random(full.n) < 0.8)
+    world = World(full)
+    world.active = restrict(full, state.present)
+    counted = _AnswerCounts(full, m)
+    for rnd in range(12):
+        got = counted.sync(state, world)
+        assert got is counted.counts
+        np.testing.assert_array_equal(got, _reference_counts(world.active, state.expressed,
+                                                             m))
+        assert got.dtype == (np.uint16 if leaves > 255 else np.uint8)
+        share = 0.5 if rnd % 4 == 3 else 0.03  # every fourth round: more than RECOUNT
+        flip = rng.random(full.n) < share
+        state.expressed[flip] = rng.integers(0, m, int(flip.sum()))
+        move = rng.random(full.n) < 0.05
+        state.present[move] = ~state.present[move]
+        if leaves and rnd == 5:
+            state.present[0] = not state.present[0]  # the hub comes or goes
+        world.active = restrict(full, state.present)
+    np.testing.assert_array_equal(counted.sync(state, world),
+                                  _reference_counts(world.active, state.expressed, m))
+
+
+def test_answer_counts_only_where_the_ties_allow():
+    """Counting needs the bound network's ties among those present, stored both ways: a
+    directed network, the complete graph, another network or ties in force without a
+    presence mask walk the ties instead."""
+    from types import SimpleNamespace
+
+    from steppe.networks import Network, erdos_renyi
+    from steppe.pressures.base import World
+    from steppe.pressures.expression import _AnswerCounts
+
+    g = erdos_renyi(50, 5, seed=1)
+    state = SimpleNamespace(n=50, expressed=np.zeros(50, np.int8), present=None)
+    assert _AnswerCounts(g, 3).sync(state, World(g)) is not None
+    directed = Network(n=50, indptr=g.indptr, indices=g.indices, directed=True)
+    assert _AnswerCounts(directed, 3).sync(state, World(directed)) is None
+    assert _AnswerCounts(complete_graph(50), 3).sync(state, World(complete_graph(50))) is None
+    assert _AnswerCounts(g, 3).sync(state, World(erdos_renyi(50, 5, seed=2))) is None
+    world = World(g)
+    world.active = erdos_renyi(50, 5, seed=2)
+    assert _AnswerCounts(g, 3).sync(state, world) is None
+
+
+def test_counted_answers_change_no_result(monkeypatch):
+    """The flagship at 1:2,000 with daily steps through the border's reopening and the
+    mobilisation wave (agents arriving and leaving every day, a logit choice with "don't
+    know"): the run with the neighbours' answers counted (in the start's passes and in
+    the loop) equals, bit for bit, the run that walks every tie in every pass."""
+    from steppe.assembly import assemble
+    from steppe.pressures import expression as ex
+    from steppe.scenario import read_scenario_file
+
+    flagship = Path(__file__).resolve().parents[2] / "scenarios" / "kazakhstan-2022.toml"
+    end = dt.date(2022, 10, 20)
+    data, _, _ = read_scenario_file(flagship)
+    # a shorter run keeps the polls and events it reaches (and names no dropped field)
+    kept = {k: [x for x in data.get(k, []) if x["at"] < end] for k in ("polls", "events",
+                                                                       "news")}
+    sc = steppe.load_scenario(flagship, {"population.scale": 0.0005, "runs": 1,
+                                         "time.step": "day", "time.end": end.isoformat(),
+                                         **kept, "assumptions": [], "readings": []})
+
+    def run():
+        a = assemble(sc, 0)
+        return a.simulate(), a.state
+
+    t1, s1 = run()
+    monkeypatch.setattr(ex._AnswerCounts, "follow", lambda *args: None)  # walk every tie
+    t0, s0 = run()
+    for f in ("expressed", "stance", "opinion", "present"):
+        np.testing.assert_array_equal(getattr(s1, f), getattr(s0, f))
+    assert t1.recording.values.keys() == t0.recording.values.keys()
+    for key, values in t1.recording.values.items():
+        np.testing.assert_array_equal(values, t0.recording.values[key], err_msg=str(key))

@@ -97,3 +97,35 @@ def test_bad_protest_tables():
             "protest": {"eligible": ["Z"]}}
     with pytest.raises(ScenarioError, match=r"protest\.eligible"):
         load_scenario(scen)
+
+
+@pytest.mark.parametrize("mode", ["fraction", "count"])
+@pytest.mark.parametrize("flows", [False, True])
+def test_round_matches_a_numpy_reference(mode, flows):
+    """One round of the parallel kernel against NumPy: eligible (stance, voicing it,
+    present), instigators, and the share or number of neighbours who protested before, over
+    a random network with absent agents."""
+    from steppe.networks import erdos_renyi
+
+    rng = np.random.default_rng(5)
+    model = get_model("voter")()
+    net = erdos_renyi(20_000, 8, seed=5)
+    st = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=6)
+    st.separate_expression(2)
+    st.expressed[:] = np.where(rng.random(net.n) < 0.8, st.stance, 1 - st.stance)
+    if flows:
+        st.present = rng.random(net.n) < 0.9
+    layer = ProtestLayer(model, eligible=["A"], mode=mode, instigators=0.02,
+                         threshold=0.3 if mode == "fraction" else 2.0).bind(
+        net, np.random.default_rng(7))
+    old = rng.random(net.n) < 0.3
+    layer.active = old.copy()
+    layer.update(st, net)
+    deg = np.diff(net.indptr)
+    hits = np.add.reduceat(old[net.indices].astype(int), net.indptr[:-1])
+    hits[deg == 0] = 0
+    level = np.where(deg > 0, hits / np.maximum(deg, 1), 0.0) if mode == "fraction" else hits
+    ok = layer.eligible(st)
+    want = ok & (layer.instigator | (level >= layer.threshold))
+    np.testing.assert_array_equal(layer.active, want)
+    assert 0 < want.sum() < ok.sum()

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Self
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
@@ -50,13 +50,21 @@ if TYPE_CHECKING:
 
 __all__ = ["ProtestLayer"]
 
+#: "everyone is present" (no border flows)
+_EVERYONE = np.zeros(0, dtype=np.bool_)
 
-@njit(cache=True)
-def _protest(eligible, old, new, threshold, instigator, fraction, complete, indptr,
-             indices, total_old):
-    n = eligible.shape[0]
-    for i in range(n):
-        if not eligible[i]:
+
+@njit(cache=True, parallel=True)
+def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, new, threshold,
+             instigator, fraction, complete, indptr, indices, total_old):
+    """One synchronous round: ``new`` from ``old`` (each agent independently, in parallel).
+    An agent is eligible when its stance is in ``eligible_mask``, it voices that stance
+    (with ``requires_voicing``) and it is present (``present`` empty: everyone is)."""
+    n = stance.shape[0]
+    everyone = present.shape[0] == 0
+    for i in prange(n):
+        if not (eligible_mask[stance[i]] and (not requires_voicing or expressed[i] == stance[i])
+                and (everyone or present[i])):
             new[i] = False
             continue
         if instigator[i]:
@@ -218,7 +226,9 @@ class ProtestLayer(Pressure):
             self.active[:] = False
             return
         complete, indptr, indices = network.kernel_args()
-        _protest(self.eligible(state), self.active, self._new, self.threshold,
-                 self.instigator, self.fraction, complete, indptr, indices,
-                 int(self.active.sum()))
+        _protest(self.eligible_mask, state.stance, state.expressed,
+                 bool(self.requires_voicing),
+                 _EVERYONE if state.present is None else state.present, self.active,
+                 self._new, self.threshold, self.instigator, self.fraction, complete, indptr,
+                 indices, int(self.active.sum()) if complete else 0)
         self.active, self._new = self._new, self.active
