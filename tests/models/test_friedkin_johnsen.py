@@ -268,3 +268,48 @@ def test_equilibrium_anchors_include_the_media_in_force_at_the_start():
     simulate(m2, g, st2, max_sweeps=20, stop_at_consensus=False, pressures=[tv2],
              events=[Event(at=5, changes={"media.tv.strength": 0.6})])
     assert st2.opinion.mean() > x0.mean() + 0.01
+
+
+@pytest.mark.parametrize("present", [None, "some", "none"])
+def test_consensus_reads_the_present_agents_range_in_one_pass(present):
+    """Consensus by opinions with ``share = 1`` reads the range of the present agents'
+    opinions in one parallel pass (no copy), equal to NumPy's over the masked copy."""
+    from steppe.models.base import _EVERYONE, _present_range
+    from steppe.state import State
+
+    rng = np.random.default_rng(3)
+    x = rng.random(50_001)
+    mask = {None: _EVERYONE, "some": rng.random(x.size) < 0.3,
+            "none": np.zeros(x.size, dtype=bool)}[present]
+    n, lo, hi = _present_range(x, mask)
+    sub = x if present is None else x[mask]
+    assert n == sub.size
+    if n:
+        assert (lo, hi) == (sub.min(), sub.max())
+    model = get_model("friedkin_johnsen")()
+    model.set_consensus("opinions", spread=0.5)
+    x[:] = 0.8 + 0.1 * rng.random(x.size)
+    if present == "some":
+        x[~mask] = 0.0  # absent agents' opinions do not count
+    st = State(stance=np.zeros(x.size, np.int8), committed=np.zeros(x.size, bool),
+               counts=np.zeros(2, np.int64), rng=np.zeros(4, np.uint64), opinion=x,
+               present=None if present is None else mask)
+    assert model.consensus_stance(st) == (None if present == "none" else
+                                          int(np.searchsorted(model.cutoffs, 0.85)))
+
+
+def test_categories_in_parallel_blocks_match_numpy():
+    """Categories and their counts over several parallel blocks (and a partial last one)
+    equal NumPy's: the number of cut-offs at or below each opinion, cut-offs included."""
+    from steppe.models.base import _BLOCK, _categorize
+
+    rng = np.random.default_rng(4)
+    cutoffs = np.array([0.35, 0.65])
+    x = rng.random(3 * _BLOCK + 123)
+    x[:3] = cutoffs[0], cutoffs[1], 0.0  # on a cut-off: the category above it
+    stance = np.empty(x.size, np.int8)
+    counts = np.full(3, 99, np.int64)
+    _categorize(x, cutoffs, stance, counts)
+    want = np.searchsorted(cutoffs, x, side="right")
+    np.testing.assert_array_equal(stance, want)
+    np.testing.assert_array_equal(counts, np.bincount(want, minlength=3))

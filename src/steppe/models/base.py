@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import annotated_types as at
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import ParameterError
@@ -361,16 +361,50 @@ class Model:
         return f"{type(self).__name__}({args})"
 
 
-@njit(cache=True)
+#: "everyone is present" (no border flows)
+_EVERYONE = np.zeros(0, dtype=np.bool_)
+
+
+@njit(cache=True, parallel=True)
+def _present_range(x, present):
+    """How many agents are present (``present`` empty: all), and the least and greatest
+    of their values (min and max: exact whatever the order, so in parallel)."""
+    everyone = present.shape[0] == 0
+    n = 0
+    lo = np.inf
+    hi = -np.inf
+    for i in prange(x.shape[0]):
+        if everyone or present[i]:
+            n += 1
+            lo = min(lo, x[i])
+            hi = max(hi, x[i])
+    return n, lo, hi
+
+
+#: agents per block of the parallel categorisation (one row of counts per block)
+_BLOCK = 1 << 16
+
+
+@njit(cache=True, parallel=True)
 def _categorize(x, cutoffs, stance, counts):
+    """Each opinion's category (the number of cut-offs at or below it) into ``stance``,
+    and the agents per category into ``counts``: parallel blocks whose integer counts are
+    summed, so the result is the same whatever the threads."""
+    n = x.shape[0]
+    blocks = (n + _BLOCK - 1) // _BLOCK
+    by_block = np.zeros((blocks, counts.shape[0]), dtype=np.int64)
+    for b in prange(blocks):
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            c = 0
+            for k in range(cutoffs.shape[0]):
+                if x[i] >= cutoffs[k]:
+                    c = k + 1
+            stance[i] = c
+            by_block[b, c] += 1
     counts[:] = 0
-    for i in range(x.shape[0]):
-        c = 0
-        for k in range(cutoffs.shape[0]):
-            if x[i] >= cutoffs[k]:
-                c = k + 1
-        stance[i] = c
-        counts[c] += 1
+    for b in range(blocks):
+        for c in range(counts.shape[0]):
+            counts[c] += by_block[b, c]
 
 
 class ContinuousModel(Model):
@@ -486,13 +520,16 @@ class ContinuousModel(Model):
         """
         if self.consensus_by == "stance" or state.opinion is None:
             return super().consensus_stance(state, share)
-        x = state.opinion if state.present is None else state.opinion[state.present]
-        n = x.shape[0]
-        if n == 0:
-            return None
-        if share >= 1.0:
-            lo, hi = float(x.min()), float(x.max())
+        if share >= 1.0:  # the range of the present agents' opinions, without a copy
+            n, lo, hi = _present_range(state.opinion, _EVERYONE if state.present is None
+                                       else state.present)
+            if n == 0:
+                return None
         else:
+            x = state.opinion if state.present is None else state.opinion[state.present]
+            n = x.shape[0]
+            if n == 0:
+                return None
             need = max(1, int(np.ceil(share * n - 1e-9)))
             xs = np.sort(x)
             widths = xs[need - 1:] - xs[:n - need + 1]
