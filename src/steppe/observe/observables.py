@@ -201,21 +201,29 @@ def _tally(codes, stance, expressed, present, priv, expr):
     """Add to ``priv`` and ``expr`` the agents (present ones, if ``present`` is not empty)
     per level of ``codes`` and stance, private and expressed, in one pass: in parallel
     over blocks of agents, each with its own counts, summed at the end (integers: the
-    same counts whatever the number of threads)."""
+    same counts whatever the number of threads). Each agent adds one to a joint count of
+    (level, private stance, answer), spread over four interleaved copies so that
+    neighbouring agents rarely wait on the same counter."""
     n = codes.shape[0]
     use = present.shape[0] > 0
+    levels, k = priv.shape
+    ke = expr.shape[1]
+    cells = levels * k * ke
     blocks = (n + _TALLY_BLOCK - 1) // _TALLY_BLOCK
-    p = np.zeros((blocks, priv.shape[0], priv.shape[1]), dtype=np.int64)
-    e = np.zeros((blocks, expr.shape[0], expr.shape[1]), dtype=np.int64)
+    h = np.zeros((blocks, 4 * cells), dtype=np.int64)
     for b in prange(blocks):
         for i in range(b * _TALLY_BLOCK, min(n, (b + 1) * _TALLY_BLOCK)):
             if use and not present[i]:
                 continue
-            c = codes[i]
-            p[b, c, stance[i]] += 1
-            e[b, c, expressed[i]] += 1
-    priv += p.sum(axis=0)
-    expr += e.sum(axis=0)
+            h[b, (i & 3) * cells + (codes[i] * k + stance[i]) * ke + expressed[i]] += 1
+    for b in range(blocks):
+        for r in range(4):
+            for c in range(levels):
+                for s in range(k):
+                    for a in range(ke):
+                        v = h[b, r * cells + (c * k + s) * ke + a]
+                        priv[c, s] += v
+                        expr[c, a] += v
 
 
 def _padded(counts: np.ndarray, k: int) -> np.ndarray:
@@ -238,8 +246,8 @@ class Tally:
     def _by_stance(self) -> tuple[np.ndarray, np.ndarray]:
         if self._counts is None:
             st = self.state
-            priv = [_padded(st.present_counts(), self.k)]
-            expr = [_padded(st.present_counts(expressed=True), self.k)]
+            priv: list[np.ndarray] = []
+            expr: list[np.ndarray] = []
             mask = st.present if st.present is not None else np.zeros(0, dtype=np.bool_)
             for codes, labels in self.breakdowns.by.values():
                 p = np.zeros((len(labels), self.k), dtype=np.int64)
@@ -247,6 +255,12 @@ class Tally:
                 _tally(codes, st.stance, st.expressed, mask, p, e)
                 priv.append(p)
                 expr.append(e)
+            if priv:  # every agent is in one level of a breakdown: its sums are "all"
+                priv.insert(0, priv[0].sum(axis=0, keepdims=True))
+                expr.insert(0, expr[0].sum(axis=0, keepdims=True))
+            else:
+                priv.insert(0, _padded(st.present_counts(), self.k))
+                expr.insert(0, _padded(st.present_counts(expressed=True), self.k))
             self._counts = (np.vstack(priv).astype(np.int64), np.vstack(expr).astype(np.int64))
         return self._counts
 

@@ -89,6 +89,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Self
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -202,24 +203,55 @@ def _presence_moved(moved, was, now, codes, indptr, indices, counts):
                     counts[j, ci] += d
 
 
-@njit(cache=True)
-def _answers_moved(codes, now, indptr, indices, counts):
-    """Bring ``counts`` from the answers ``codes`` to the answers ``now`` (a sequential
-    pass: each agent whose answer changed moves one count in each neighbour's row; the
-    ties are those in force, both directions stored); ``codes`` becomes ``now``."""
+@njit(cache=True, parallel=True)
+def _differing(a, b):
+    """The positions where ``a`` and ``b`` differ, in increasing order (parallel blocks:
+    count, then fill)."""
+    n = a.shape[0]
+    blocks = (n + _BLOCK - 1) // _BLOCK
+    found = np.zeros(blocks + 1, dtype=np.int64)
+    for k in prange(blocks):
+        c = 0
+        for i in range(k * _BLOCK, min(n, (k + 1) * _BLOCK)):
+            if a[i] != b[i]:
+                c += 1
+        found[k + 1] = c
+    start = np.cumsum(found)
+    out = np.empty(start[blocks], dtype=np.int64)
+    for k in prange(blocks):
+        c = start[k]
+        for i in range(k * _BLOCK, min(n, (k + 1) * _BLOCK)):
+            if a[i] != b[i]:
+                out[c] = i
+                c += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _answers_moved(moved, codes, now, indptr, indices, counts, parts):
+    """Bring ``counts`` from the answers ``codes`` to the answers ``now`` for the agents
+    ``moved`` whose answer changed: each moves one count in each neighbour's row (the ties
+    in force, both directions stored). The rows are split into ``parts``, each updated by
+    one thread alone in the same order (integer counts: the same whatever the threads);
+    ``codes`` becomes ``now``."""
     m = counts.shape[1]
-    for j in range(codes.shape[0]):
-        a = codes[j]
-        b = now[j]
-        if a == b:
-            continue
-        for e in range(indptr[j], indptr[j + 1]):
-            i = indices[e]
-            if a < m:
-                counts[i, a] -= 1
-            if b < m:
-                counts[i, b] += 1
-        codes[j] = b
+    n = counts.shape[0]
+    size = (n + parts - 1) // parts
+    for p in prange(parts):
+        lo = p * size
+        hi = min(n, lo + size)
+        for j in moved:
+            a = codes[j]
+            b = now[j]
+            for e in range(indptr[j], indptr[j + 1]):
+                i = indices[e]
+                if lo <= i < hi:
+                    if a < m:
+                        counts[i, a] -= 1
+                    if b < m:
+                        counts[i, b] += 1
+    for j in moved:
+        codes[j] = now[j]
 
 
 @njit(cache=True, inline="always")
@@ -868,16 +900,17 @@ class _AnswerCounts:
                 len(self.codes) != n:
             return self._recount(expressed, present, active)
         if present is not None:
-            moved = np.flatnonzero(self.present != present)
+            moved = _differing(self.present, present)
             if moved.size:
                 _presence_moved(moved, self.present, present, self.codes,
                                 self.network.indptr, self.network.indices, self.counts)
                 self.present[:] = present
-        changed = int(np.count_nonzero(self.codes != expressed))
-        if changed > self.RECOUNT * n:
+        changed = _differing(self.codes, expressed)
+        if changed.size > self.RECOUNT * n:
             return self._recount(expressed, present, active)
-        if changed:
-            _answers_moved(self.codes, expressed, active.indptr, active.indices, self.counts)
+        if changed.size:
+            _answers_moved(changed, self.codes, expressed, active.indptr, active.indices,
+                           self.counts, max(1, numba.get_num_threads()))
         return self.counts
 
     def _recount(self, expressed: np.ndarray, present: np.ndarray | None,
