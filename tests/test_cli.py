@@ -130,6 +130,16 @@ def test_run_with_report_and_report_command(tmp_path):
     missing = steppe("report", "nothing-here", cwd=tmp_path)
     assert missing.returncode == 2 and "nothing-here" in missing.stderr
     assert "Traceback" not in missing.stderr
+    # `run`: a typo in --vectors is refused before the runs; --vectors without --report
+    # (it would do nothing) is refused; the environment variable alone is not
+    for args in (["--report", "--vectors", "eps"], ["--vectors", "svg"]):
+        bad = steppe("run", "s.toml", "--out", "out4", "-q", *args, cwd=tmp_path)
+        assert bad.returncode == 2 and "--vectors" in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr and not (tmp_path / "out4").exists()
+    quiet = steppe("run", "s.toml", "--out", "out5", "-q", cwd=tmp_path,
+                   env={"STEPPE_REPORT_VECTORS": "svg"})
+    assert quiet.returncode == 0, quiet.stderr
+    assert not (tmp_path / "out5" / "report").exists()
 
 
 def test_run_refuses_what_will_not_fit_in_memory(tmp_path):

@@ -70,6 +70,7 @@ _VECTORS_HELP = ("Vector copies of each figure beside its PNG: svg,pdf (the defa
 
 @app.command()
 def run(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
     out: Annotated[Path | None, typer.Option("--out", "-o",
                                              help="Output folder (default: the scenario's "
@@ -92,8 +93,14 @@ def run(
 ) -> None:
     """Run a scenario; write series.parquet, summary.parquet and metadata.json."""
     from .assembly import load_scenario, make_model
+    from .errors import ParameterError
     from .experiments.ensemble import run as run_scenario
 
+    if report:
+        parse_vectors(vectors)  # a typo is refused before the runs, not after them
+    elif getattr(ctx.get_parameter_source("vectors"), "name", "") == "COMMANDLINE":
+        raise ParameterError("sets the report's figures: give --report too",
+                             field="--vectors", allowed="with --report", given=vectors)
     over = {}
     if runs is not None:
         over["runs"] = runs

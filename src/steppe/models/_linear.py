@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError
 
 from ..distributions import Distribution, checked, sample
 from ..errors import ParameterError
+from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..state import State
 from .base import ContinuousModel, ModelParams, parameter_error_from
@@ -190,13 +191,18 @@ def _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw):
         return nbw[i] * (total - seen[i])
     acc = 0.0
     lo, hi = indptr[i], indptr[i + 1]
+    last = indptr[indptr.shape[0] - 1]
     if nbw.shape[0] == 0:
         if hi == lo:
             return 0.0
         for e in range(lo, hi):
+            if e + AHEAD < last:  # ask for the value a few ties on (no result changes)
+                prefetch(seen, indices[e + AHEAD])
             acc += seen[indices[e]]
         return acc * (1.0 - selfw[i]) / (hi - lo)
     for e in range(lo, hi):
+        if e + AHEAD < last:
+            prefetch(seen, indices[e + AHEAD])
         acc += nbw[e] * seen[indices[e]]
     return acc
 

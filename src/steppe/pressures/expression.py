@@ -96,6 +96,7 @@ from numba import njit, prange
 from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model
+from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..rng import Stream
 from ..state import State
@@ -169,10 +170,13 @@ def _count_answers(codes, indptr, indices, counts):
     """``counts[i, a]``: how many entries of row ``i`` hold answer ``a`` in ``codes`` (every
     row, in parallel; codes beyond the columns are not counted)."""
     n, m = counts.shape
+    last = indptr[n]
     for i in prange(n):
         for a in range(m):
             counts[i, a] = 0
         for e in range(indptr[i], indptr[i + 1]):
+            if e + AHEAD < last:  # ask for the code a few ties on (no result changes)
+                prefetch(codes, indices[e + AHEAD])
             c = codes[indices[e]]
             if c < m:
                 counts[i, c] += 1

@@ -39,6 +39,7 @@ from numba import njit, prange
 from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model
+from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..observe.observables import Observable
 from ..rng import Stream
@@ -62,6 +63,7 @@ def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, n
     (with ``requires_voicing``) and it is present (``present`` empty: everyone is)."""
     n = stance.shape[0]
     everyone = present.shape[0] == 0
+    last = indptr[indptr.shape[0] - 1] if indptr.shape[0] > 0 else 0  # complete: no ties
     for i in prange(n):
         if not (eligible_mask[stance[i]] and (not requires_voicing or expressed[i] == stance[i])
                 and (everyone or present[i])):
@@ -78,6 +80,8 @@ def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, n
             b = indptr[i + 1]
             count = 0
             for e in range(a, b):
+                if e + AHEAD < last:  # ask for the value a few ties on (no result changes)
+                    prefetch(old, indices[e + AHEAD])
                 if old[indices[e]]:
                     count += 1
             if fraction:
