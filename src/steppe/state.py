@@ -20,23 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-__all__ = ["State", "TieTally"]
-
-
-@dataclass
-class TieTally:
-    """A request from a pressure that the model's next pass over the ties also count, for
-    every agent, how many of its neighbours hold each code (``codes``, int8; into
-    ``counts``, agents x codes), so that the ties are walked once instead of twice. A
-    model that can (``Model.tallies_ties``) fills ``counts`` and records the ties it walked
-    (``network``) and who was present then (``present``, a copy, or None); a model that
-    cannot leaves ``network`` None, and the pressure counts for itself.
-    """
-
-    codes: np.ndarray
-    counts: np.ndarray
-    network: object | None = None
-    present: np.ndarray | None = None
+__all__ = ["State"]
 
 
 @dataclass
@@ -83,9 +67,6 @@ class State:
         to come, leavers) are frozen (``committed`` is set for them), have no ties in the
         network the kernels see, and are left out of every count reported; ``counts`` still
         covers all agents. None: everyone is present.
-    tie_tally : TieTally or None
-        A pressure's request that the model's next pass over the ties count the
-        neighbours' codes on the way (see :class:`TieTally`).
     """
 
     stance: np.ndarray
@@ -104,7 +85,6 @@ class State:
     seen_counts: np.ndarray = None  # type: ignore[assignment]
     seen_opinion: np.ndarray | None = None
     present: np.ndarray | None = None
-    tie_tally: TieTally | None = None
 
     def __post_init__(self) -> None:
         if self.expressed is None:

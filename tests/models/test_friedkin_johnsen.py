@@ -313,34 +313,3 @@ def test_categories_in_parallel_blocks_match_numpy():
     want = np.searchsorted(cutoffs, x, side="right")
     np.testing.assert_array_equal(stance, want)
     np.testing.assert_array_equal(counts, np.bincount(want, minlength=3))
-
-
-def test_a_step_counts_the_neighbours_codes_on_request():
-    """With a request on the state (a pressure's :class:`~steppe.state.TieTally`), a step
-    counts every agent's neighbours' codes on its way, equal to a count from scratch, and
-    moves the opinions exactly as a step without the request; the request is then marked
-    done with the ties walked, and a second step leaves it alone."""
-    from steppe.state import TieTally
-
-    net = erdos_renyi(3_000, 6, seed=2)
-    rng = np.random.default_rng(2)
-    codes = rng.integers(0, 5, net.n).astype(np.int8)  # 4: beyond the columns
-    runs = []
-    for ask in (False, True):
-        model = get_model("friedkin_johnsen")(susceptibility=LAM)
-        st = init_state(model, net, seed=3)
-        tally = TieTally(codes, np.full((net.n, 4), 7, dtype=np.uint8)) if ask else None
-        st.tie_tally = tally
-        model.advance(st, net, 2, False)
-        runs.append(st.opinion.copy())
-        if ask:
-            want = np.zeros((net.n, 4), dtype=np.int64)
-            for i in range(net.n):
-                row = codes[net.indices[net.indptr[i]:net.indptr[i + 1]]]
-                want[i] = np.bincount(row[row < 4], minlength=4)
-            np.testing.assert_array_equal(tally.counts, want)
-            assert tally.network is net and tally.present is None
-            tally.counts[:] = 0
-            model.advance(st, net, 1, False)
-            assert not tally.counts.any()  # done once: not counted again
-    np.testing.assert_array_equal(runs[0], runs[1])

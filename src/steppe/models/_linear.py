@@ -32,7 +32,7 @@ from pydantic import Field, ValidationError
 
 from ..distributions import Distribution, checked, sample
 from ..errors import ParameterError
-from ..networks._prefetch import AHEAD, count_row, prefetch
+from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..state import State
 from .base import ContinuousModel, ModelParams, parameter_error_from
@@ -218,22 +218,16 @@ def _category(v, cutoffs):
 
 @njit(cache=True, parallel=True)
 def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indices, buf,
-               steps, stop, tol, cutoffs, cmask, delta, codes, counts):
+               steps, stop, tol, cutoffs, cmask, delta):
     """``steps`` synchronous Friedkin–Johnsen steps; returns the steps done (fewer when
-    ``stop`` and the opinions converged or reached consensus). With ``counts`` (not empty;
-    a :class:`~steppe.state.TieTally`'s) the first step also counts each agent's
-    neighbours' ``codes`` on its way through the agent's ties."""
+    ``stop`` and the opinions converged or reached consensus)."""
     n = x.shape[0]
-    tally = counts.shape[0] > 0 and not complete
-    last = indptr[n] if tally else 0
     for t in range(steps):
         total = 0.0
         if complete:
             for j in range(n):
                 total += seen[j]
         for i in prange(n):  # every agent from the previous step's opinions: parallel
-            if tally and t == 0:
-                count_row(i, codes, indptr, indices, counts, last)
             if committed[i]:
                 buf[i] = x[i]
             else:

@@ -100,9 +100,6 @@ class Model:
     #: neighbours from the network at each update, and anything it derives from the ties is
     #: recomputed by ``on_network_change``
     supports_flows: ClassVar[bool] = True
-    #: whether ``advance`` counts the neighbours' codes on its pass over the ties when the
-    #: state carries a request (:class:`~steppe.state.TieTally`)
-    tallies_ties: ClassVar[bool] = False
 
     def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
         if isinstance(params, ModelParams):

@@ -56,9 +56,6 @@ from .base import ModelParams, OpinionPull, register
 
 __all__ = ["FriedkinJohnsen", "FriedkinJohnsenParams"]
 
-#: no codes to count on the way (see :class:`~steppe.state.TieTally`)
-_NO_TALLY = (np.zeros(0, dtype=np.int8), np.zeros((0, 1), dtype=np.uint8))
-
 
 class FriedkinJohnsenParams(ModelParams):
     susceptibility: UnitDist = 0.8
@@ -98,7 +95,6 @@ def _equilibrium_anchor(y, x, seen, lam, selfw, nbw, complete, indptr, indices, 
 class FriedkinJohnsen(LinearModel):
     name = "friedkin_johnsen"
     title = "Friedkin–Johnsen model (influence network with stubbornness)"
-    tallies_ties = True
     summary = ("Synchronous weighted averaging of neighbours' opinions, anchored to each "
                "agent's initial opinion with weight 1 − λ_i; converges to "
                "(I − ΛW)⁻¹(I − Λ)x(0).")
@@ -146,17 +142,9 @@ class FriedkinJohnsen(LinearModel):
         a = state.aux
         if self.params.anchor == "equilibrium" and "anchored" not in a:
             self.on_start(state, network)
-        tally = state.tie_tally
-        if tally is not None and (tally.network is not None or complete
-                                  or tally.counts.shape[0] != state.n):
-            tally = None  # done already, or nothing to count
         done = _fj_kernel(state.opinion, state.seen_opinion, state.committed,
                           a["initial_opinion"], a["susceptibility"], a["self_weight"],
                           a["neighbour_weight"], complete, indptr, indices, a["buffer"],
-                          int(sweeps), *self._kernel_tail(state, bool(stop_at_consensus)),
-                          *((tally.codes, tally.counts) if tally is not None else _NO_TALLY))
-        if tally is not None:
-            tally.network = network
-            tally.present = None if state.present is None else state.present.copy()
+                          int(sweeps), *self._kernel_tail(state, bool(stop_at_consensus)))
         self.categorize(state)
         return float(done)

@@ -19,7 +19,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["AHEAD", "count_row", "prefetch"]
+__all__ = ["AHEAD", "prefetch"]
 
 #: how many tie ends ahead a walk asks for (about three agents of mean degree 10)
 AHEAD = 32
@@ -69,19 +69,3 @@ def _compiles() -> bool:
 
 #: ``prefetch(values, at)``: start loading ``values[at]`` (``at`` must be a valid index)
 prefetch = _with_intrinsic if _compiles() else _without
-
-
-@njit(cache=True, inline="always")
-def count_row(i, codes, indptr, indices, counts, last):
-    """``counts[i, c]``: how many entries of row ``i`` hold code ``c`` in ``codes`` (codes
-    beyond the columns are not counted; ``last``: ``indptr[-1]``, the end of the ties, for
-    the prefetch hint)."""
-    m = counts.shape[1]
-    for c in range(m):
-        counts[i, c] = 0
-    for e in range(indptr[i], indptr[i + 1]):
-        if e + AHEAD < last:
-            prefetch(codes, indices[e + AHEAD])
-        c = codes[indices[e]]
-        if c < m:
-            counts[i, c] += 1

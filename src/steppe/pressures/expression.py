@@ -96,10 +96,10 @@ from numba import njit, prange
 from ..distributions import DistLike, checked, sample_by_group
 from ..errors import ParameterError
 from ..models.base import Model
-from ..networks._prefetch import count_row
+from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..rng import Stream
-from ..state import State, TieTally
+from ..state import State
 from .base import MAX_CONTROL, Control, Pressure, Stage, World, number_control, register
 
 if TYPE_CHECKING:
@@ -169,10 +169,17 @@ def _commit_all(new, expressed, expressed_counts, separate, heard_map, heard, he
 def _count_answers(codes, indptr, indices, counts):
     """``counts[i, a]``: how many entries of row ``i`` hold answer ``a`` in ``codes`` (every
     row, in parallel; codes beyond the columns are not counted)."""
-    n = counts.shape[0]
+    n, m = counts.shape
     last = indptr[n]
     for i in prange(n):
-        count_row(i, codes, indptr, indices, counts, last)
+        for a in range(m):
+            counts[i, a] = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if e + AHEAD < last:  # ask for the code a few ties on (no result changes)
+                prefetch(codes, indices[e + AHEAD])
+            c = codes[indices[e]]
+            if c < m:
+                counts[i, c] += 1
 
 
 @njit(cache=True)
@@ -512,8 +519,6 @@ class ExpressionLayer(Pressure):
         k = len(model.stances)
         self.k = k
         self.stances = tuple(model.stances)
-        # whether the model can count the neighbours' answers on its own pass over the ties
-        self._tallies_ties = bool(getattr(model, "tallies_ties", False))
         self.penal = np.zeros(k, dtype=np.uint8)
         for label in penalised:
             self.penal[_code(model, label, "expression.penalised")] = 1
@@ -746,16 +751,12 @@ class ExpressionLayer(Pressure):
     def apply(self, state: State, world: World) -> None:
         """One synchronous pass of the rule over the ties in force (the neighbours'
         answers counted incrementally, :class:`_AnswerCounts`, where the ties allow)."""
-        if self._counted is None:
-            self._counted = _AnswerCounts(self.network, len(self.answers),
-                                          self._tallies_ties)
         if not self.active:
-            self._counted.cancel(state)
-            self._counted.valid = False
             self.update(state, world.active)
             return
+        if self._counted is None:
+            self._counted = _AnswerCounts(self.network, len(self.answers))
         self.update(state, world.active, self._counted.sync(state, world))
-        self._counted.after_pass(state, world)
 
     @property
     def active(self) -> bool:
@@ -782,10 +783,8 @@ class ExpressionLayer(Pressure):
         self._finish(state)
         # the start's passes are over the whole bound network (its answers counted)
         full = self.network
-        if self._counted is not None:
-            self._counted.cancel(state)
         counted = None if full.complete or full.directed else (
-            self._counted or _AnswerCounts(full, len(self.answers), self._tallies_ties))
+            self._counted or _AnswerCounts(full, len(self.answers)))
         self._counted = counted
 
         def start_pass() -> None:
@@ -851,40 +850,31 @@ class ExpressionLayer(Pressure):
 
 class _AnswerCounts:
     """How many of each agent's neighbours voice each answer, kept up to date between
-    passes instead of walking every tie in every pass.
+    passes instead of walking every tie in every pass: about 2% of agents change their
+    answer in a day of the flagship, and a walk over 100 million ties is most of a pass.
 
     The counts are exact integers, so the rule's result is the same bit for bit as with
     the walk (tested). They follow the answers they were counted from (``codes``, compared
-    with the expressed answers: whoever changed them) and the ties in force: the full
-    ``network`` among the agents present (:class:`World`'s ``active``). Without border
-    flows that is the full network itself; a tie comes or goes only with an agent who came
-    or went. The full network must store both directions of each tie (undirected); a
-    directed or complete network, or ties in force that are not those of the bound
-    network, fall back to the walk.
-
-    After each pass (:meth:`after_pass`) the agents whose answer changed move their counts
-    in their neighbours' rows. When many changed (more than ``RECOUNT``: in the flagship
-    about 2% a day at first, 14% a day once the sanction is high), counting again is
-    cheaper; a model that walks the ties anyway (``Model.tallies_ties``) is then asked to
-    count on its way (a :class:`~steppe.state.TieTally` on the state), so that the ties
-    are walked once in the next sweep instead of twice.
+    with the expressed answers before each pass: whoever changed them) and the ties in
+    force: the full ``network`` among the agents present (:class:`World`'s ``active``).
+    Without border flows that is the full network itself; a tie comes or goes only with
+    an agent who came or went. The full network must store both directions of each tie
+    (undirected); a directed or complete network, or ties in force that are not those of
+    the bound network, fall back to the walk.
 
     Memory: one byte per agent and answer (two above 255 neighbours, four above 65,535),
     plus a copy of the answers and of who is present: 6 bytes per agent with 4 answers.
     """
 
-    #: above this share of agents changing answer, counting again is cheaper
+    #: above this share of agents changing answer, counting again in parallel is cheaper
     RECOUNT = 1 / 8
 
-    def __init__(self, network: Network, answers: int, tallies_ties: bool = False) -> None:
+    def __init__(self, network: Network, answers: int) -> None:
         self.network = network
         self.answers = answers
-        self.tallies_ties = tallies_ties
         self.counts: np.ndarray | None = None
-        self.valid = False  # whether `counts` are those of `codes` over `present`'s ties
         self.codes = np.zeros(0, dtype=np.int8)
         self.present: np.ndarray | None = None
-        self.request: TieTally | None = None  # asked of the model for the next sweep
 
     def usable(self, state: State, world: World) -> bool:
         """Whether ``world.active`` is the bound network among ``state``'s present agents
@@ -900,15 +890,9 @@ class _AnswerCounts:
     def sync(self, state: State, world: World) -> np.ndarray | None:
         """The counts for ``state``'s answers over ``world.active`` (None: walk the
         ties)."""
-        asked = self.request
-        done = asked is not None and asked.network is world.active
-        self.cancel(state)
         if not self.usable(state, world):
-            self.valid = False
+            self.counts = None
             return None
-        if done:  # the model counted self.codes over the ties in force on its way
-            self.present = asked.present
-            self.valid = True
         return self.follow(state.expressed, state.present, world.active)
 
     def follow(self, expressed: np.ndarray, present: np.ndarray | None,
@@ -916,7 +900,7 @@ class _AnswerCounts:
         """The counts for the answers ``expressed`` over ``active``: the bound network
         among the agents ``present`` (None: all of it)."""
         n = len(expressed)
-        if not self.valid or (self.present is None) != (present is None) or \
+        if self.counts is None or (self.present is None) != (present is None) or \
                 len(self.codes) != n:
             return self._recount(expressed, present, active)
         if present is not None:
@@ -933,33 +917,6 @@ class _AnswerCounts:
                            self.counts, max(1, numba.get_num_threads()))
         return self.counts
 
-    def after_pass(self, state: State, world: World) -> None:
-        """After a pass over ``world.active``: move the counts of the agents whose answer
-        changed, or, when many changed, ask the model to count them on its next pass."""
-        if not self.valid:
-            return
-        changed = _differing(self.codes, state.expressed)
-        if changed.size <= self.RECOUNT * state.n:
-            if changed.size:
-                _answers_moved(changed, self.codes, state.expressed, world.active.indptr,
-                               world.active.indices, self.counts,
-                               max(1, numba.get_num_threads()))
-            return
-        if not self.tallies_ties:
-            return  # counted again before the next pass
-        self.codes[:] = state.expressed
-        self.request = TieTally(self.codes, self.counts)
-        self.valid = False  # until the model (or a recount) counts them
-        state.tie_tally = self.request
-
-    def cancel(self, state: State) -> None:
-        """Withdraw a request to the model (its counts, if made, are taken by
-        :meth:`sync`; otherwise they are counted again)."""
-        if self.request is not None:
-            if state.tie_tally is self.request:
-                state.tie_tally = None
-            self.request = None
-
     def _recount(self, expressed: np.ndarray, present: np.ndarray | None,
                  active: Network) -> np.ndarray:
         n = len(expressed)
@@ -970,7 +927,6 @@ class _AnswerCounts:
         self.codes = expressed.copy()
         self.present = None if present is None else present.copy()
         _count_answers(self.codes, active.indptr, active.indices, self.counts)
-        self.valid = True
         return self.counts
 
 
