@@ -303,8 +303,9 @@ def estimate_memory(loaded: Any) -> MemoryEstimate:
     layers = 0
     if spec.expression is not None:
         # conviction, visibility, voiced answers, the uniforms of a logit choice; a
-        # refusal's utility and the heard stances when "don't know" is an answer
-        layers += 32 + (9 if spec.expression.dont_know is not None else 0)
+        # refusal's utility and the heard stances when "don't know" is an answer; the
+        # neighbours' answers counted (a byte per answer, up to 6, and two copies)
+        layers += 32 + (9 if spec.expression.dont_know is not None else 0) + 8
     layers += 12 * len(spec.media)
     if spec.protest is not None:
         layers += 16

@@ -186,7 +186,8 @@ def _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw):
     """Σ_j w_ij x̂_j. ``nbw`` empty: an unweighted network, whose neighbours share
     ``1 − w_ii`` equally (no per-edge array: 8 bytes per edge saved). Inlined into the
     kernels' loops: as a call per agent it made the Friedkin–Johnsen step a third slower
-    (a walk over 200 million tie ends, 1.55 s against 1.02 s; benchmarks/README.md)."""
+    (a walk over 200 million tie ends, 1.55 s against 1.02 s; benchmarks/README.md). The
+    walk asks for the value :data:`~steppe.networks._prefetch.AHEAD` ties ahead."""
     if complete:
         return nbw[i] * (total - seen[i])
     acc = 0.0
