@@ -73,7 +73,8 @@ def test_resume_adds_points_and_runs_and_keeps_the_rest(tmp_path):
     first = sweep(VOTER, sets=["network.n=40,60"], runs=2, out=d, workers=1)
     assert first.runs_done == 4
     before = {f: f.read_bytes() for f in (d / "series").rglob("*.parquet")}
-    second = sweep(VOTER, sets=["network.n=40,60,80"], runs=3, out=d, workers=1)
+    with pytest.warns(UserWarning, match="already holds this sweep over another grid"):
+        second = sweep(VOTER, sets=["network.n=40,60,80"], runs=3, out=d, workers=1)
     assert (second.runs_skipped, second.runs_done) == (4, 5)
     for f, data in before.items():
         assert f.read_bytes() == data  # finished runs are never rewritten
