@@ -9,7 +9,9 @@ from steppe.networks import erdos_renyi, lattice, restrict
 
 
 @pytest.mark.parametrize("make", [lambda: erdos_renyi(3_000, 8.0, seed=3),
-                                  lambda: lattice((40, 40))])
+                                  lambda: lattice((40, 40)),
+                                  # rows in several parallel blocks of 2**14
+                                  lambda: erdos_renyi(40_000, 4.0, seed=5)])
 def test_incremental_restriction_equals_a_full_filter(make) -> None:
     full = make()
     rng = np.random.default_rng(11)
@@ -25,6 +27,21 @@ def test_incremental_restriction_equals_a_full_filter(make) -> None:
         np.testing.assert_array_equal(net.indptr, ref.indptr)
         np.testing.assert_array_equal(net.indices, ref.indices)
         assert net.indices.dtype == ref.indices.dtype
+
+
+def test_rows_at_the_edges_of_the_parallel_blocks() -> None:
+    """Agents moving on either side of a block edge (rows 2**14 - 1 and 2**14), at the
+    first and last rows, and no one at all."""
+    full = lattice((200, 200))
+    present = np.ones(full.n, bool)
+    net = restrict(full, present)
+    for who in ([16_383], [16_384], [16_383, 16_384, 32_768], [0, full.n - 1], []):
+        who = np.array(who, dtype=np.int64)
+        present[who] = ~present[who]
+        net = restrict(full, present, net, who)
+        ref = restrict(full, present)
+        np.testing.assert_array_equal(net.indptr, ref.indptr)
+        np.testing.assert_array_equal(net.indices, ref.indices)
 
 
 def test_without_the_previous_restriction_it_filters_everything() -> None:

@@ -202,59 +202,69 @@ def filter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
 
 
 @njit(cache=True)
-def _mark_rows(indptr, indices, who, mark):
-    """Mark the agents ``who`` and their neighbours in the full network (the rows whose
-    ties among present agents change when they come or go); returns how many."""
-    marked = 0
+def _rows_touched(indptr, indices, who):
+    """The agents ``who`` and their neighbours in the full network (the rows whose ties
+    among present agents change when they come or go), sorted, each once."""
+    size = who.shape[0]
     for w in who:
-        if not mark[w]:
-            mark[w] = True
-            marked += 1
+        size += indptr[w + 1] - indptr[w]
+    rows = np.empty(size, dtype=np.int64)
+    k = 0
+    for w in who:
+        rows[k] = w
+        k += 1
         for e in range(indptr[w], indptr[w + 1]):
-            j = indices[e]
-            if not mark[j]:
-                mark[j] = True
-                marked += 1
-    return marked
+            rows[k] = indices[e]
+            k += 1
+    return np.unique(rows)
 
 
 @njit(cache=True, parallel=True)
-def _recount(indptr, indices, present, mark, old_ptr, kept):
-    for i in prange(indptr.shape[0] - 1):
-        if mark[i]:
-            c = 0
-            if present[i]:
-                for e in range(indptr[i], indptr[i + 1]):
-                    if present[indices[e]]:
-                        c += 1
-            kept[i] = c
-        else:
-            kept[i] = old_ptr[i + 1] - old_ptr[i]
+def _kept_in(indptr, indices, present, rows, kept):
+    """``kept[r]``: how many of row ``rows[r]``'s ties have both ends present."""
+    for r in prange(rows.shape[0]):
+        i = rows[r]
+        c = 0
+        if present[i]:
+            for e in range(indptr[i], indptr[i + 1]):
+                if present[indices[e]]:
+                    c += 1
+        kept[r] = c
 
 
 @njit(cache=True, parallel=True)
-def _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx):
+def _refill(indptr, indices, present, rows, shift, old_ptr, old_idx, out_ptr, out_idx):
+    """The new rows: those in ``rows`` filtered again, every other row moved by the
+    change in length of the rows before it (``shift[r]``: the change before
+    ``rows[r]``; ``shift[-1]``: in all) — each block of rows from ``old_idx`` in one
+    copy, ``out_ptr`` from ``old_ptr`` in the same pass (parallel blocks of rows)."""
     n = indptr.shape[0] - 1
     chunk = 1 << 14
     for c in prange((n + chunk - 1) // chunk):
         i = c * chunk
         end = min(n, i + chunk)
+        r = np.searchsorted(rows, i)  # the first row filtered again at or after i
         while i < end:
-            if mark[i]:
-                k = out_ptr[i]
+            d = shift[r]
+            nxt = rows[r] if r < rows.shape[0] else n
+            if nxt == i:  # filtered again
+                k = old_ptr[i] + d
+                out_ptr[i] = k
                 if present[i]:
                     for e in range(indptr[i], indptr[i + 1]):
                         j = indices[e]
                         if present[j]:
                             out_idx[k] = j
                             k += 1
+                r += 1
                 i += 1
             else:  # a run of unchanged rows: one block copy
-                r = i
-                while r < end and not mark[r]:
-                    r += 1
-                out_idx[out_ptr[i]:out_ptr[r]] = old_idx[old_ptr[i]:old_ptr[r]]
-                i = r
+                stop = min(nxt, end)
+                for t in range(i, stop):
+                    out_ptr[t] = old_ptr[t] + d
+                out_idx[old_ptr[i] + d:old_ptr[stop] + d] = old_idx[old_ptr[i]:old_ptr[stop]]
+                i = stop
+    out_ptr[n] = old_ptr[n] + shift[rows.shape[0]]
 
 
 def refilter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
@@ -276,13 +286,12 @@ def refilter_rows(indptr: np.ndarray, indices: np.ndarray, present: np.ndarray,
     >>> p1.tolist(), i1.tolist()
     ([0, 1, 3, 4], [1, 0, 2, 1])
     """
-    n = len(indptr) - 1
-    mark = np.zeros(n, dtype=np.bool_)
-    _mark_rows(indptr, indices, np.ascontiguousarray(who, dtype=np.int64), mark)
-    kept = np.empty(n, dtype=np.int64)
-    _recount(indptr, indices, present, mark, old_ptr, kept)
-    out_ptr[0] = 0
-    np.cumsum(kept, out=out_ptr[1:])
-    out_idx = _room(out, int(out_ptr[-1]), indices.dtype)
-    _refill(indptr, indices, present, mark, old_ptr, old_idx, out_ptr, out_idx)
+    rows = _rows_touched(indptr, indices, np.ascontiguousarray(who, dtype=np.int64))
+    kept = np.empty(rows.shape[0], dtype=np.int64)
+    _kept_in(indptr, indices, present, rows, kept)
+    # the change in length before each row filtered again, and in all
+    shift = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(kept - (old_ptr[rows + 1] - old_ptr[rows]), out=shift[1:])
+    out_idx = _room(out, int(old_ptr[-1] + shift[-1]), indices.dtype)
+    _refill(indptr, indices, present, rows, shift, old_ptr, old_idx, out_ptr, out_idx)
     return out_idx
