@@ -1,11 +1,15 @@
-"""The recorder's tallies by level (a parallel pass over blocks of agents) against NumPy."""
+"""The recorder's tallies by level (parallel passes over the agents) against NumPy, and the
+joint tally (one count per agent) against one tally per breakdown."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from steppe.observe.observables import _TALLY_BLOCK, _tally
+from steppe.observe import observables
+from steppe.observe.observables import _TALLY_BLOCK, Breakdowns, Tally, _tally, _tally_joint
 
 
 @pytest.mark.parametrize(("n", "with_present"), [(5, False), (3 * _TALLY_BLOCK + 17, True),
@@ -27,3 +31,49 @@ def test_tally_matches_bincount(n, with_present):
                              minlength=levels * answers).reshape(levels, answers)
     np.testing.assert_array_equal(priv, want_p)
     np.testing.assert_array_equal(expr, want_e)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_joint_tally_matches_bincount_whatever_the_parts(parts):
+    rng = np.random.default_rng(parts)
+    n, levels, k = 50_001, 24, 4
+    codes = rng.integers(0, levels, n).astype(np.int16)
+    stance = rng.integers(0, 3, n).astype(np.int8)
+    expressed = rng.integers(0, k, n).astype(np.int8)
+    present = rng.random(n) < 0.8
+    hist = np.zeros((levels, k, k), dtype=np.int64)
+    _tally_joint(codes, stance, expressed, present, parts, hist)
+    want = np.bincount((codes[present].astype(np.int64) * k + stance[present]) * k
+                       + expressed[present], minlength=levels * k * k)
+    np.testing.assert_array_equal(hist.ravel(), want)
+
+
+def _state(n: int, k: int, present: bool, seed: int) -> SimpleNamespace:
+    rng = np.random.default_rng(seed)
+    return SimpleNamespace(stance=rng.integers(0, k - 1, n).astype(np.int8),
+                           expressed=rng.integers(0, k, n).astype(np.int8),
+                           present=rng.random(n) < 0.7 if present else None)
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_joint_and_separate_tallies_agree(monkeypatch, present):
+    """Counted once per agent over the combinations of levels, or once per breakdown: the
+    same tables (the second is what a breakdown with too many combinations gets)."""
+    n, k = 3 * _TALLY_BLOCK + 5, 4
+    rng = np.random.default_rng(7)
+    by = {"group": (rng.integers(0, 3, n).astype(np.int8), ["a", "b", "c"]),
+          "region": (rng.integers(0, 17, n).astype(np.int16), [f"r{i}" for i in range(17)]),
+          "age": (rng.integers(0, 4, n), ["0", "1", "2", "3"])}  # int64 codes
+    state = _state(n, k, present, 3)
+    joint = Tally(state, Breakdowns(by), k)
+    assert joint.breakdowns.joint() is not None
+    monkeypatch.setattr(observables, "_JOINT_LEVELS", 3 * 17 * 4 - 1)
+    separate = Tally(state, Breakdowns(by), k)
+    assert separate.breakdowns.joint() is None
+    np.testing.assert_array_equal(joint.private, separate.private)
+    np.testing.assert_array_equal(joint.expressed, separate.expressed)
+    keep = state.present if present else np.ones(n, bool)
+    region = by["region"][0][keep]
+    want = np.bincount(region.astype(np.int64) * k + state.expressed[keep], minlength=17 * k)
+    np.testing.assert_array_equal(joint.expressed[1 + 3:1 + 3 + 17], want.reshape(17, k))
+    assert joint.private[0].sum() == keep.sum()

@@ -310,7 +310,9 @@ def estimate_memory(loaded: Any) -> MemoryEstimate:
     if spec.protest is not None:
         layers += 16
     if spec.population is not None:
-        layers += 26  # group, region, age, language codes and their construction
+        # group, region, age, language codes and their construction; their combination
+        # per agent for the tallies (two bytes)
+        layers += 26 + 2
     if getattr(spec, "flows", None):
         layers += 8
     edge_bytes = NETWORK_EDGE_BYTES.get(kind, 48) + MODEL_EDGE_BYTES.get(model, 0)

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -169,6 +170,34 @@ class Breakdowns:
         return [("all", "all")] + [(name, label) for name, (_, labels) in self.by.items()
                                    for label in labels]
 
+    def joint(self) -> np.ndarray | None:
+        """Each agent's combination of levels, one code (the levels of the first breakdown
+        vary slowest), so that a tally counts each agent once instead of once per
+        breakdown; None without breakdowns or above :data:`_JOINT_LEVELS` combinations.
+        Made at the first call and kept: the codes must not change afterwards (they are
+        the agents' fixed attributes during a run).
+
+        Examples
+        --------
+        >>> b = Breakdowns({"x": (np.array([0, 1, 1]), ["a", "b"]),
+        ...                 "y": (np.array([2, 0, 1]), ["p", "q", "r"])})
+        >>> b.joint().tolist()
+        [2, 3, 4]
+        """
+        if not hasattr(self, "_joint"):
+            sizes = [len(labels) for _, labels in self.by.values()]
+            total = int(np.prod(sizes, dtype=np.int64)) if sizes else 0
+            joint = None
+            if 1 < total <= _JOINT_LEVELS:
+                joint = np.zeros(len(next(iter(self.by.values()))[0]),
+                                 dtype=np.int16 if total <= np.iinfo(np.int16).max
+                                 else np.int32)
+                for (codes, _), size in zip(self.by.values(), sizes, strict=True):
+                    joint *= size
+                    joint += codes
+            self._joint = joint
+        return self._joint
+
 
 def default_breakdowns(network: Network) -> Breakdowns:
     """The agent attributes carried by the network (group, region, age band, origin of a
@@ -194,6 +223,10 @@ def default_breakdowns(network: Network) -> Breakdowns:
 
 #: agents per block of the parallel tallies (one small table of counts per block)
 _TALLY_BLOCK = 1 << 16
+
+#: at most this many combinations of levels are tallied jointly (one count per agent);
+#: beyond, each breakdown is tallied on its own
+_JOINT_LEVELS = 1 << 12
 
 
 @njit(cache=True, parallel=True)
@@ -226,6 +259,31 @@ def _tally(codes, stance, expressed, present, priv, expr):
                         expr[c, a] += v
 
 
+@njit(cache=True, parallel=True)
+def _tally_joint(codes, stance, expressed, present, parts, hist):
+    """``hist[c, s, a]``: the agents (present ones, if ``present`` is not empty) of code
+    ``c`` privately holding ``s`` and voicing ``a``, in one pass: the agents split into
+    ``parts`` in parallel, each with four interleaved copies of the counts (neighbouring
+    agents rarely wait on the same counter), summed at the end (integers: the same counts
+    whatever ``parts``)."""
+    n = codes.shape[0]
+    use = present.shape[0] > 0
+    levels, k, ke = hist.shape
+    cells = levels * k * ke
+    size = (n + parts - 1) // parts
+    h = np.zeros((parts, 4 * cells), dtype=np.int64)
+    for p in prange(parts):
+        for i in range(p * size, min(n, (p + 1) * size)):
+            if use and not present[i]:
+                continue
+            h[p, (i & 3) * cells + (codes[i] * k + stance[i]) * ke + expressed[i]] += 1
+    flat = hist.reshape(cells)
+    for p in range(parts):
+        for r in range(4):
+            for c in range(cells):
+                flat[c] += h[p, r * cells + c]
+
+
 def _padded(counts: np.ndarray, k: int) -> np.ndarray:
     """``counts`` as an int64 array of length ``k`` (answers beyond the stances: 0)."""
     out = np.zeros(k, dtype=np.int64)
@@ -249,12 +307,25 @@ class Tally:
             priv: list[np.ndarray] = []
             expr: list[np.ndarray] = []
             mask = st.present if st.present is not None else np.zeros(0, dtype=np.bool_)
-            for codes, labels in self.breakdowns.by.values():
-                p = np.zeros((len(labels), self.k), dtype=np.int64)
-                e = np.zeros((len(labels), self.k), dtype=np.int64)
-                _tally(codes, st.stance, st.expressed, mask, p, e)
-                priv.append(p)
-                expr.append(e)
+            joint = self.breakdowns.joint()
+            if joint is not None:  # one count per agent, each breakdown a sum of them
+                sizes = [len(labels) for _, labels in self.breakdowns.by.values()]
+                hist = np.zeros((int(np.prod(sizes)), self.k, self.k),
+                                dtype=np.int64)
+                _tally_joint(joint, st.stance, st.expressed, mask,
+                             max(1, numba.get_num_threads()), hist)
+                hist = hist.reshape(*sizes, self.k, self.k)
+                for b in range(len(sizes)):
+                    others = tuple(x for x in range(len(sizes)) if x != b)
+                    priv.append(hist.sum(axis=(*others, len(sizes) + 1)))
+                    expr.append(hist.sum(axis=(*others, len(sizes))))
+            else:
+                for codes, labels in self.breakdowns.by.values():
+                    p = np.zeros((len(labels), self.k), dtype=np.int64)
+                    e = np.zeros((len(labels), self.k), dtype=np.int64)
+                    _tally(codes, st.stance, st.expressed, mask, p, e)
+                    priv.append(p)
+                    expr.append(e)
             if priv:  # every agent is in one level of a breakdown: its sums are "all"
                 priv.insert(0, priv[0].sum(axis=0, keepdims=True))
                 expr.insert(0, expr[0].sum(axis=0, keepdims=True))
