@@ -22,6 +22,10 @@ from numba import njit
 
 __all__ = ["State"]
 
+#: the presence mask of a run without border flows: empty, "everyone is present" (it has
+#: no element to change)
+_EVERYONE = np.zeros(0, dtype=np.bool_)
+
 
 @dataclass
 class State:
@@ -101,6 +105,19 @@ class State:
     @property
     def n(self) -> int:
         return int(self.stance.shape[0])
+
+    def present_mask(self) -> np.ndarray:
+        """Who is present, as the kernels take it: ``present``, or an empty mask when
+        everyone is (no border flows).
+
+        Examples
+        --------
+        >>> st = State(stance=np.zeros(2, np.int8), committed=np.zeros(2, bool),
+        ...            counts=np.array([2]), rng=np.zeros(4, np.uint64))
+        >>> st.present_mask().shape
+        (0,)
+        """
+        return _EVERYONE if self.present is None else self.present
 
     @property
     def live(self) -> bool:

@@ -98,6 +98,32 @@ def test_neighbours_are_read_through_seen_and_self_is_private():
         np.testing.assert_allclose(st.opinion, want, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("net_name", sorted(NETS))
+def test_one_pass_in_place_equals_two_passes(net_name):
+    """With the neighbours read through voiced opinions (not ``x``), the kernel writes
+    each new opinion in the pass that computes it: the same values, bit for bit, as
+    through the buffer, and the same largest change."""
+    from steppe.models._linear import _fj_kernel
+
+    net = NETS[net_name]()
+    m = get_model("friedkin_johnsen")(susceptibility=LAM, self_weight=None)
+    st = init_state(m, net, committed=Committed(stance="pro", fraction=0.1), seed=4)
+    seen = np.random.default_rng(1).uniform(0, 1, net.n)
+    a = st.aux
+    complete, indptr, indices = net.kernel_args()
+    out = []
+    for inplace in (False, True):
+        x = st.opinion.copy()
+        tail = m._kernel_tail(st, False)  # stop, tolerance, cutoffs, consensus mask, delta
+        done = _fj_kernel(x, seen, st.committed, a["initial_opinion"], a["susceptibility"],
+                          a["self_weight"], a["neighbour_weight"], complete, indptr, indices,
+                          np.empty(net.n), 7, *tail, inplace)
+        out.append((x, float(tail[-1][0]), done))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    assert out[0][1:] == out[1][1:]
+    assert not np.array_equal(out[0][0], st.opinion)
+
+
 def test_implicit_complete_graph_equals_explicit_one():
     n = 25
     explicit = Network.from_csr(np.arange(0, n * (n - 1) + 1, n - 1),
@@ -274,8 +300,8 @@ def test_equilibrium_anchors_include_the_media_in_force_at_the_start():
 def test_consensus_reads_the_present_agents_range_in_one_pass(present):
     """Consensus by opinions with ``share = 1`` reads the range of the present agents'
     opinions in one parallel pass (no copy), equal to NumPy's over the masked copy."""
-    from steppe.models.base import _EVERYONE, _present_range
-    from steppe.state import State
+    from steppe.models.base import _present_range
+    from steppe.state import _EVERYONE, State
 
     rng = np.random.default_rng(3)
     x = rng.random(50_001)

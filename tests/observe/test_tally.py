@@ -3,13 +3,12 @@ joint tally (one count per agent) against one tally per breakdown."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from steppe.observe import observables
 from steppe.observe.observables import _TALLY_BLOCK, Breakdowns, Tally, _tally, _tally_joint
+from steppe.state import State
 
 
 @pytest.mark.parametrize(("n", "with_present"), [(5, False), (3 * _TALLY_BLOCK + 17, True),
@@ -48,11 +47,14 @@ def test_joint_tally_matches_bincount_whatever_the_parts(parts):
     np.testing.assert_array_equal(hist.ravel(), want)
 
 
-def _state(n: int, k: int, present: bool, seed: int) -> SimpleNamespace:
+def _state(n: int, k: int, present: bool, seed: int) -> State:
     rng = np.random.default_rng(seed)
-    return SimpleNamespace(stance=rng.integers(0, k - 1, n).astype(np.int8),
-                           expressed=rng.integers(0, k, n).astype(np.int8),
-                           present=rng.random(n) < 0.7 if present else None)
+    stance = rng.integers(0, k - 1, n).astype(np.int8)
+    st = State(stance=stance, committed=np.zeros(n, bool),
+               counts=np.bincount(stance, minlength=k - 1), rng=np.zeros(4, np.uint64),
+               present=rng.random(n) < 0.7 if present else None)
+    st.expressed = rng.integers(0, k, n).astype(np.int8)
+    return st
 
 
 @pytest.mark.parametrize("present", [False, True])

@@ -361,10 +361,6 @@ class Model:
         return f"{type(self).__name__}({args})"
 
 
-#: "everyone is present" (no border flows)
-_EVERYONE = np.zeros(0, dtype=np.bool_)
-
-
 @njit(cache=True, parallel=True)
 def _present_range(x, present):
     """How many agents are present (``present`` empty: all), and the least and greatest
@@ -521,8 +517,7 @@ class ContinuousModel(Model):
         if self.consensus_by == "stance" or state.opinion is None:
             return super().consensus_stance(state, share)
         if share >= 1.0:  # the range of the present agents' opinions, without a copy
-            n, lo, hi = _present_range(state.opinion, _EVERYONE if state.present is None
-                                       else state.present)
+            n, lo, hi = _present_range(state.opinion, state.present_mask())
             if n == 0:
                 return None
         else:

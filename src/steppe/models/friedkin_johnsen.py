@@ -145,6 +145,7 @@ class FriedkinJohnsen(LinearModel):
         done = _fj_kernel(state.opinion, state.seen_opinion, state.committed,
                           a["initial_opinion"], a["susceptibility"], a["self_weight"],
                           a["neighbour_weight"], complete, indptr, indices, a["buffer"],
-                          int(sweeps), *self._kernel_tail(state, bool(stop_at_consensus)))
+                          int(sweeps), *self._kernel_tail(state, bool(stop_at_consensus)),
+                          not np.may_share_memory(state.seen_opinion, state.opinion))
         self.categorize(state)
         return float(done)

@@ -306,7 +306,7 @@ class Tally:
             st = self.state
             priv: list[np.ndarray] = []
             expr: list[np.ndarray] = []
-            mask = st.present if st.present is not None else np.zeros(0, dtype=np.bool_)
+            mask = st.present_mask()
             joint = self.breakdowns.joint()
             if joint is not None:  # one count per agent, each breakdown a sum of them
                 sizes = [len(labels) for _, labels in self.breakdowns.by.values()]

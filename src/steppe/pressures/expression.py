@@ -924,8 +924,16 @@ class _AnswerCounts:
             top = int(np.diff(self.network.indptr).max(initial=0))
             dtype = np.uint8 if top <= 255 else np.uint16 if top <= 65_535 else np.int32
             self.counts = np.empty((n, self.answers), dtype=dtype)
-        self.codes = expressed.copy()
-        self.present = None if present is None else present.copy()
+        # into the arrays of the last count where they fit (a recount comes most days once
+        # many answers change: no new 20 MB arrays)
+        if self.codes.shape == expressed.shape:
+            self.codes[:] = expressed
+        else:
+            self.codes = expressed.copy()
+        if present is None or self.present is None or self.present.shape != present.shape:
+            self.present = None if present is None else present.copy()
+        else:
+            self.present[:] = present
         _count_answers(self.codes, active.indptr, active.indices, self.counts)
         return self.counts
 

@@ -51,10 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ProtestLayer"]
 
-#: "everyone is present" (no border flows)
-_EVERYONE = np.zeros(0, dtype=np.bool_)
-
-
 @njit(cache=True, parallel=True)
 def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, new, threshold,
              instigator, fraction, complete, indptr, indices, total_old):
@@ -232,7 +228,7 @@ class ProtestLayer(Pressure):
         complete, indptr, indices = network.kernel_args()
         _protest(self.eligible_mask, state.stance, state.expressed,
                  bool(self.requires_voicing),
-                 _EVERYONE if state.present is None else state.present, self.active,
+                 state.present_mask(), self.active,
                  self._new, self.threshold, self.instigator, self.fraction, complete, indptr,
                  indices, int(self.active.sum()) if complete else 0)
         self.active, self._new = self._new, self.active
