@@ -158,15 +158,21 @@ def directed_csr_from_edges(n: int, src: np.ndarray,
     return new_ptr, indices
 
 
+@njit(cache=True, inline="always")
+def _kept_row(i, indptr, indices, present):
+    """How many of row ``i``'s ties have both ends present."""
+    c = 0
+    if present[i]:
+        for e in range(indptr[i], indptr[i + 1]):
+            if present[indices[e]]:
+                c += 1
+    return c
+
+
 @njit(cache=True, parallel=True)
 def _count_kept(indptr, indices, present, kept):
     for i in prange(indptr.shape[0] - 1):
-        c = 0
-        if present[i]:
-            for e in range(indptr[i], indptr[i + 1]):
-                if present[indices[e]]:
-                    c += 1
-        kept[i] = c
+        kept[i] = _kept_row(i, indptr, indices, present)
 
 
 @njit(cache=True, parallel=True)
@@ -223,13 +229,7 @@ def _rows_touched(indptr, indices, who):
 def _kept_in(indptr, indices, present, rows, kept):
     """``kept[r]``: how many of row ``rows[r]``'s ties have both ends present."""
     for r in prange(rows.shape[0]):
-        i = rows[r]
-        c = 0
-        if present[i]:
-            for e in range(indptr[i], indptr[i + 1]):
-                if present[indices[e]]:
-                    c += 1
-        kept[r] = c
+        kept[r] = _kept_row(rows[r], indptr, indices, present)
 
 
 @njit(cache=True, parallel=True)
