@@ -68,10 +68,17 @@ def test_joint_and_separate_tallies_agree(monkeypatch, present):
           "age": (rng.integers(0, 4, n), ["0", "1", "2", "3"])}  # int64 codes
     state = _state(n, k, present, 3)
     joint = Tally(state, Breakdowns(by), k)
-    assert joint.breakdowns.joint() is not None
+    with monkeypatch.context() as m:  # the joint tally alone, not one per breakdown
+        m.setattr(observables, "_tally", None)
+        assert joint.private.shape == (1 + 3 + 17 + 4, k)
     monkeypatch.setattr(observables, "_JOINT_LEVELS", 3 * 17 * 4 - 1)
     separate = Tally(state, Breakdowns(by), k)
     assert separate.breakdowns.joint() is None
+    small = Tally(_state(1_000, k, present, 3), Breakdowns(
+        {name: (codes[:1_000], labels) for name, (codes, labels) in by.items()}), k)
+    with monkeypatch.context() as m:  # too few agents for its table: one per breakdown
+        m.setattr(observables, "_tally_joint", None)
+        assert small.private[0].sum() == (small.state.present.sum() if present else 1_000)
     np.testing.assert_array_equal(joint.private, separate.private)
     np.testing.assert_array_equal(joint.expressed, separate.expressed)
     keep = state.present if present else np.ones(n, bool)
