@@ -590,7 +590,12 @@ def live_view(live: LiveScenario, *, runs: int, doc: Any = None,
         cleanup.append(stop)
     if doc is not None and getattr(doc, "session_context", None) is not None:
         doc.on_session_destroyed(closed)
-    request()
+        # the first run once the page is in the browser: a first run that compiles kernels
+        # holds the interpreter for tens of seconds, and begun while the page was being
+        # sent it left the page blank (tests/explore/test_browser.py, on a fresh clone)
+        pn.state.onload(request)
+    else:
+        request()
     scale = f"1:{round(1 / live.scale):,} ({live.scale:g} agents per person)" if live.scale \
         else "as in the file"
     head = (f"{live.description}\n\nScale {scale}; each settled "
