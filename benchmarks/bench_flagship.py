@@ -4,7 +4,7 @@ build, the weekly loop, seconds per simulated week and per simulated year, peak 
 Usage::
 
     python benchmarks/bench_flagship.py [--scale 0.01] [--weeks 95 | --days 365]
-                                        [--step week|day]
+                                        [--step week|day] [--set FIELD=VALUE ...]
 
 ``--scale 1`` runs all 19.5 million residents (plus the arrival slots of the border flows);
 ``steppe run`` of the same took about 12 minutes and 5.6 GB on the 2-core reference
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import resource
 import sys
 import time
@@ -41,7 +42,17 @@ def main(argv: list[str] | None = None) -> None:
                     help="the scenario's time step (the flagship is written with weeks)")
     ap.add_argument("--record-every", type=int, default=None,
                     help="record every this many steps (the flagship: every step)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a field of the scenario (a JSON value or a string), e.g. "
+                         "expression.voiced_precision=single; repeatable")
     args = ap.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        field, _, text = item.partition("=")
+        try:
+            overrides[field] = json.loads(text)
+        except json.JSONDecodeError:
+            overrides[field] = text
     span = dt.timedelta(days=args.days) if args.days else dt.timedelta(weeks=args.weeks)
     end = dt.date(2022, 3, 1) + span
 
@@ -56,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         sc = load_scenario(FLAGSHIP, {"population.scale": scale, "runs": 1,
                                       "time.end": end.isoformat(), "time.step": args.step,
                                       **kept, **({} if args.record_every is None else {
-                                          "record.every": args.record_every})})
+                                          "record.every": args.record_every}), **overrides})
         t0 = time.perf_counter()
         clear_cache()
         dry = assemble(sc, 0, dry=True)
@@ -86,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     unit = "daily" if args.step == "day" else "weekly"
     print(f"flagship at scale {args.scale:g}, {unit} steps "
           f"({dt.date.today().isoformat()}, {machine()}): {r['agents']:,} agents "
-          f"(with arrival slots), {r['edges']:,} edges")
+          f"(with arrival slots), {r['edges']:,} edges"
+          + "".join(f"; {k} = {v}" for k, v in overrides.items()))
     print(f"  network build      {r['network']:8.1f} s")
     print(f"  state and layers   {r['setup']:8.1f} s (with the layers' start: {once:.1f} s)")
     print(f"  {r['steps']:.0f} {unit} steps {r['loop']:8.1f} s  ({per_step:.3f} s per "

@@ -299,28 +299,70 @@ def test_answer_counts_only_where_the_ties_allow():
     assert _AnswerCounts(g, 3).sync(state, world) is None
 
 
-def test_counted_answers_change_no_result(monkeypatch):
-    """The flagship at 1:2,000 with daily steps through the border's reopening and the
-    mobilisation wave (agents arriving and leaving every day, a logit choice with "don't
-    know"): the run with the neighbours' answers counted (in the start's passes and in
-    the loop) equals, bit for bit, the run that walks every tie in every pass."""
+def _flagship_daily(end: dt.date, **overrides):
+    """The flagship at 1:2,000 with daily steps from March 2022 to ``end``: the trajectory
+    and the final state."""
     from steppe.assembly import assemble
-    from steppe.pressures import expression as ex
     from steppe.scenario import read_scenario_file
 
     flagship = Path(__file__).resolve().parents[2] / "scenarios" / "kazakhstan-2022.toml"
-    end = dt.date(2022, 10, 20)
     data, _, _ = read_scenario_file(flagship)
     # a shorter run keeps the polls and events it reaches (and names no dropped field)
     kept = {k: [x for x in data.get(k, []) if x["at"] < end] for k in ("polls", "events",
                                                                        "news")}
     sc = steppe.load_scenario(flagship, {"population.scale": 0.0005, "runs": 1,
                                          "time.step": "day", "time.end": end.isoformat(),
-                                         **kept, "assumptions": [], "readings": []})
+                                         **kept, "assumptions": [], "readings": [],
+                                         **overrides})
+    a = assemble(sc, 0)
+    return a.simulate(), a.state
+
+
+def test_single_precision_voiced_opinions_within_their_bound():
+    """``voiced_precision = "single"`` rounds each voiced opinion to float32 (relative
+    error at most u = 2^-24, opinions in [0, 1]). A Friedkin–Johnsen step is a contraction:
+    with ``e`` the largest opinion difference from the double-precision run, the next is
+    at most ``λ_max (e + u)``, so ``e`` never exceeds ``u λ_max / (1 − λ_max)``; the media's
+    pull and the news shocks only shrink it. Through the flagship's first year at 1:2,000
+    (daily steps, every layer on) no opinion lies that close to a cut-off, so every stance
+    and answer, hence every tally, is the same, and the opinions are within the bound."""
+    end = dt.date(2023, 3, 1)
+    t64, s64 = _flagship_daily(end)
+    t32, s32 = _flagship_daily(end, **{"expression.voiced_precision": "single"})
+    assert s32.expressed_opinion.dtype == np.float32
+    assert s64.expressed_opinion.dtype == np.float64
+    lam = s64.aux["susceptibility"].max()
+    bound = 2.0**-24 * lam / (1.0 - lam)
+    err = np.abs(s32.opinion - s64.opinion).max()
+    assert 0 < err <= bound, (err, bound)
+    for f in ("expressed", "stance", "present"):
+        np.testing.assert_array_equal(getattr(s32, f), getattr(s64, f))
+    for key, values in t64.recording.values.items():
+        if np.issubdtype(values.dtype, np.integer):
+            np.testing.assert_array_equal(t32.recording.values[key], values, err_msg=str(key))
+        else:
+            np.testing.assert_allclose(t32.recording.values[key], values, rtol=0,
+                                       atol=bound, err_msg=str(key))
+
+
+def test_single_precision_needs_a_model_that_reads_it():
+    """Only models tested with single-precision voiced opinions accept them."""
+    with pytest.raises(ParameterError, match="single precision") as exc:
+        _layer(get_model("deffuant")(), complete_graph(10), voiced_precision="single")
+    assert exc.value.field == "expression.voiced_precision"
+    with pytest.raises(ParameterError, match="unknown precision"):
+        _layer(get_model("friedkin_johnsen")(), complete_graph(10), voiced_precision="half")
+
+
+def test_counted_answers_change_no_result(monkeypatch):
+    """The flagship at 1:2,000 with daily steps through the border's reopening and the
+    mobilisation wave (agents arriving and leaving every day, a logit choice with "don't
+    know"): the run with the neighbours' answers counted (in the start's passes and in
+    the loop) equals, bit for bit, the run that walks every tie in every pass."""
+    from steppe.pressures import expression as ex
 
     def run():
-        a = assemble(sc, 0)
-        return a.simulate(), a.state
+        return _flagship_daily(dt.date(2022, 10, 20))
 
     t1, s1 = run()
     monkeypatch.setattr(ex._AnswerCounts, "follow", lambda *args: None)  # walk every tie

@@ -422,6 +422,9 @@ class ContinuousModel(Model):
     """
 
     continuous: ClassVar[bool] = True
+    #: whether the model's kernels may read voiced opinions stored in single precision
+    #: (``[expression] voiced_precision = "single"``; tested against double precision)
+    single_voiced: ClassVar[bool] = False
     stances: tuple[str, ...] = ("against", "neutral", "pro")  # type: ignore[misc]
     #: the range opinions live in
     domain: ClassVar[tuple[float, float]] = (0.0, 1.0)

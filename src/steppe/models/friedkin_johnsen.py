@@ -103,6 +103,7 @@ class FriedkinJohnsen(LinearModel):
         "Friedkin & Johnsen 1999, Adv. Group Processes 16, 1",
     )
     Params = FriedkinJohnsenParams
+    single_voiced = True  # the neighbour sum adds in double precision whatever it reads
 
     def init_aux(self, state: State, network: Network,
                  gen: np.random.Generator | None = None) -> None:

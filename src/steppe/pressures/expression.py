@@ -479,6 +479,13 @@ class ExpressionLayer(Pressure):
         not theirs (default: middle of the safe stance's interval).
     committed_always_voice
         If True, committed agents voice their stance whatever it costs.
+    voiced_precision
+        Continuous models whose kernels accept it (``single_voiced``: Friedkin–Johnsen):
+        ``"single"`` stores the voiced opinions the neighbours read as float32 (half the
+        memory; the walk over the ties 0.21 s a day faster at full scale). Each is then
+        rounded to a relative 2^-24; since a Friedkin–Johnsen step is a contraction, the
+        opinions stay within ``2^-24 λ_max / (1 − λ_max)`` of the double-precision run
+        while no opinion falls on the other side of a cut-off (tested on the flagship).
 
     Notes
     -----
@@ -505,7 +512,8 @@ class ExpressionLayer(Pressure):
                  reputation: Literal["own", "all"] = "own", temperature: float = 0.0,
                  start: Literal["hidden", "open"] = "hidden", start_rounds: int = 50,
                  safe_opinion: float | None = None,
-                 committed_always_voice: bool = False) -> None:
+                 committed_always_voice: bool = False,
+                 voiced_precision: Literal["double", "single"] = "double") -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
                                  "an expression layer cannot be added", field="expression",
@@ -557,6 +565,15 @@ class ExpressionLayer(Pressure):
         if not isinstance(start_rounds, int) or not 1 <= start_rounds <= 10_000:
             raise ParameterError("a number of passes", field="expression.start_rounds",
                                  allowed="1 .. 10000", given=start_rounds)
+        if voiced_precision not in ("double", "single"):
+            raise ParameterError("unknown precision", field="expression.voiced_precision",
+                                 allowed="'double', 'single'", given=voiced_precision)
+        if voiced_precision == "single" and not getattr(model, "single_voiced", False):
+            raise ParameterError(
+                f"model {model.name!r} does not read voiced opinions in single precision",
+                field="expression.voiced_precision",
+                allowed="'double' (or 'single' with friedkin_johnsen)", given=voiced_precision)
+        self.voiced_precision = voiced_precision
         self.enforcement = float(enforcement)
         self.changed = False
         self.support_weight = float(support_weight)
@@ -670,7 +687,8 @@ class ExpressionLayer(Pressure):
                         heard_as=e.heard_as, support_weight=e.support_weight,
                         reputation=e.reputation, temperature=e.temperature, start=e.start,
                         start_rounds=e.start_rounds, safe_opinion=e.safe_opinion,
-                        committed_always_voice=e.committed_always_voice)]
+                        committed_always_voice=e.committed_always_voice,
+                        voiced_precision=e.voiced_precision)]
 
     def controls(self) -> list[Control]:
         out = [number_control(self, "enforcement", "expression.enforcement"),
@@ -773,6 +791,9 @@ class ExpressionLayer(Pressure):
         """Give the state its own expressed arrays and set them to the starting answers
         (over the whole network the layer was bound to)."""
         state.separate_expression(len(self.answers))
+        if self.voiced_precision == "single" and state.opinion is not None and \
+                state.expressed_opinion.dtype != np.float32:
+            state.expressed_opinion = state.expressed_opinion.astype(np.float32)
         if self.start_mode == "hidden":
             hide = self._sanctions()[state.stance] > 0
             if self.committed_always_voice:

@@ -476,6 +476,12 @@ class ExpressionSpec(_Strict):
     committed_always_voice: bool = False
     """Committed agents never change their private stance; if true they also always voice
     it (activists), otherwise they choose their answer like everyone else."""
+    voiced_precision: Literal["double", "single"] = "double"
+    """Continuous models (Friedkin–Johnsen): how the voiced opinions the neighbours read
+    are stored. "single" halves their memory (4 bytes per agent) and speeds up the walk
+    over the ties at country scale; each voiced opinion is then rounded to about 7
+    significant digits, and results stay within a tested tolerance of "double"
+    (docs/answers-and-polls.md)."""
 
 
 class EventSpec(_Strict):
