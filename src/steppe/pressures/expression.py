@@ -483,10 +483,10 @@ class ExpressionLayer(Pressure):
         Continuous models whose kernels accept it (``single_voiced``: Friedkin–Johnsen):
         ``"single"`` stores the voiced opinions the neighbours read as float32 (half the
         memory; at full scale the step's walk over the ties 0.05–0.11 s faster, of about
-        0.95 s, on a 2-core AMD EPYC). Each is then
-        rounded to a relative 2^-24; since a Friedkin–Johnsen step is a contraction, the
-        opinions stay within ``2^-24 λ_max / (1 − λ_max)`` of the double-precision run
-        while no opinion falls on the other side of a cut-off (tested on the flagship).
+        0.95 s, on a 2-core AMD EPYC). Each is then rounded to a relative 2^-24; since a
+        Friedkin–Johnsen step is a contraction, the opinions stay within
+        ``2^-24 λ_max / (1 − λ_max)`` of the double-precision run while no opinion falls
+        on the other side of a cut-off (tested on the flagship).
 
     Notes
     -----
