@@ -220,3 +220,58 @@ def test_bad_answer_models_name_their_field(kw, field):
         ExpressionLayer(get_model("voter")(), conviction=Uniform(dist="uniform", low=0,
                                                                   high=1), **kw)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5])
+def test_only_the_revising_share_reconsiders(temperature):
+    """``revise = r``: exactly the agents whose uniform is below r reconsider, each drawing
+    its logit answer from that uniform divided by r (so a reviser answers as it would with
+    ``revise = 1`` and the uniform u / r); everyone else keeps the answer it gave. The
+    uniforms are the layer's own draws (a copy of its generator), so the test is exact."""
+    import copy
+
+    n, r = 5_000, 0.3
+    model = get_model("qvoter")()
+    net = ring(n)
+    layer = ExpressionLayer(model, sanction={"A": 1.0}, safe="B", conviction=0.6,
+                            visibility=1.0, dont_know=0.1, temperature=temperature,
+                            start="open", revise=r).bind(net, np.random.default_rng(1))
+    st = init_state(model, net, shares={"A": 0.6, "B": 0.4}, seed=2)
+    st.separate_expression(3)
+    st.expressed[:] = st.stance  # everyone voices what it holds
+    layer._finish(st)
+    before = st.expressed.copy()
+    u = copy.deepcopy(layer.gen).random(n)
+    layer.update(st, net)
+    keep = u >= r
+    np.testing.assert_array_equal(st.expressed[keep], before[keep])
+    want = _pass(st.stance, st.committed, before, layer._sanctions(), 3, True,
+                 layer.conviction, layer.visibility, layer.dk_utility, layer.support_weight,
+                 False, temperature, u / r if temperature > 0 else np.zeros(0), layer.safe,
+                 net, False)
+    np.testing.assert_array_equal(st.expressed[~keep], want[~keep])
+    # the A-holders who reconsider hide (1.0 sanction against 0.6 conviction + support)
+    changed = st.expressed != before
+    assert changed.any() and not changed[keep].any()
+    assert st.expressed_counts.sum() == n
+
+
+def test_revise_one_draws_as_before_and_bad_shares_are_refused():
+    """``revise = 1`` (the default) is the rule as it was: the same draws, the same
+    answers; a share outside (0, 1] is refused with the field named."""
+    model = get_model("qvoter")()
+    net = ring(400)
+    out = []
+    for kw in ({}, {"revise": 1.0}):
+        layer = ExpressionLayer(model, sanction={"A": 1.0}, safe="B", conviction=0.6,
+                                dont_know=0.1, temperature=0.5, start="open",
+                                **kw).bind(net, np.random.default_rng(1))
+        st = init_state(model, net, shares={"A": 0.5, "B": 0.5}, seed=2)
+        layer.start(st)
+        layer.update(st, net)
+        out.append(st.expressed.copy())
+    np.testing.assert_array_equal(out[0], out[1])
+    for bad in (0.0, 1.5, -0.1, float("nan"), True):
+        with pytest.raises(ParameterError) as exc:
+            ExpressionLayer(model, sanction={"A": 1.0}, safe="B", revise=bad)
+        assert exc.value.field == "expression.revise"

@@ -281,11 +281,13 @@ def _support(i, a, old, complete, indptr, indices, old_counts, n, counts):
 @njit(cache=True, parallel=True)
 def _choose(stance, committed, old, new, sanction, n_answers, has_dk, conviction, visibility,
             dk_utility, weight, scope_all, temperature, uniform, safe, complete, indptr,
-            indices, old_counts, committed_voice, counts):
+            indices, old_counts, committed_voice, counts, revise):
     """One synchronous pass of the answer rule: ``new`` from ``old`` (every agent
     independently: a parallel loop over blocks of agents). ``counts``: the neighbours'
     answers counted per agent (:func:`_count_answers`), or an empty array to walk the
-    ties."""
+    ties. ``revise`` < 1: only the agents whose uniform is below it reconsider (the others
+    keep ``old``), and their logit draw is that uniform divided by ``revise`` (uniform
+    again, given that it is below): one draw per agent for both."""
     n = stance.shape[0]
     k = sanction.shape[0]
     blocks = (n + _BLOCK - 1) // _BLOCK
@@ -295,6 +297,9 @@ def _choose(stance, committed, old, new, sanction, n_answers, has_dk, conviction
             s = stance[i]
             if committed_voice and committed[i]:
                 new[i] = s
+                continue
+            if revise < 1.0 and uniform[i] >= revise:  # keeps the answer it gave
+                new[i] = old[i]
                 continue
             c = conviction[i]
             v = visibility[i]
@@ -354,7 +359,7 @@ def _choose(stance, committed, old, new, sanction, n_answers, has_dk, conviction
                     # exp(0) is exactly 1: the best answer's weight costs no exponential
                     util[a] = 1.0 if d == 0.0 else np.exp(d / temperature)
                     total += util[a]
-                r = uniform[i] * total
+                r = (uniform[i] if revise == 1.0 else uniform[i] / revise) * total
                 pick = n_answers - 1
                 acc = 0.0
                 for a in range(n_answers):
@@ -393,7 +398,7 @@ def express_once(stance: np.ndarray, committed: np.ndarray, expressed: np.ndarra
 def _pass(stance, committed, old, sanction, n_answers, has_dk, conviction, visibility,
           dk_utility, weight, scope_all, temperature, uniform, safe, network,
           committed_voice, new: np.ndarray | None = None,
-          tallied: np.ndarray | None = None) -> np.ndarray:
+          tallied: np.ndarray | None = None, revise: float = 1.0) -> np.ndarray:
     complete, indptr, indices = network.kernel_args()
     # the counts of answers matter on the complete graph only (its support is a share of
     # everyone)
@@ -404,7 +409,7 @@ def _pass(stance, committed, old, sanction, n_answers, has_dk, conviction, visib
                    n_answers, has_dk, conviction, visibility, dk_utility, float(weight),
                    scope_all, float(temperature), uniform, safe, complete, indptr, indices,
                    counts, bool(committed_voice),
-                   _NO_COUNTS if tallied is None else tallied)
+                   _NO_COUNTS if tallied is None else tallied, float(revise))
 
 
 def answer_probabilities(utilities: np.ndarray, temperature: float) -> np.ndarray:
@@ -487,6 +492,14 @@ class ExpressionLayer(Pressure):
         Friedkin–Johnsen step is a contraction, the opinions stay within
         ``2^-24 λ_max / (1 − λ_max)`` of the double-precision run while no opinion falls
         on the other side of a cut-off (tested on the flagship).
+    revise
+        The share of agents who reconsider their answer in each step (one uniform per
+        agent decides, and is reused, rescaled, for the logit choice); the others keep the
+        answer they gave. 1 (default): everybody, every step. With daily steps, 1/7 has
+        each agent reconsider about once a week, as with weekly steps at 1 (an assumption
+        about how often people revise what they say, not a speed setting, though fewer
+        changed answers also cost less). The start's passes revise everybody; while the
+        layer has no reason to make anyone hide, everybody voices what they hold.
 
     Notes
     -----
@@ -514,7 +527,8 @@ class ExpressionLayer(Pressure):
                  start: Literal["hidden", "open"] = "hidden", start_rounds: int = 50,
                  safe_opinion: float | None = None,
                  committed_always_voice: bool = False,
-                 voiced_precision: Literal["double", "single"] = "double") -> None:
+                 voiced_precision: Literal["double", "single"] = "double",
+                 revise: float = 1.0) -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
                                  "an expression layer cannot be added", field="expression",
@@ -575,6 +589,12 @@ class ExpressionLayer(Pressure):
                 field="expression.voiced_precision",
                 allowed="'double' (or 'single' with friedkin_johnsen)", given=voiced_precision)
         self.voiced_precision = voiced_precision
+        if isinstance(revise, bool) or not isinstance(revise, int | float) or \
+                not 0.0 < revise <= 1.0:
+            raise ParameterError("the share of agents who reconsider their answer in a step",
+                                 field="expression.revise", allowed="0 < share <= 1",
+                                 given=revise)
+        self.revise = float(revise)
         self.enforcement = float(enforcement)
         self.changed = False
         self.support_weight = float(support_weight)
@@ -689,7 +709,7 @@ class ExpressionLayer(Pressure):
                         reputation=e.reputation, temperature=e.temperature, start=e.start,
                         start_rounds=e.start_rounds, safe_opinion=e.safe_opinion,
                         committed_always_voice=e.committed_always_voice,
-                        voiced_precision=e.voiced_precision)]
+                        voiced_precision=e.voiced_precision, revise=e.revise)]
 
     def controls(self) -> list[Control]:
         out = [number_control(self, "enforcement", "expression.enforcement"),
@@ -809,9 +829,9 @@ class ExpressionLayer(Pressure):
             self._counted or _AnswerCounts(full, len(self.answers)))
         self._counted = counted
 
-        def start_pass() -> None:
+        def start_pass() -> None:  # everyone reconsiders: the start's equilibrium
             self.update(state, full, None if counted is None or not self.active else
-                        counted.follow(state.expressed, None, full))
+                        counted.follow(state.expressed, None, full), revise=1.0)
 
         if self.temperature > 0:
             for _ in range(self.start_rounds):
@@ -825,23 +845,26 @@ class ExpressionLayer(Pressure):
         raise RuntimeError("the expression rule did not reach a fixed point")  # pragma: no cover
 
     def update(self, state: State, network: Network,
-               tallied: np.ndarray | None = None) -> None:
+               tallied: np.ndarray | None = None, revise: float | None = None) -> None:
         """One synchronous pass of the rule (call once per sweep). ``tallied``: the
         neighbours' answers counted per agent over ``network`` (rows: agents; default:
-        walk the ties)."""
+        walk the ties). ``revise``: the share of agents who reconsider their answer
+        (default: the layer's ``revise``)."""
         if not self.active:
             self.sync(state)
             return
+        revise = self.revise if revise is None else float(revise)
         if getattr(self, "_buffers", None) is None or len(self._buffers[1]) != state.n:
             self._buffers = (np.empty(state.n), np.empty_like(state.expressed))
         uniform, new = self._buffers
-        if self.temperature > 0:
+        drawn = self.temperature > 0 or revise < 1.0
+        if drawn:
             self.gen.random(out=uniform)  # the same draws as gen.random(n), no new array
         new = _pass(state.stance, state.committed, state.expressed, self._sanctions(),
                     len(self.answers), self.has_dk, self.conviction, self.visibility,
                     self.dk_utility, self.support_weight, self.reputation == "all",
-                    self.temperature, uniform if self.temperature > 0 else np.zeros(0),
-                    self.safe, network, self.committed_always_voice, new, tallied)
+                    self.temperature, uniform if drawn else np.zeros(0),
+                    self.safe, network, self.committed_always_voice, new, tallied, revise)
         self.changed = self._finish(state, new)
 
     def sync(self, state: State) -> None:

@@ -476,6 +476,10 @@ class ExpressionSpec(_Strict):
     committed_always_voice: bool = False
     """Committed agents never change their private stance; if true they also always voice
     it (activists), otherwise they choose their answer like everyone else."""
+    revise: float = Field(default=1.0, gt=0, le=1)
+    """The share of agents who reconsider their answer in each step; the others keep the
+    answer they gave. 1: everybody, every step. With daily steps, about 1/7 has each agent
+    reconsider about once a week, as weekly steps do at 1 (an assumption: mark it so)."""
     voiced_precision: Literal["double", "single"] = "double"
     """Continuous models (Friedkin–Johnsen): how the voiced opinions the neighbours read
     are stored. "single" halves their memory (4 bytes per agent) and speeds up the walk
