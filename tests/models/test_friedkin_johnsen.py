@@ -117,7 +117,7 @@ def test_one_pass_in_place_equals_two_passes(net_name):
         tail = m._kernel_tail(st, False)  # stop, tolerance, cutoffs, consensus mask, delta
         done = _fj_kernel(x, seen, st.committed, a["initial_opinion"], a["susceptibility"],
                           a["self_weight"], a["neighbour_weight"], complete, indptr, indices,
-                          np.empty(net.n), 7, *tail, inplace)
+                          np.empty(net.n), 7, *tail, inplace, 1.0)
         out.append((x, float(tail[-1][0]), done))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     assert out[0][1:] == out[1][1:]

@@ -69,6 +69,7 @@ def make_model(scenario: LoadedScenario) -> Model:
             model.set_categories(spec.stances.labels, spec.stances.cutoffs)
         if model.continuous:
             model.set_consensus(spec.stop.consensus or "opinions", spec.stop.spread)
+        model.set_step_fraction(scenario.calendar.step_fraction)
     return model
 
 

@@ -224,12 +224,13 @@ def _category(v, cutoffs):
 
 @njit(cache=True, parallel=True)
 def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indices, buf,
-               steps, stop, tol, cutoffs, cmask, delta, inplace):
+               steps, stop, tol, cutoffs, cmask, delta, inplace, h):
     """``steps`` synchronous Friedkin–Johnsen steps; returns the steps done (fewer when
     ``stop`` and the opinions converged or reached consensus). ``inplace``: the
     neighbours' values ``seen`` are not ``x`` (they are voiced opinions), so each new
     opinion is written at once, in the pass that computes it (one pass over the agents
-    instead of two; the same values)."""
+    instead of two; the same values). ``h`` < 1: each opinion moves the share h of the way
+    to the step's value, ``x + h (v − x)`` (``h = 1``: ``v`` itself, bit for bit)."""
     n = x.shape[0]
     for t in range(steps):
         total = 0.0
@@ -245,6 +246,8 @@ def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indice
                 if not committed[i]:
                     nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw)
                     v = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+                    if h != 1.0:
+                        v = x[i] + h * (v - x[i])
                 maxd = max(maxd, abs(v - x[i]))
                 x[i] = v
                 lo = min(lo, v)
@@ -255,7 +258,8 @@ def _fj_kernel(x, seen, committed, x0, lam, selfw, nbw, complete, indptr, indice
                     buf[i] = x[i]
                 else:
                     nb = _neighbour_sum(i, seen, complete, indptr, indices, nbw, total, selfw)
-                    buf[i] = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+                    v = lam[i] * (selfw[i] * x[i] + nb) + (1.0 - lam[i]) * x0[i]
+                    buf[i] = v if h == 1.0 else x[i] + h * (v - x[i])
             for i in prange(n):  # max and min reductions: exact whatever the thread count
                 v = buf[i]
                 maxd = max(maxd, abs(v - x[i]))

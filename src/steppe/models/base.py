@@ -100,6 +100,11 @@ class Model:
     #: neighbours from the network at each update, and anything it derives from the ties is
     #: recomputed by ``on_network_change``
     supports_flows: ClassVar[bool] = True
+    #: whether a sweep can stand for a fraction h < 1 of the period the rates were written
+    #: for (``time.rates_per``): the rule then moves each agent the share h of its step
+    fractional_step: ClassVar[bool] = False
+    #: h, set by :meth:`set_step_fraction` (1: every sweep is a full step of the rule)
+    step_fraction: float = 1.0
 
     def __init__(self, params: ModelParams | dict[str, Any] | None = None, **kwargs: Any):
         if isinstance(params, ModelParams):
@@ -133,6 +138,43 @@ class Model:
             A value the parameter does not allow, or an unknown parameter.
         """
         self.params = self._validate({**self.params.model_dump(), **changes})
+
+    def set_step_fraction(self, h: float) -> None:
+        """Let each sweep stand for the share ``h`` of the period the rates were written for
+        (``time.rates_per``).
+
+        Parameters
+        ----------
+        h
+            In (0, 1]; 1 is the rule as written.
+
+        Raises
+        ------
+        ParameterError
+            ``h`` outside (0, 1], or below 1 for a model without a fractional step.
+
+        Examples
+        --------
+        >>> from steppe.models import get_model
+        >>> m = get_model("friedkin_johnsen")()
+        >>> m.set_step_fraction(1 / 7)
+        >>> round(m.step_fraction, 4)
+        0.1429
+        """
+        h = float(h)
+        if not 0.0 < h <= 1.0:
+            raise ParameterError("the share of a period one sweep stands for must be in (0, 1]",
+                                 field="time.rates_per", allowed="0 < h <= 1", given=h)
+        if h < 1.0 and not self.fractional_step:
+            able = ", ".join(sorted(name for name, cls in _REGISTRY.items()
+                                    if cls.fractional_step))
+            raise ParameterError(f"model {self.name!r} has no fractional step: a sweep "
+                                 f"cannot stand for {h:.4g} of the period its rates are "
+                                 "written for", field="time.rates_per",
+                                 allowed=f"a period no longer than a sweep, or a model with a "
+                                         f"fractional step ({able})",
+                                 given=f"h = {h:.4g} of the period per sweep")
+        self.step_fraction = h
 
     # -- the interface --------------------------------------------------------------------
     def check_network(self, network: Network) -> None:

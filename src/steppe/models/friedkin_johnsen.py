@@ -18,6 +18,10 @@ Rule, exactly as implemented (synchronous: one step = one sweep, every agent at 
   in proportion to the network's edge weights, if it has any (see
   :mod:`steppe.models._linear`). On the implicit complete graph ``w_ij = 1/n`` for all j.
 - Committed agents never change their private opinion.
+- With a fractional step h < 1 (``time.rates_per`` longer than a sweep; see
+  :meth:`~steppe.models.base.Model.set_step_fraction`) each opinion moves the share h of the
+  way: ``x_i ← x_i + h (x_i(t+1) − x_i)``, an explicit Euler step of
+  ``dx/dt = (ΛWx̂ + (I − Λ)x(0) − x) / period`` with the same rest state.
 
 If ``ΛW`` has spectral radius below 1 (e.g. every ``λ_i < 1``) the opinions converge to
 ``x* = (I − ΛW)⁻¹ (I − Λ) x(0)`` (Friedkin & Johnsen 1999; Proskurnikov & Tempo 2017).
@@ -104,6 +108,7 @@ class FriedkinJohnsen(LinearModel):
     )
     Params = FriedkinJohnsenParams
     single_voiced = True  # the neighbour sum adds in double precision whatever it reads
+    fractional_step = True
 
     def init_aux(self, state: State, network: Network,
                  gen: np.random.Generator | None = None) -> None:
@@ -114,7 +119,8 @@ class FriedkinJohnsen(LinearModel):
                  pulls: Sequence[OpinionPull] = ()) -> None:
         """With ``anchor = "equilibrium"``: solve the anchors that make the current opinions
         a rest state of one step (influence, then each pressure's pull, in order) over the
-        ties in force now (after any border flows at the start)."""
+        ties in force now (after any border flows at the start); with a fractional step h,
+        of the step that moves the share h of the way."""
         if self.params.anchor != "equilibrium" or "anchored" in state.aux:
             return
         a = state.aux
@@ -131,6 +137,9 @@ class FriedkinJohnsen(LinearModel):
         target = state.opinion.copy()
         ok = mult > 0
         target[ok] = (state.opinion[ok] - add[ok]) / mult[ok]
+        h = self.step_fraction
+        if h != 1.0:  # a fractional step lands on x + h (FJ(x) - x): FJ(x) = x + (y - x) / h
+            target = state.opinion + (target - state.opinion) / h
         _equilibrium_anchor(target, state.opinion, state.seen_opinion, a["susceptibility"],
                             a["self_weight"], a["neighbour_weight"], complete, indptr,
                             indices, a["initial_opinion"])
@@ -147,6 +156,7 @@ class FriedkinJohnsen(LinearModel):
                           a["initial_opinion"], a["susceptibility"], a["self_weight"],
                           a["neighbour_weight"], complete, indptr, indices, a["buffer"],
                           int(sweeps), *self._kernel_tail(state, bool(stop_at_consensus)),
-                          not np.may_share_memory(state.seen_opinion, state.opinion))
+                          not np.may_share_memory(state.seen_opinion, state.opinion),
+                          float(self.step_fraction))
         self.categorize(state)
         return float(done)

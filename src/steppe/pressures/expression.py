@@ -500,6 +500,10 @@ class ExpressionLayer(Pressure):
         about how often people revise what they say, not a speed setting, though fewer
         changed answers also cost less). The start's passes revise everybody; while the
         layer has no reason to make anyone hide, everybody voices what they hold.
+    step_fraction
+        h, the share of the period ``revise`` was written for that one sweep stands for
+        (``time.rates_per``): each sweep a share ``revise x h`` reconsider, as many per
+        period as written. 1 (default): the period is a sweep.
 
     Notes
     -----
@@ -528,7 +532,7 @@ class ExpressionLayer(Pressure):
                  safe_opinion: float | None = None,
                  committed_always_voice: bool = False,
                  voiced_precision: Literal["double", "single"] = "double",
-                 revise: float = 1.0) -> None:
+                 revise: float = 1.0, step_fraction: float = 1.0) -> None:
         if getattr(model, "own_expression", False):
             raise ParameterError(f"model {model.name!r} has expressed opinions of its own; "
                                  "an expression layer cannot be added", field="expression",
@@ -595,6 +599,12 @@ class ExpressionLayer(Pressure):
                                  field="expression.revise", allowed="0 < share <= 1",
                                  given=revise)
         self.revise = float(revise)
+        if isinstance(step_fraction, bool) or not isinstance(step_fraction, int | float) or \
+                not 0.0 < step_fraction <= 1.0:
+            raise ParameterError("the share of a period one sweep stands for",
+                                 field="time.rates_per", allowed="0 < h <= 1",
+                                 given=step_fraction)
+        self.step_fraction = float(step_fraction)
         self.enforcement = float(enforcement)
         self.changed = False
         self.support_weight = float(support_weight)
@@ -709,7 +719,8 @@ class ExpressionLayer(Pressure):
                         reputation=e.reputation, temperature=e.temperature, start=e.start,
                         start_rounds=e.start_rounds, safe_opinion=e.safe_opinion,
                         committed_always_voice=e.committed_always_voice,
-                        voiced_precision=e.voiced_precision, revise=e.revise)]
+                        voiced_precision=e.voiced_precision, revise=e.revise,
+                        step_fraction=scenario.calendar.step_fraction)]
 
     def controls(self) -> list[Control]:
         out = [number_control(self, "enforcement", "expression.enforcement"),
@@ -849,11 +860,11 @@ class ExpressionLayer(Pressure):
         """One synchronous pass of the rule (call once per sweep). ``tallied``: the
         neighbours' answers counted per agent over ``network`` (rows: agents; default:
         walk the ties). ``revise``: the share of agents who reconsider their answer
-        (default: the layer's ``revise``)."""
+        (default: the layer's ``revise`` x ``step_fraction``)."""
         if not self.active:
             self.sync(state)
             return
-        revise = self.revise if revise is None else float(revise)
+        revise = self.revise * self.step_fraction if revise is None else float(revise)
         if getattr(self, "_buffers", None) is None or len(self._buffers[1]) != state.n:
             self._buffers = (np.empty(state.n), np.empty_like(state.expressed))
         uniform, new = self._buffers

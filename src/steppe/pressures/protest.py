@@ -6,7 +6,10 @@ they hide). Once per sweep, synchronously, every eligible agent protests when th
 (``mode = "fraction"``) or number (``mode = "count"``) of its neighbours who protested in the
 previous sweep reaches its threshold; *instigators* (a share of the agents, drawn once)
 protest whenever they are eligible. Agents who are not eligible do not protest. With
-``permitted = 0`` (a ban, set by an event) nobody protests.
+``permitted = 0`` (a ban, set by an event) nobody protests. With a fractional step h < 1
+(``time.rates_per`` longer than a sweep) each eligible agent who is not an instigator
+reconsiders in a sweep with probability h (a uniform draw per agent) and otherwise does what
+it did in the previous sweep: once per written period on average.
 
 Thresholds are per agent, from a declared distribution (optionally per group), clipped to
 [0, 1] in fraction mode and to >= 0 in count mode. On the complete graph the neighbours are
@@ -53,10 +56,12 @@ __all__ = ["ProtestLayer"]
 
 @njit(cache=True, parallel=True)
 def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, new, threshold,
-             instigator, fraction, complete, indptr, indices, total_old):
+             instigator, fraction, complete, indptr, indices, total_old, uniform, h):
     """One synchronous round: ``new`` from ``old`` (each agent independently, in parallel).
     An agent is eligible when its stance is in ``eligible_mask``, it voices that stance
-    (with ``requires_voicing``) and it is present (``present`` empty: everyone is)."""
+    (with ``requires_voicing``) and it is present (``present`` empty: everyone is).
+    ``uniform`` non-empty: an eligible agent reconsiders only if its uniform is below
+    ``h``, and otherwise keeps ``old``."""
     n = stance.shape[0]
     everyone = present.shape[0] == 0
     last = indptr[indptr.shape[0] - 1] if indptr.shape[0] > 0 else 0  # complete: no ties
@@ -67,6 +72,9 @@ def _protest(eligible_mask, stance, expressed, requires_voicing, present, old, n
             continue
         if instigator[i]:
             new[i] = True
+            continue
+        if uniform.shape[0] > 0 and uniform[i] >= h:
+            new[i] = old[i]
             continue
         if complete:
             others = total_old - (1 if old[i] else 0)
@@ -112,6 +120,9 @@ class ProtestLayer(Pressure):
         Only agents who also voice their eligible stance may protest.
     permitted
         1: protests allowed; 0: banned (events may change it).
+    step_fraction
+        h in (0, 1]: the share of the period a round was written for that one sweep stands
+        for; each eligible agent reconsiders with probability h (1, default: every sweep).
 
     Notes
     -----
@@ -127,7 +138,8 @@ class ProtestLayer(Pressure):
                  threshold: DistLike = 0.25,
                  threshold_by_group: Mapping[int, DistLike] | None = None,
                  mode: Literal["fraction", "count"] = "fraction", instigators: float = 0.0,
-                 requires_voicing: bool = True, permitted: float = 1.0) -> None:
+                 requires_voicing: bool = True, permitted: float = 1.0,
+                 step_fraction: float = 1.0) -> None:
         if not eligible:
             raise ParameterError("name at least one stance whose holders may protest",
                                  field="protest.eligible", given=list(eligible))
@@ -154,6 +166,11 @@ class ProtestLayer(Pressure):
         self.fraction = mode == "fraction"
         self.requires_voicing = bool(requires_voicing)
         self.permitted = float(permitted)
+        if not 0.0 < step_fraction <= 1.0:
+            raise ParameterError("the share of a period one sweep stands for",
+                                 field="time.rates_per", allowed="0 < h <= 1",
+                                 given=step_fraction)
+        self.step_fraction = float(step_fraction)
 
     @classmethod
     def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[ProtestLayer]:
@@ -171,7 +188,8 @@ class ProtestLayer(Pressure):
         with scenario.errors():
             return [cls(model, eligible=p.eligible, threshold=p.threshold,
                         threshold_by_group=by_group, mode=p.mode, instigators=p.instigators,
-                        requires_voicing=p.requires_voicing, permitted=p.permitted)]
+                        requires_voicing=p.requires_voicing, permitted=p.permitted,
+                        step_fraction=scenario.calendar.step_fraction)]
 
     def controls(self) -> list[Control]:
         return [number_control(self, "permitted", "protest.permitted")]
@@ -185,6 +203,7 @@ class ProtestLayer(Pressure):
         except ValueError as exc:
             raise ParameterError(str(exc), field="protest.threshold_by_group") from None
         self.instigator = gen.random(network.n) < self.instigators
+        self.gen = gen  # the reconsidering draws of a fractional step (none otherwise)
         self.active = np.zeros(network.n, dtype=np.bool_)
         self._new = np.zeros(network.n, dtype=np.bool_)
         return self
@@ -226,9 +245,12 @@ class ProtestLayer(Pressure):
             self.active[:] = False
             return
         complete, indptr, indices = network.kernel_args()
+        uniform = (self.gen.random(state.n) if self.step_fraction < 1.0
+                   else np.zeros(0))
         _protest(self.eligible_mask, state.stance, state.expressed,
                  bool(self.requires_voicing),
                  state.present_mask(), self.active,
                  self._new, self.threshold, self.instigator, self.fraction, complete, indptr,
-                 indices, int(self.active.sum()) if complete else 0)
+                 indices, int(self.active.sum()) if complete else 0, uniform,
+                 self.step_fraction)
         self.active, self._new = self._new, self.active

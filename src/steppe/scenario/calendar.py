@@ -72,6 +72,12 @@ class Calendar:
         t = self.time
         return 1.0 if t is None else t.days_per_step() / t.sweeps_per_step
 
+    @property
+    def step_fraction(self) -> float:
+        """h: the share of ``time.rates_per`` one sweep stands for; the layers act by that
+        fraction of their written rates (1 without a calendar or ``rates_per``)."""
+        return 1.0 if self.time is None else self.time.step_fraction()
+
     def dates(self, times: np.ndarray) -> np.ndarray | None:
         """Calendar dates (datetime64[D]) of times in sweeps, or None without a calendar:
         the day whose morning each time describes."""

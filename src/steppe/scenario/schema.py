@@ -591,15 +591,38 @@ class TimeSpec(_Strict):
     """The real time one step stands for."""
     sweeps_per_step: int = Field(default=1, ge=1)
     """Sweeps of social influence per step (one sweep = N elementary updates)."""
+    rates_per: Literal["day", "week"] | None = None
+    """The period the scenario's per-sweep rates were written for (absent: a sweep, as
+    written). With ``rates_per = "week"`` and daily steps each sweep is h = 1/7 of that
+    period, and the layers act by a fraction h of their rate: an agent reconsiders its
+    answer (``expression.revise``) and its protest with probability h per sweep; a media
+    channel's pull m becomes 1 − (1 − m)^h (seven daily pulls make one weekly pull); a
+    Friedkin–Johnsen step moves each opinion the share h of the way to where the written
+    step would take it (the same rest state, the same relaxation to first order in h).
+    Only models with a fractional step accept h < 1 (``friedkin_johnsen``); the period
+    may not be shorter than a sweep."""
 
     @model_validator(mode="after")
     def _order(self) -> TimeSpec:
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        if self.rates_per is not None and self.step_fraction() > 1.0:
+            raise ValueError(f"rates_per: the period is shorter than a sweep "
+                             f"({self.days_per_step() / self.sweeps_per_step:g} days) "
+                             f"(allowed: a period at least a sweep long, or step = "
+                             f"{self.rates_per!r} or more sweeps_per_step; given: "
+                             f"{self.rates_per!r})")
         return self
 
     def days_per_step(self) -> int:
         return 1 if self.step == "day" else 7
+
+    def step_fraction(self) -> float:
+        """h: the share of the ``rates_per`` period one sweep stands for (1 without it)."""
+        if self.rates_per is None:
+            return 1.0
+        return self.days_per_step() / self.sweeps_per_step / (
+            1 if self.rates_per == "day" else 7)
 
 
 class MediaSpec(_Strict):
