@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=None,
                     help="days from 2022-03-01 instead of --weeks")
     ap.add_argument("--step", choices=("week", "day"), default="week",
-                    help="the scenario's time step (the flagship is written with weeks)")
+                    help="the scenario's time step (the flagship is written with weeks; "
+                         "its rates_per = week makes a day act by a seventh of them)")
     ap.add_argument("--record-every", type=int, default=None,
                     help="record every this many steps (the flagship: every step)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",

@@ -179,3 +179,16 @@ def test_continuous_only_fields_refused_for_discrete_models(tmp_path):
     text = GOOD.replace("[initial]", '[initial]\nopinion = 0.5')
     with pytest.raises(ScenarioError, match=r"initial\.opinion"):
         load_scenario(write(tmp_path, text))
+
+
+def test_an_arrival_flow_whose_rest_is_negative_is_refused_with_its_field():
+    """Found by the generated-input campaign: a flow's ``initial`` whose other shares sum
+    past 1 was a traceback at assembly; now the schema refuses it, naming the flow."""
+    flagship = Path(__file__).resolve().parents[2] / "scenarios" / "kazakhstan-2022.toml"
+    flow = {"name": "w", "direction": "in", "start": "2022-05-01", "rate": 10,
+            "groups": {"russian": 1.0},
+            "initial": {"ukraine": 0.9, "neutral": "rest", "russia": 0.55}}
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(flagship, {"flows": [flow]})
+    text = str(exc.value)
+    assert "flows.0" in text and "leaving nothing for 'neutral'" in text and "1.45" in text

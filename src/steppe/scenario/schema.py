@@ -288,7 +288,8 @@ def resolve_shares(table: dict[str, Any] | None, field: str) -> dict[str, float]
         left = 1.0 - sum(out.values())
         if left < -1e-9:
             raise ValueError(f"{field}: the other shares sum to {1 - left:.6g} > 1, leaving "
-                             f"nothing for {rest[0]!r}")
+                             f"nothing for {rest[0]!r} (allowed: shares besides the rest "
+                             f"summing to at most 1; given: {table})")
         out[rest[0]] = max(0.0, left)
         return {k: out[k] for k in table}
     return out
@@ -737,6 +738,7 @@ class FlowSpec(_Strict):
                                  "arrivals (direction = 'in')")
         elif self.source is not None:
             raise ValueError(f"flow {self.name!r}: source only applies to departures")
+        resolve_shares(self.initial, "initial")  # a "rest" left with less than nothing
         return self
 
 
