@@ -254,6 +254,10 @@ def models(
         if name is not None:
             console.print(cls.summary, highlight=False)
         console.print(f"  stances: {', '.join(cls.stances)}", highlight=False)
+        if name is not None and cls.fractional_step:
+            console.print("  fractional step: a sweep may stand for part of the period the "
+                          "rates are written for (" + escape("[time]") + " rates_per)",
+                          highlight=False)
         table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
         table.add_column(style="bold")
         table.add_column()

@@ -99,10 +99,11 @@ def test_neighbours_are_read_through_seen_and_self_is_private():
 
 
 @pytest.mark.parametrize("net_name", sorted(NETS))
-def test_one_pass_in_place_equals_two_passes(net_name):
+@pytest.mark.parametrize("h", [1.0, 1.0 / 7.0])
+def test_one_pass_in_place_equals_two_passes(net_name, h):
     """With the neighbours read through voiced opinions (not ``x``), the kernel writes
     each new opinion in the pass that computes it: the same values, bit for bit, as
-    through the buffer, and the same largest change."""
+    through the buffer, and the same largest change (full steps and fractional ones)."""
     from steppe.models._linear import _fj_kernel
 
     net = NETS[net_name]()
@@ -117,7 +118,7 @@ def test_one_pass_in_place_equals_two_passes(net_name):
         tail = m._kernel_tail(st, False)  # stop, tolerance, cutoffs, consensus mask, delta
         done = _fj_kernel(x, seen, st.committed, a["initial_opinion"], a["susceptibility"],
                           a["self_weight"], a["neighbour_weight"], complete, indptr, indices,
-                          np.empty(net.n), 7, *tail, inplace, 1.0)
+                          np.empty(net.n), 7, *tail, inplace, h)
         out.append((x, float(tail[-1][0]), done))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     assert out[0][1:] == out[1][1:]

@@ -220,3 +220,10 @@ def test_the_flagship_run_daily_acts_by_a_seventh_of_its_weekly_rates():
         assert {type(p).__name__ for p in layers} >= {"ExpressionLayer", "MediaChannel",
                                                       "ProtestLayer"}
         assert all(p.step_fraction == h for p in layers)
+
+
+def test_steppe_models_says_which_models_take_a_fractional_step(tmp_path):
+    fj = cli("models", "friedkin_johnsen", cwd=tmp_path)
+    voter = cli("models", "voter", cwd=tmp_path)
+    assert fj.returncode == 0 and "fractional step" in fj.stdout and "rates_per" in fj.stdout
+    assert voter.returncode == 0 and "fractional step" not in voter.stdout

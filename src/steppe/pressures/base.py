@@ -71,6 +71,7 @@ __all__ = [
     "non_negative",
     "number_control",
     "register",
+    "step_fraction",
 ]
 
 
@@ -161,6 +162,35 @@ def non_negative(path: str, value: Any, high: float = MAX_CONTROL) -> float:
         raise ParameterError("must be a number >= 0", field=f"events.{path}",
                              allowed=f"0 <= value <= {high:g}", given=value)
     return float(value)
+
+
+def step_fraction(h: Any) -> float:
+    """``h`` as a float if it is a share of a period in (0, 1]: what one sweep stands for of
+    the period a scenario's rates are written for (``time.rates_per``).
+
+    Parameters
+    ----------
+    h
+        The share (1: the rates are per sweep).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        Not a number, or outside (0, 1] (the field named is ``time.rates_per``).
+
+    Examples
+    --------
+    >>> step_fraction(1 / 7) == 1 / 7
+    True
+    """
+    if isinstance(h, bool) or not isinstance(h, int | float) or not 0.0 < h <= 1.0:
+        raise ParameterError("the share of a period one sweep stands for",
+                             field="time.rates_per", allowed="0 < h <= 1", given=h)
+    return float(h)
 
 
 def number_control(obj: Any, attr: str, path: str, *, live: bool = True,

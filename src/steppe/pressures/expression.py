@@ -101,6 +101,7 @@ from ..networks.base import Network
 from ..rng import Stream
 from ..state import State
 from .base import MAX_CONTROL, Control, Pressure, Stage, World, number_control, register
+from .base import step_fraction as step_fraction_of
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
@@ -599,12 +600,7 @@ class ExpressionLayer(Pressure):
                                  field="expression.revise", allowed="0 < share <= 1",
                                  given=revise)
         self.revise = float(revise)
-        if isinstance(step_fraction, bool) or not isinstance(step_fraction, int | float) or \
-                not 0.0 < step_fraction <= 1.0:
-            raise ParameterError("the share of a period one sweep stands for",
-                                 field="time.rates_per", allowed="0 < h <= 1",
-                                 given=step_fraction)
-        self.step_fraction = float(step_fraction)
+        self.step_fraction = step_fraction_of(step_fraction)
         self.enforcement = float(enforcement)
         self.changed = False
         self.support_weight = float(support_weight)

@@ -59,6 +59,7 @@ from .base import (
     per_agent_probability,
     register,
 )
+from .base import step_fraction as step_fraction_of
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
@@ -135,11 +136,7 @@ class MediaChannel(Pressure):
         if strength < 0:
             raise ParameterError("strength must be >= 0", field=f"media.{name}.strength",
                                  allowed=">= 0", given=strength)
-        if not 0.0 < step_fraction <= 1.0:
-            raise ParameterError("the share of a period one sweep stands for",
-                                 field="time.rates_per", allowed="0 < h <= 1",
-                                 given=step_fraction)
-        self.step_fraction = float(step_fraction)
+        self.step_fraction = step_fraction_of(step_fraction)
         self.name = name
         self.label = f"media.{name}"
         self.code = model.stances.index(stance)

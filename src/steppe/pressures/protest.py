@@ -48,6 +48,7 @@ from ..observe.observables import Observable
 from ..rng import Stream
 from ..state import State
 from .base import Control, Pressure, Stage, World, number_control, register
+from .base import step_fraction as step_fraction_of
 
 if TYPE_CHECKING:
     from ..scenario.loaded import LoadedScenario
@@ -166,11 +167,7 @@ class ProtestLayer(Pressure):
         self.fraction = mode == "fraction"
         self.requires_voicing = bool(requires_voicing)
         self.permitted = float(permitted)
-        if not 0.0 < step_fraction <= 1.0:
-            raise ParameterError("the share of a period one sweep stands for",
-                                 field="time.rates_per", allowed="0 < h <= 1",
-                                 given=step_fraction)
-        self.step_fraction = float(step_fraction)
+        self.step_fraction = step_fraction_of(step_fraction)
 
     @classmethod
     def from_scenario(cls, scenario: LoadedScenario, model: Model) -> list[ProtestLayer]:
