@@ -599,7 +599,8 @@ class TimeSpec(_Strict):
     answer (``expression.revise``) and its protest with probability h per sweep; a media
     channel's pull m becomes 1 − (1 − m)^h (seven daily pulls make one weekly pull); a
     Friedkin–Johnsen step moves each opinion the share h of the way to where the written
-    step would take it (the same rest state, the same relaxation to first order in h).
+    step would take it (the same rest state; both are Euler steps of dx/dt = FJ(x) − x,
+    a week or a day long, so they relax alike while a week moves opinions little).
     Only models with a fractional step accept h < 1 (``friedkin_johnsen``); the period
     may not be shorter than a sweep."""
 
