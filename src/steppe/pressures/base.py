@@ -71,6 +71,7 @@ __all__ = [
     "non_negative",
     "number_control",
     "register",
+    "share_in_unit",
     "step_fraction",
 ]
 
@@ -187,10 +188,39 @@ def step_fraction(h: Any) -> float:
     >>> step_fraction(1 / 7) == 1 / 7
     True
     """
-    if isinstance(h, bool) or not isinstance(h, int | float) or not 0.0 < h <= 1.0:
-        raise ParameterError("the share of a period one sweep stands for",
-                             field="time.rates_per", allowed="0 < h <= 1", given=h)
-    return float(h)
+    return share_in_unit(h, "the share of a period one sweep stands for", "time.rates_per",
+                         "0 < h <= 1")
+
+
+def share_in_unit(value: Any, what: str, field: str, allowed: str = "0 < share <= 1"
+                  ) -> float:
+    """``value`` as a float if it is a number in (0, 1] (not a bool, not NaN).
+
+    Parameters
+    ----------
+    value
+        The given value.
+    what, field, allowed
+        The message's words, the field it names and what it allows.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        Not such a number.
+
+    Examples
+    --------
+    >>> share_in_unit(0.25, "a share", "expression.revise")
+    0.25
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0.0 < value <= 1.0:
+        raise ParameterError(what, field=field, allowed=allowed, given=value)
+    return float(value)
 
 
 def number_control(obj: Any, attr: str, path: str, *, live: bool = True,

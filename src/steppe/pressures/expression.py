@@ -100,7 +100,16 @@ from ..networks._prefetch import AHEAD, prefetch
 from ..networks.base import Network
 from ..rng import Stream
 from ..state import State
-from .base import MAX_CONTROL, Control, Pressure, Stage, World, number_control, register
+from .base import (
+    MAX_CONTROL,
+    Control,
+    Pressure,
+    Stage,
+    World,
+    number_control,
+    register,
+    share_in_unit,
+)
 from .base import step_fraction as step_fraction_of
 
 if TYPE_CHECKING:
@@ -594,12 +603,8 @@ class ExpressionLayer(Pressure):
                 field="expression.voiced_precision",
                 allowed="'double' (or 'single' with friedkin_johnsen)", given=voiced_precision)
         self.voiced_precision = voiced_precision
-        if isinstance(revise, bool) or not isinstance(revise, int | float) or \
-                not 0.0 < revise <= 1.0:
-            raise ParameterError("the share of agents who reconsider their answer in a step",
-                                 field="expression.revise", allowed="0 < share <= 1",
-                                 given=revise)
-        self.revise = float(revise)
+        self.revise = share_in_unit(revise, "the share of agents who reconsider their answer "
+                                    "in a step", "expression.revise")
         self.step_fraction = step_fraction_of(step_fraction)
         self.enforcement = float(enforcement)
         self.changed = False
